@@ -1,0 +1,1 @@
+//! Building cluster images from a Kubefile (lite build).

@@ -1,0 +1,103 @@
+//! The command line: one clap tree, one file per command group. Each group
+//! is a `Subcommand` enum flattened into [`Command`], so adding a group
+//! touches only its own file and one line here.
+
+pub mod images;
+pub mod output;
+pub mod registry;
+
+use crate::paths::Paths;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::io::IsTerminal;
+
+/// tug: install Kubernetes from cluster images.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tug",
+    version,
+    about = "Install Kubernetes onto bare Linux hosts from sealos/sealer-style cluster images",
+    long_about = "Install Kubernetes onto bare Linux hosts from sealos/sealer-style cluster images.\n\n\
+        Every file tug writes lives under TUG_HOME when it is set (data/, state/, config/),\n\
+        otherwise under the platform's data, state and config directories.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Speak plain HTTP to this registry (host or host:port); repeatable.
+    /// Loopback registries always use plain HTTP.
+    #[arg(long = "insecure-registry", global = true, value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+
+    /// Print plain progress lines even on a terminal.
+    #[arg(long, global = true)]
+    pub plain: bool,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Local image store commands.
+    #[command(flatten)]
+    Images(images::ImagesCommand),
+    /// Registry commands.
+    #[command(flatten)]
+    Registry(registry::RegistryCommand),
+    /// Print a shell completion script.
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Returned when the user cancelled (Ctrl-C); the binary exits 130.
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+/// What every command gets: where files live and how to talk to the user.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// tug's directories.
+    pub paths: Paths,
+    /// Registries to speak plain HTTP to, from flags and the config file.
+    pub insecure_registries: Vec<String>,
+    /// Whether stderr is a terminal and plain output was not asked for:
+    /// progress bars then, plain lines otherwise.
+    pub fancy: bool,
+}
+
+impl Context {
+    /// Build the context from parsed flags and the environment.
+    pub fn new(cli: &Cli) -> Self {
+        Context {
+            paths: Paths::from_env(),
+            insecure_registries: cli.insecure_registries.clone(),
+            fancy: !cli.plain && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Open (creating if needed) the local image store.
+    pub fn store(&self) -> anyhow::Result<crate::image::Store> {
+        Ok(crate::image::Store::open(&self.paths.image_store())?)
+    }
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Context::new(&cli);
+    match cli.command {
+        None => {
+            Cli::command().print_help()?;
+            Ok(())
+        }
+        Some(Command::Images(c)) => c.run(&ctx).await,
+        Some(Command::Registry(c)) => c.run(&ctx).await,
+        Some(Command::Completion { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}

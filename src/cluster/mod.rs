@@ -1,0 +1,1 @@
+//! The Clusterfile: hosts, images, SSH settings, env, status.

@@ -1,0 +1,1 @@
+//! kubeadm configuration: defaults per apiVersion, merging, computed fields.

@@ -1,0 +1,11 @@
+//! tug: install Kubernetes onto bare Linux hosts from sealos/sealer-style
+//! cluster images. The library holds the engine; `src/main.rs` is a thin
+//! front-end over [`cli`].
+
+pub mod build;
+pub mod cli;
+pub mod cluster;
+pub mod image;
+pub mod kubeadm;
+pub mod paths;
+pub mod template;

@@ -1,0 +1,1 @@
+//! The Go-template subset cluster images use in their `*.tmpl` files.
