@@ -1,0 +1,299 @@
+//! Golden tests for the effective kubeadm configuration: defaults + an image kubeadm.yml
+//! + a Clusterfile override, for one Kubernetes version per kubeadm API version.
+//!
+//! The expected YAML lives in tests/golden/kubeadm/<version>/. To regenerate after an
+//! intended change, run with `TUG_UPDATE_GOLDEN=1` and review the diff line by line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde_yaml::Value;
+use tug::kubeadm::{self, Effective, Inputs, JoinSecrets};
+
+const MASTERS: [&str; 3] = ["192.168.0.10", "192.168.0.11", "192.168.0.12"];
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/kubeadm")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn docs(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect()
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+/// The inputs of one golden case. The three versions also cover both image styles:
+/// v1.20 and v1.31 are sealer-style (private registry as imageRepository), v1.25 is a
+/// sealos image with image-cri-shim.
+fn inputs(version: &str, with_override: bool) -> Inputs {
+    let dir = golden_dir().join("input");
+    let env: BTreeMap<String, String> = [("defaultVIP", "10.103.97.2")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let clusterfile_docs = if with_override {
+        docs(&read(&dir.join("clusterfile-override.yml")))
+    } else {
+        Vec::new()
+    };
+    Inputs {
+        kube_version: version.to_string(),
+        image_kubeadm_yaml: Some(read(&dir.join("image-kubeadm.yml"))),
+        clusterfile_docs,
+        masters: MASTERS.iter().map(|m| ip(m)).collect(),
+        vip: kubeadm::resolve_vip(Some("$defaultVIP"), &env).unwrap(),
+        registry_domain: "sealos.hub".into(),
+        registry_port: 5000,
+        has_image_cri_shim: version == "v1.25.16",
+        cri_socket: None,
+        cgroup_driver: None,
+        env,
+    }
+}
+
+/// The three configs of a case: init, join-master (for the second master), join-node.
+fn rendered(effective: &Effective) -> [(&'static str, String); 3] {
+    let secrets = JoinSecrets::placeholders();
+    [
+        ("init", effective.init()),
+        (
+            "join-master",
+            effective.join_master(ip(MASTERS[1]), &secrets),
+        ),
+        ("join-node", effective.join_node(&secrets)),
+    ]
+}
+
+/// Every leaf of a multi-document YAML as `Kind.path.to.field` → value.
+fn leaves(text: &str) -> BTreeMap<String, Value> {
+    fn walk(prefix: String, value: &Value, out: &mut BTreeMap<String, Value>) {
+        match value {
+            Value::Mapping(m) => {
+                for (k, v) in m {
+                    walk(format!("{prefix}.{}", k.as_str().unwrap()), v, out);
+                }
+            }
+            Value::Sequence(s) => {
+                for (i, v) in s.iter().enumerate() {
+                    walk(format!("{prefix}[{i}]"), v, out);
+                }
+            }
+            leaf => {
+                out.insert(prefix, leaf.clone());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for doc in docs(text) {
+        let kind = doc["kind"].as_str().unwrap().to_string();
+        walk(kind, &doc, &mut out);
+    }
+    out
+}
+
+fn changed_paths(before: &str, after: &str) -> BTreeSet<String> {
+    let (a, b) = (leaves(before), leaves(after));
+    a.keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect()
+}
+
+fn check_version(version: &str) {
+    let with = kubeadm::effective(&inputs(version, true)).unwrap();
+    let without = kubeadm::effective(&inputs(version, false)).unwrap();
+    assert_eq!(with.bind_port(), 6444);
+    assert_eq!(without.bind_port(), 6443);
+
+    let dir = golden_dir().join(version);
+    let update = std::env::var_os("TUG_UPDATE_GOLDEN").is_some();
+    for (step, text) in rendered(&with) {
+        let path = dir.join(format!("{step}.yaml"));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        }
+        assert_eq!(
+            text,
+            read(&path),
+            "{version} {step} differs from {}",
+            path.display()
+        );
+    }
+
+    let expected: [(&str, &[&str]); 3] = [
+        (
+            "init",
+            &[
+                "InitConfiguration.localAPIEndpoint.bindPort",
+                "ClusterConfiguration.controlPlaneEndpoint",
+                "ClusterConfiguration.networking.podSubnet",
+            ],
+        ),
+        (
+            "join-master",
+            &[
+                "JoinConfiguration.controlPlane.localAPIEndpoint.bindPort",
+                "JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint",
+            ],
+        ),
+        (
+            "join-node",
+            &["JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint"],
+        ),
+    ];
+    for ((step, after), ((_, before), (_, paths))) in rendered(&with)
+        .into_iter()
+        .zip(rendered(&without).into_iter().zip(expected))
+    {
+        let paths: BTreeSet<String> = paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(changed_paths(&before, &after), paths, "{version} {step}");
+    }
+}
+
+#[test]
+fn golden_v1_20_kubeadm_v1beta2() {
+    check_version("v1.20.15");
+}
+
+#[test]
+fn golden_v1_25_kubeadm_v1beta3() {
+    check_version("v1.25.16");
+}
+
+#[test]
+fn golden_v1_31_kubeadm_v1beta4() {
+    check_version("v1.31.9");
+}
+
+fn effective_with(version: &str, clusterfile: &str) -> Result<Effective, kubeadm::Error> {
+    let mut inputs = inputs(version, false);
+    inputs.clusterfile_docs = docs(clusterfile);
+    kubeadm::effective(&inputs)
+}
+
+fn field<'a>(effective: &'a Effective, kind: kubeadm::Kind, path: &[&str]) -> &'a Value {
+    let mut value = effective.doc(kind).get(path[0]).unwrap();
+    for name in &path[1..] {
+        value = value.get(*name).unwrap();
+    }
+    value
+}
+
+#[test]
+fn cri_socket_set_by_the_user_is_kept_and_detected_one_used_otherwise() {
+    let mut inputs = inputs("v1.25.16", false);
+    inputs.cri_socket = Some("/var/run/cri-dockerd.sock".into());
+    let e = kubeadm::effective(&inputs).unwrap();
+    let init = kubeadm::Kind::Init;
+    let socket = field(&e, init, &["nodeRegistration", "criSocket"]);
+    assert_eq!(socket, "unix:///var/run/cri-dockerd.sock");
+
+    inputs.clusterfile_docs = docs(
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: JoinConfiguration\nnodeRegistration:\n  \
+         criSocket: unix:///var/run/crio/crio.sock\n",
+    );
+    let e = kubeadm::effective(&inputs).unwrap();
+    let join = field(&e, kubeadm::Kind::Join, &["nodeRegistration", "criSocket"]);
+    assert_eq!(join, "unix:///var/run/crio/crio.sock");
+    let socket = field(&e, init, &["nodeRegistration", "criSocket"]);
+    assert_eq!(socket, "unix:///var/run/cri-dockerd.sock");
+}
+
+#[test]
+fn image_cri_shim_endpoint_follows_env() {
+    let mut inputs = inputs("v1.25.16", false);
+    inputs
+        .env
+        .insert("SEALOS_SYS_IMAGE_ENDPOINT".into(), "/run/shim.sock".into());
+    let e = kubeadm::effective(&inputs).unwrap();
+    let endpoint = field(&e, kubeadm::Kind::Kubelet, &["imageServiceEndpoint"]);
+    assert_eq!(endpoint, "unix:///run/shim.sock");
+    assert!(
+        e.doc(kubeadm::Kind::Cluster)
+            .get("imageRepository")
+            .is_none()
+    );
+}
+
+#[test]
+fn user_image_repository_is_kept_and_coredns_follows_it() {
+    let e = effective_with(
+        "v1.31.9",
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n\
+         imageRepository: reg.example:5443/k8s\n",
+    )
+    .unwrap();
+    let cluster = kubeadm::Kind::Cluster;
+    assert_eq!(
+        field(&e, cluster, &["imageRepository"]),
+        "reg.example:5443/k8s"
+    );
+    let dns = field(&e, cluster, &["dns", "imageRepository"]);
+    assert_eq!(dns, "reg.example:5443/k8s/coredns");
+}
+
+#[test]
+fn vip_inside_the_pod_subnet_is_refused() {
+    let err = effective_with(
+        "v1.25.16",
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  \
+         podSubnet: 10.96.0.0/8\n",
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("ClusterConfiguration.networking.podSubnet"),
+        "{err}"
+    );
+    assert!(err.contains("10.103.97.2"), "{err}");
+}
+
+#[test]
+fn unknown_kind_in_the_clusterfile_is_named() {
+    let err = effective_with(
+        "v1.25.16",
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: UpgradeConfiguration\n",
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.starts_with("Clusterfile: document 1: unknown kind \"UpgradeConfiguration\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_list_where_a_map_belongs_is_named() {
+    let err = effective_with(
+        "v1.25.16",
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n- a\n",
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert_eq!(
+        err,
+        "Clusterfile: ClusterConfiguration.networking: expected a map, found a list"
+    );
+}
+
+#[test]
+fn versions_before_1_15_are_refused() {
+    let err = kubeadm::effective(&inputs("v1.14.10", false))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("v1.14.10"), "{err}");
+}
