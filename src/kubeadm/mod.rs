@@ -74,13 +74,13 @@ pub enum Error {
     )]
     TooOld(String),
     /// The YAML text does not parse.
-    #[error("{file}: {}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    #[error("{file}: {message}")]
     Yaml {
         /// Which file.
         file: String,
         /// The line, when the parser knows it.
         line: Option<usize>,
-        /// The parser's message.
+        /// The parser's message, which names the line and column when it knows them.
         message: String,
     },
     /// A document's kind is not one tug reads.
