@@ -13,6 +13,8 @@ mod fields;
 mod merge;
 mod net;
 mod render;
+#[cfg(test)]
+mod tests;
 mod version;
 
 use std::collections::BTreeMap;
