@@ -50,7 +50,7 @@ pub struct Facts<'a> {
     pub registry: (&'a str, u16),
     /// Whether the rootfs ships image-cri-shim (sealos-style image pulls).
     pub has_image_cri_shim: bool,
-    /// The CRI socket found on the host, if known.
+    /// The CRI socket found on the host (or announced by the image), if known.
     pub cri_socket: Option<&'a str>,
     /// The cgroup driver of the host's runtime, if known.
     pub cgroup_driver: Option<&'a str>,

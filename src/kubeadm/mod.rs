@@ -56,11 +56,13 @@ pub struct Inputs {
     /// Whether the rootfs ships image-cri-shim (`cri/image-cri-shim`): kubelet then pulls
     /// through the shim and `imageRepository` is left alone, as sealos does.
     pub has_image_cri_shim: bool,
-    /// The CRI socket found on the host; `None` before install (containerd is shown).
+    /// The CRI socket found on the host. `None` before install: the image's
+    /// `SEALOS_SYS_CRI_ENDPOINT` (the runtime its scripts install) stands in, else containerd's.
     pub cri_socket: Option<String>,
     /// The host runtime's cgroup driver, if known; kubelet keeps its default otherwise.
     pub cgroup_driver: Option<String>,
-    /// The merged env (image ENV, Clusterfile, flags), for `SEALOS_SYS_IMAGE_ENDPOINT`.
+    /// The merged env (image ENV, Clusterfile, flags), for `SEALOS_SYS_IMAGE_ENDPOINT`
+    /// and `SEALOS_SYS_CRI_ENDPOINT`.
     pub env: BTreeMap<String, String>,
 }
 
@@ -148,7 +150,16 @@ pub fn effective(inputs: &Inputs) -> Result<Effective, Error> {
         vip: inputs.vip,
         registry: (&inputs.registry_domain, inputs.registry_port),
         has_image_cri_shim: inputs.has_image_cri_shim,
-        cri_socket: inputs.cri_socket.as_deref(),
+        cri_socket: inputs
+            .cri_socket
+            .as_deref()
+            .or_else(|| {
+                inputs
+                    .env
+                    .get("SEALOS_SYS_CRI_ENDPOINT")
+                    .map(String::as_str)
+            })
+            .filter(|s| !s.is_empty()),
         cgroup_driver: inputs.cgroup_driver.as_deref(),
         env: &inputs.env,
     };

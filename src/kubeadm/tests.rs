@@ -48,6 +48,18 @@ fn field<'a>(effective: &'a Effective, kind: Kind, path: &[&str]) -> &'a Value {
 #[test]
 fn cri_socket_set_by_the_user_is_kept_and_detected_one_used_otherwise() {
     let mut inputs = inputs("v1.25.16");
+    let env_socket = (
+        "SEALOS_SYS_CRI_ENDPOINT".into(),
+        "/var/run/crio/crio.sock".into(),
+    );
+    inputs.env.extend([env_socket]);
+    let e = effective(&inputs).unwrap();
+    let socket = field(&e, Kind::Init, &["nodeRegistration", "criSocket"]);
+    assert_eq!(
+        socket, "unix:///var/run/crio/crio.sock",
+        "the image's runtime before install"
+    );
+
     inputs.cri_socket = Some("/var/run/cri-dockerd.sock".into());
     let e = effective(&inputs).unwrap();
     let init = Kind::Init;
