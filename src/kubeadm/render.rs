@@ -120,12 +120,22 @@ impl Effective {
     }
 }
 
-/// Multi-document YAML, each document starting with its apiVersion and kind.
+/// Fields a document starts with when it has them, in this order; the rest follow in
+/// merge order (defaults first, then what the image and the Clusterfile added).
+const LEADING: [&str; 5] = [
+    "apiVersion",
+    "kind",
+    "kubernetesVersion",
+    "controlPlaneEndpoint",
+    "imageRepository",
+];
+
+/// Multi-document YAML, each document starting with the [`LEADING`] fields.
 fn render(docs: impl IntoIterator<Item = Mapping>) -> String {
     docs.into_iter()
         .map(|doc| {
             let mut ordered = Mapping::new();
-            for name in ["apiVersion", "kind"] {
+            for name in LEADING {
                 if let Some(v) = doc.get(name) {
                     ordered.insert(key(name), v.clone());
                 }
