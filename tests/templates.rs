@@ -81,6 +81,11 @@ fn fields_missing_keys_and_truth() {
                 "y",
             ),
             ("{{ .missing.deeper }}", "<no value>"),
+            // sealctl render also exposes the env as .Env; .Values is empty.
+            (
+                "{{ .Env.registryDomain }} {{ .Values.x }}",
+                "sealos.hub <no value>",
+            ),
             (
                 "{{ true }} {{ false }} {{ 42 }} {{ -3 }} {{ 1.5 }} {{ 0x10 }} {{ 1e6 }}",
                 "true false 42 -3 1.5 16 1e+06",

@@ -90,8 +90,17 @@ impl Exec<'_> {
     }
 
     /// `.a` looks `a` up; a missing key is Go's "no value". `.a.b` on a
-    /// string is Go's "can't evaluate field" error.
+    /// string is Go's "can't evaluate field" error. `.Env.a` is `.a`, as
+    /// `sealctl render` also offers the env under `.Env`.
     fn field(&self, pos: usize, names: &[String]) -> Result<Value, Positioned> {
+        let names = match names {
+            [env, rest @ ..]
+                if env == "Env" && !rest.is_empty() && !self.data.contains_key(env) =>
+            {
+                rest
+            }
+            all => all,
+        };
         let mut value = match self.data.get(&names[0]) {
             Some(s) => Value::Str(s.clone()),
             None => Value::Nil,

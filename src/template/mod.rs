@@ -12,6 +12,7 @@
 mod eval;
 mod funcs;
 mod lexer;
+mod literal;
 mod parser;
 mod printf;
 pub mod render_dir;

@@ -54,14 +54,14 @@ pub(crate) fn parse(tokens: Vec<Token>) -> Result<Vec<Node>, Positioned> {
     let mut p = Parser { tokens, at: 0 };
     let (nodes, end) = p.list(0)?;
     match end {
-        End::Eof => Ok(nodes),
-        End::End(pos) => Err(Positioned::new(pos, "unexpected {{end}}")),
-        End::Else(pos, _) => Err(Positioned::new(pos, "unexpected {{else}}")),
+        Stop::Eof => Ok(nodes),
+        Stop::End(pos) => Err(Positioned::new(pos, "unexpected {{end}}")),
+        Stop::Else(pos, _) => Err(Positioned::new(pos, "unexpected {{else}}")),
     }
 }
 
 /// What stopped a list of nodes.
-enum End {
+enum Stop {
     Eof,
     End(usize),
     /// `{{ else }}` (None) or `{{ else if pipe }}` (Some).
@@ -97,12 +97,12 @@ impl Parser {
         }
     }
 
-    fn list(&mut self, depth: usize) -> Result<(Vec<Node>, End), Positioned> {
+    fn list(&mut self, depth: usize) -> Result<(Vec<Node>, Stop), Positioned> {
         let mut nodes = Vec::new();
         loop {
             let t = self.next();
             match t.kind {
-                Tok::Eof => return Ok((nodes, End::Eof)),
+                Tok::Eof => return Ok((nodes, Stop::Eof)),
                 Tok::Text(s) => nodes.push(Node::Text(s)),
                 Tok::Open => {
                     if let Some(end) = self.action(&mut nodes, t.pos, depth)? {
@@ -125,7 +125,7 @@ impl Parser {
         nodes: &mut Vec<Node>,
         open: usize,
         depth: usize,
-    ) -> Result<Option<End>, Positioned> {
+    ) -> Result<Option<Stop>, Positioned> {
         let t = self.peek().clone();
         if let Tok::Ident(word) = &t.kind {
             match word.as_str() {
@@ -137,21 +137,21 @@ impl Parser {
                 "end" => {
                     self.next();
                     self.expect_close("end")?;
-                    return Ok(Some(End::End(open)));
+                    return Ok(Some(Stop::End(open)));
                 }
                 "else" => {
                     self.next();
                     if matches!(&self.peek().kind, Tok::Ident(w) if w == "if") {
                         let pos = self.next().pos;
                         let pipe = self.pipeline(pos, "if")?;
-                        return Ok(Some(End::Else(open, Some(pipe))));
+                        return Ok(Some(Stop::Else(open, Some(pipe))));
                     }
                     if let Tok::Ident(w) = &self.peek().kind {
                         let (w, pos) = (w.clone(), self.peek().pos);
                         return Err(unsupported(pos, &format!("else {w}")));
                     }
                     self.expect_close("else")?;
-                    return Ok(Some(End::Else(open, None)));
+                    return Ok(Some(Stop::Else(open, None)));
                 }
                 w if UNSUPPORTED_KEYWORDS.contains(&w) => return Err(unsupported(t.pos, w)),
                 _ => {}
@@ -173,31 +173,31 @@ impl Parser {
             let (body, end) = self.list(depth + 1)?;
             branches.push((cond, body));
             match end {
-                End::Eof => {
+                Stop::Eof => {
                     return Err(Positioned::new(
                         pos,
                         "unexpected EOF: {{if}} has no {{end}}",
                     ));
                 }
-                End::End(_) => {
+                Stop::End(_) => {
                     return Ok(Node::If {
                         branches,
                         otherwise: Vec::new(),
                     });
                 }
-                End::Else(_, Some(next)) => cond = next,
-                End::Else(_, None) => {
+                Stop::Else(_, Some(next)) => cond = next,
+                Stop::Else(_, None) => {
                     let (otherwise, end) = self.list(depth + 1)?;
                     return match end {
-                        End::End(_) => Ok(Node::If {
+                        Stop::End(_) => Ok(Node::If {
                             branches,
                             otherwise,
                         }),
-                        End::Eof => Err(Positioned::new(
+                        Stop::Eof => Err(Positioned::new(
                             pos,
                             "unexpected EOF: {{if}} has no {{end}}",
                         )),
-                        End::Else(p, _) => {
+                        Stop::Else(p, _) => {
                             Err(Positioned::new(p, "unexpected {{else}} after {{else}}"))
                         }
                     };
