@@ -933,3 +933,104 @@ mod env {
         );
     }
 }
+
+#[test]
+fn hostile_sizes_and_nesting_are_errors_not_crashes() {
+    let big = data(&[("big", &"x".repeat(1 << 20))]);
+    let src = "{{ .big }}".repeat(100);
+    let Err(err) = render_str("big.tmpl", &src, &big) else {
+        panic!("100 MiB of output was not refused");
+    };
+    assert!(
+        err.message.contains("rendered output exceeds 64 MiB"),
+        "{err}"
+    );
+    let err = render_str("w.tmpl", r#"{{ printf "%999999999s" "x" }}"#, &big).unwrap_err();
+    assert!(
+        err.message.contains("printf width 999999999 is too large"),
+        "{err}"
+    );
+    let err = render_str("i.tmpl", r#"{{ indent 9999999999 "x" }}"#, &big).unwrap_err();
+    assert!(
+        err.message.contains("would exceed the output limit"),
+        "{err}"
+    );
+    let deep_parens = format!("{{{{ {}1{} }}}}", "(".repeat(100), ")".repeat(100));
+    let err = render_str("p.tmpl", &deep_parens, &big).unwrap_err();
+    assert!(err.message.contains("nested too deeply"), "{err}");
+    let deep_ifs = format!("{}x{}", "{{ if 1 }}".repeat(100), "{{ end }}".repeat(100));
+    let err = render_str("if.tmpl", &deep_ifs, &big).unwrap_err();
+    assert!(err.message.contains("nested too deeply"), "{err}");
+    let ok_ifs = format!("{}x{}", "{{ if 1 }}".repeat(30), "{{ end }}".repeat(30));
+    assert_eq!(render_str("if.tmpl", &ok_ifs, &big).unwrap(), "x");
+}
+
+/// Random mixes of template fragments (multi-byte text next to delimiters,
+/// half-open actions, stray keywords) give a result or an error, never a
+/// panic.
+#[test]
+fn arbitrary_input_never_panics() {
+    let fragments = [
+        "{{",
+        "}}",
+        "{{-",
+        " -}}",
+        "{{ ",
+        " }}",
+        "é",
+        "€{{",
+        "{{é}}",
+        ".",
+        ".é",
+        "$",
+        "(",
+        ")",
+        "|",
+        "\"",
+        "`",
+        "'",
+        "'é'",
+        "/*",
+        "*/",
+        "if ",
+        "else ",
+        "end",
+        "range",
+        " .a ",
+        "1",
+        "-",
+        "+1.5e",
+        "0x",
+        "\\",
+        "\n",
+        "and ",
+        "or ",
+        "default ",
+        "quote",
+        "printf \"%",
+        "%d",
+        "semverCompare \"^1\" ",
+        "\"v1.2\"",
+        " nil ",
+        "true",
+        ":=",
+        "=",
+        ",",
+    ];
+    let env = data(&[("a", "v"), ("é", "x")]);
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..20_000 {
+        let mut src = String::new();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 12) as usize + 1;
+        for i in 0..len {
+            let pick = (seed.rotate_left(5 * i as u32) % fragments.len() as u64) as usize;
+            src.push_str(fragments[pick]);
+        }
+        if let Err(e) = render_str("fuzz.tmpl", &src, &env) {
+            assert!(e.line >= 1 && e.column >= 1, "{src:?}: {e}");
+        }
+    }
+}

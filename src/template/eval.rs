@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::Positioned;
 use super::funcs;
 use super::parser::{Cmd, Node, Operand, Pipe};
-use super::value::Value;
+use super::value::{MAX_OUTPUT, Value};
 
 /// Renders `nodes` with `data` behind `.key`.
 pub(crate) fn execute(
@@ -26,7 +26,15 @@ impl Exec<'_> {
         for node in nodes {
             match node {
                 Node::Text(s) => out.push_str(s),
-                Node::Print(pipe) => out.push_str(&self.pipe(pipe)?.to_output()),
+                Node::Print(pipe) => {
+                    out.push_str(&self.pipe(pipe)?.to_output());
+                    if out.len() > MAX_OUTPUT {
+                        return Err(Positioned::new(
+                            pipe.pos,
+                            format!("rendered output exceeds {} MiB", MAX_OUTPUT >> 20),
+                        ));
+                    }
+                }
                 Node::If {
                     branches,
                     otherwise,

@@ -4,7 +4,7 @@
 
 use super::printf::sprintf;
 use super::semver::semver_compare;
-use super::value::{Value, go_quote};
+use super::value::{MAX_OUTPUT, Value, go_quote};
 
 /// A parameter type, checked like Go's reflection-based call.
 #[derive(Clone, Copy)]
@@ -124,12 +124,12 @@ const FUNCS: &[Spec] = &[
         Ok(Value::Str(trunc(int(&a[0]), &text(&a[1]))))
     }),
     f("indent", &[Int, Str], None, |a| {
-        Ok(Value::Str(indent(int(&a[0]), &text(&a[1]))))
+        Ok(Value::Str(indent(int(&a[0]), &text(&a[1]))?))
     }),
     f("nindent", &[Int, Str], None, |a| {
         Ok(Value::Str(format!(
             "\n{}",
-            indent(int(&a[0]), &text(&a[1]))
+            indent(int(&a[0]), &text(&a[1]))?
         )))
     }),
     f("b64enc", &[Str], None, |a| {
@@ -286,9 +286,14 @@ fn trunc(n: i64, s: &str) -> String {
     String::from_utf8_lossy(cut).into_owned()
 }
 
-fn indent(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+fn indent(n: i64, s: &str) -> Result<String, String> {
+    let width = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    let lines = s.matches('\n').count() + 1;
+    if width.saturating_mul(lines).saturating_add(s.len()) > MAX_OUTPUT {
+        return Err(format!("indenting by {n} would exceed the output limit"));
+    }
+    let pad = " ".repeat(width);
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
 fn base64(data: &[u8]) -> String {

@@ -2,7 +2,7 @@
 //! width and the `-`/`0` flags. Mismatches print Go's `%!d(string=x)` forms;
 //! verbs or flags outside this set are an error rather than a guess.
 
-use super::value::{Value, go_quote};
+use super::value::{MAX_OUTPUT, Value, go_quote};
 
 /// Formats like Go's `fmt.Sprintf(format, args...)`.
 pub(crate) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
@@ -34,6 +34,9 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
             out.push_str("%!(NOVERB)");
             break;
         };
+        if width > MAX_OUTPUT {
+            return Err(format!("printf width {width} is too large"));
+        }
         if verb == '%' {
             out.push('%');
             continue;

@@ -1,5 +1,10 @@
 //! Values a template expression produces, with Go's truth and printing rules.
 
+/// The most a template may produce (and the widest a padded value may be):
+/// far above any real config, low enough that a hostile template or value
+/// cannot exhaust memory.
+pub(crate) const MAX_OUTPUT: usize = 64 * 1024 * 1024;
+
 /// One value during execution. Template data is a flat map of strings, so
 /// values only get other types from literals and function results.
 #[derive(Debug, Clone, PartialEq)]
