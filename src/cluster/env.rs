@@ -317,37 +317,40 @@ fn expand(text: &str, env: &EnvMap, command: bool) -> String {
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let (name, used) = if let Some(body) = after.strip_prefix('(') {
-            match body.find(')') {
-                Some(end) => (Some(&body[..end]), end + 2),
-                None => (None, 0),
-            }
-        } else if let Some(body) = after.strip_prefix('{') {
-            match body.find('}') {
-                Some(end) => (Some(&body[..end]), end + 2),
-                None => (None, 0),
-            }
-        } else {
-            let len = after
-                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
-                .unwrap_or(after.len());
-            (Some(&after[..len]).filter(|n| !n.is_empty()), len)
-        };
-        match name {
-            _ if command && after.starts_with('$') => {
-                out.push('$');
-                rest = &after[1..];
-                continue;
-            }
-            Some(name) => match env.get(name) {
-                Some(value) => out.push_str(value),
-                None if command => out.push_str(&format!("$({name})")),
-                None => out.push_str(&rest[at..at + 1 + used]),
-            },
-            None => out.push('$'),
+        if command && after.starts_with('$') {
+            out.push('$');
+            rest = &after[1..];
+            continue;
         }
-        rest = &after[if name.is_some() { used } else { 0 }..];
+        let Some((name, len)) = reference(after) else {
+            out.push('$');
+            rest = after;
+            continue;
+        };
+        match env.get(name) {
+            Some(value) => out.push_str(value),
+            None if command => out.push_str(&format!("$({name})")),
+            None => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &after[len..];
     }
     out.push_str(rest);
     out
+}
+
+/// The name a `$` refers to (`(NAME)`, `{NAME}` or `NAME`) and how many
+/// bytes after the `$` the reference spans; None when it is no reference.
+fn reference(after: &str) -> Option<(&str, usize)> {
+    let close = match after.chars().next()? {
+        '(' => ')',
+        '{' => '}',
+        _ => {
+            let len = after
+                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+                .unwrap_or(after.len());
+            return (len > 0).then(|| (&after[..len], len));
+        }
+    };
+    let end = after.find(close)?;
+    Some((&after[1..end], end + 1))
 }

@@ -8,6 +8,17 @@
 //! return the deciding value, `{{-`/`-}}` trim whitespace) and refuses
 //! everything else with an error naming the file, line and construct, so a
 //! template tug cannot render faithfully is never rendered wrongly.
+//!
+//! Supported: `{{ .key }}` (also `.Env.key`, as `sealctl render` offers),
+//! `{{ if }}`/`{{ else if }}`/`{{ else }}`/`{{ end }}`, `{{- -}}`, comments,
+//! parentheses, pipes, string (interpreted and raw), number, character,
+//! boolean and `nil` literals; the builtins `and or not eq ne lt le gt ge
+//! len print println printf` (`%s %d %v %q %t %%`, width, `-`, `0`); and the
+//! sprig functions `default empty coalesce ternary quote squote cat toString
+//! contains hasPrefix hasSuffix trim trimPrefix trimSuffix upper lower replace
+//! trunc indent nindent b64enc semverCompare`. Refused: `range`, `with`,
+//! `define`, `template`, `block`, `break`, `continue`, variables, `.` as a
+//! value, and every other function.
 
 mod eval;
 mod funcs;
