@@ -1,1 +1,2 @@
 //! The Clusterfile: hosts, images, SSH settings, env, status.
+pub mod env;
