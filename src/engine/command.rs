@@ -122,7 +122,7 @@ enum Body {
     Shell(String),
 }
 
-/// One command line for a host's bash: `cd DIR && export K=V … && PROGRAM ARGS…`.
+/// One command line for a host's bash: `cd -- DIR && export K=V … && PROGRAM ARGS…`.
 #[derive(Clone, Debug)]
 pub struct Command {
     cwd: Option<Value>,
@@ -251,7 +251,7 @@ impl Command {
     fn build(&self, show: fn(&Value) -> &str) -> String {
         let mut parts = Vec::new();
         if let Some(dir) = &self.cwd {
-            parts.push(format!("cd {}", quote(show(dir))));
+            parts.push(format!("cd -- {}", quote(show(dir))));
         }
         if !self.env.is_empty() {
             let exports: Vec<String> = self
@@ -324,7 +324,7 @@ mod tests {
             .cwd("/var/lib/tug/rootfs/scripts");
         assert_eq!(
             c.render().unwrap(),
-            "cd /var/lib/tug/rootfs/scripts && export registryDomain=sealos.hub X='a b' && bash init.sh"
+            "cd -- /var/lib/tug/rootfs/scripts && export registryDomain=sealos.hub X='a b' && bash init.sh"
         );
     }
 

@@ -302,7 +302,8 @@ impl Runner {
             last: VecDeque::new(),
             keep: self.options.last_lines,
         };
-        let what = step.action.to_string();
+        // Masked again with the run's secrets: a password may sit in shell text.
+        let what = out.mask(&step.action.to_string());
         out.log(&format!(
             "==> {} {phase}: {what}",
             Local::now().format("%F %T")
@@ -361,7 +362,7 @@ impl Runner {
             other => other,
         };
         let error = StepError {
-            command: step.shown_command(),
+            command: out.mask(&step.shown_command()),
             cause,
             last_lines: out.last.iter().cloned().collect(),
         };
