@@ -969,3 +969,46 @@ async fn a_bad_plan_is_refused_before_anything_runs() {
     );
     assert!(!bed.shared("ran").exists());
 }
+
+#[tokio::test]
+async fn cancelling_during_a_retry_wait_ends_the_run_as_cancelled() {
+    let bed = Bed::new(1);
+    let hosts: HashMap<HostId, Arc<dyn Transport>> = [(
+        bed.h(1),
+        Arc::new(Flaky {
+            inner: LocalTransport::in_dir(bed.host_dir(1)),
+            fail: 5.into(),
+        }) as Arc<dyn Transport>,
+    )]
+    .into();
+    let plan = Plan {
+        stages: vec![stage(
+            Phase::Connect,
+            Order::OneByOne,
+            vec![bed.sh(Phase::Connect, 1, "c", r#"touch "$S/ran""#)],
+        )],
+    };
+    let options = RunOptions {
+        retries: 3,
+        backoff: Duration::from_secs(600),
+        ..RunOptions::default()
+    };
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let runner = Runner::new(hosts, bed.logs(), tx)
+        .with_options(options)
+        .with_cancel(cancel.clone());
+    let watcher = tokio::spawn(async move {
+        while let Some(e) = rx.recv().await {
+            if matches!(e.kind, EventKind::Retrying { .. }) {
+                cancel.cancel();
+            }
+        }
+    });
+    let result = runner.run(&plan, &mut bed.journal()).await;
+    drop(runner);
+    watcher.await.unwrap();
+    assert!(matches!(result, Err(RunError::Cancelled)), "{result:?}");
+    assert!(!bed.shared("ran").exists());
+    assert_eq!(bed.journal().done().count(), 0);
+}

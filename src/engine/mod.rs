@@ -3,6 +3,7 @@
 //! [`event::Event`]s and recording finished steps in a [`journal::Journal`].
 //! It knows nothing of the front-ends that consume its events.
 
+mod action;
 pub mod command;
 pub mod event;
 pub mod journal;

@@ -203,6 +203,7 @@ impl Runner {
             let mut running = FuturesUnordered::new();
             let mut failures = Vec::new();
             let mut fatal = None;
+            let mut cancelled = false;
             loop {
                 while running.len() < limit
                     && failures.is_empty()
@@ -229,7 +230,7 @@ impl Runner {
                         step: step.id.clone(),
                         error,
                     }),
-                    Outcome::Cancelled => {}
+                    Outcome::Cancelled => cancelled = true,
                     Outcome::Done { bytes } => {
                         report.executed += 1;
                         *report.bytes_sent.entry(step.host.clone()).or_default() += bytes;
@@ -250,7 +251,7 @@ impl Runner {
             if !failures.is_empty() {
                 return Err(RunError::Failed(failures));
             }
-            if pending.peek().is_some() {
+            if cancelled || pending.peek().is_some() {
                 journal.save()?;
                 return Err(RunError::Cancelled);
             }
