@@ -527,6 +527,14 @@ fn hostile_values_arrive_byte_exact_and_run_nothing() {
             );
         }
     }
+    // A program named like an assignment is looked up, not assigned.
+    let assign = Command::new("CANARY=1").arg("true").render().unwrap();
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&assign)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(127), "{assign}");
     assert!(!dir.path().join("CANARY").exists(), "a hostile value ran");
     assert!(Command::new("echo").arg("a\0b").render().is_err());
     assert!(Command::new("echo").env("V", "a\0b").render().is_err());

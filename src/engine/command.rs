@@ -283,8 +283,9 @@ impl fmt::Display for Command {
 /// are never special, else wrapped in single quotes with each `'` written as
 /// `'\''`. Inside single quotes bash interprets nothing, newlines included.
 pub fn quote(s: &str) -> String {
-    let bare = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c);
-    if !s.is_empty() && s.chars().all(bare) && !s.starts_with('=') {
+    // No `=`: a bare `NAME=value` in a command's first word is an assignment.
+    let bare = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+,".contains(c);
+    if !s.is_empty() && s.chars().all(bare) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 2);
@@ -313,6 +314,7 @@ mod tests {
         assert_eq!(quote("it's"), "'it'\\''s'");
         assert_eq!(quote("$(x)"), "'$(x)'");
         assert_eq!(quote("~root"), "'~root'");
+        assert_eq!(quote("A=b"), "'A=b'");
     }
 
     #[test]
