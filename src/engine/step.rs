@@ -31,8 +31,11 @@ pub(super) enum Acted {
 /// Sends events about one step.
 #[derive(Clone, Copy)]
 pub(super) struct Emitter<'a> {
+    /// The run's event channel.
     pub events: &'a UnboundedSender<Event>,
+    /// The stage's phase.
     pub phase: Phase,
+    /// The step the events are about.
     pub step: &'a Step,
 }
 
@@ -53,10 +56,15 @@ impl Emitter<'_> {
 /// Where one step's output goes: masked, to the host's log, the last
 /// lines kept for an error, and as events.
 pub(super) struct Output<'a> {
+    /// Events about the step.
     pub em: Emitter<'a>,
+    /// The host's log file.
     pub log: &'a Mutex<File>,
+    /// Values to mask in every line.
     pub secrets: Vec<Secret>,
+    /// The last lines, for a failure report.
     pub last: VecDeque<String>,
+    /// How many last lines to keep.
     pub keep: usize,
 }
 
@@ -80,10 +88,12 @@ impl Output<'_> {
     fn line(&mut self, stream: Stream, raw: &str) {
         let line = self.mask(raw);
         self.log(&line);
-        if self.last.len() == self.keep {
-            self.last.pop_front();
+        if self.keep > 0 {
+            if self.last.len() == self.keep {
+                self.last.pop_front();
+            }
+            self.last.push_back(line.clone());
         }
-        self.last.push_back(line.clone());
         self.em.emit(EventKind::Log { stream, line });
     }
 }
@@ -97,6 +107,7 @@ pub(super) enum ActError {
 }
 
 impl ActError {
+    /// The failure as a report shows it.
     pub fn cause(self) -> FailCause {
         match self {
             ActError::Transport(TransportError::Connection(e)) => FailCause::Connection(e),
