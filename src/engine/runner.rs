@@ -347,7 +347,10 @@ impl Runner {
                         attempt: tries,
                         error,
                     });
-                    let wait = self.options.backoff * 2u32.saturating_pow(tries - 2);
+                    let wait = self
+                        .options
+                        .backoff
+                        .saturating_mul(2u32.saturating_pow(tries - 2));
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
                         () = self.cancel.cancelled() => return (step, Outcome::Cancelled),
