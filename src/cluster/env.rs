@@ -15,6 +15,7 @@
 //! visible difference: a value that relied on the host shell expanding it
 //! (e.g. `-e DIR=$HOME/x`) is now passed as written.
 
+use crate::engine::command::Command;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -201,21 +202,6 @@ impl Env {
     pub fn vars(&self) -> &EnvMap {
         &self.vars
     }
-
-    /// `export K='v' …` for a shell, or "" when empty. Keys are valid names
-    /// by construction; values are single-quoted.
-    pub fn export_line(&self) -> String {
-        let pairs: Vec<String> = self
-            .vars
-            .iter()
-            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
-            .collect();
-        if pairs.is_empty() {
-            String::new()
-        } else {
-            format!("export {}", pairs.join(" "))
-        }
-    }
 }
 
 /// Parses `KEY=VALUE` entries (split at the first `=`), refusing bad ones.
@@ -276,26 +262,20 @@ fn is_name(key: &str) -> bool {
         && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
 }
 
-/// Quotes `s` as one shell word that the shell takes byte for byte.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// The command that runs a label hook (`init`, `check`, `clean`, …) on a
-/// host: `cd '<rootfs>/scripts' && export K='v' … && bash <label value>`.
+/// host: `cd -- '<rootfs>/scripts' && export K='v' … && bash <label value>`.
 /// The label value is the image author's shell text; its `$vars` are
-/// expanded by the host shell from the exported env, as sealos does.
-pub fn hook_command(rootfs: &str, env: &Env, label_value: &str) -> String {
+/// expanded by the host shell from the exported env, as sealos does. Values
+/// are single-quoted (by [`crate::engine::command`]), so nothing in them runs.
+pub fn hook_command(rootfs: &str, env: &Env, label_value: &str) -> Command {
     let scripts = format!("{}/scripts", rootfs.trim_end_matches('/'));
-    let mut cmd = format!("cd {}", shell_quote(&scripts));
-    let exports = env.export_line();
-    if !exports.is_empty() {
-        cmd.push_str(" && ");
-        cmd.push_str(&exports);
-    }
-    cmd.push_str(" && bash ");
-    cmd.push_str(label_value);
-    cmd
+    env.vars
+        .iter()
+        .fold(
+            Command::shell(format!("bash {label_value}")),
+            |c, (k, v)| c.env(k.as_str(), v.as_str()),
+        )
+        .cwd(scripts)
 }
 
 /// Expands `$(K)`, `${K}` and `$K` in a label value (`vip`, `image`) from
