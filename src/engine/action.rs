@@ -48,6 +48,17 @@ pub enum Source {
         /// What the tree is (an image digest plus subset): the identity for resume.
         identity: String,
     },
+    /// A small local file made earlier in the same run (e.g. fetched from
+    /// another host), so its size is not known when the plan is made.
+    Fetched {
+        /// Where it will be on the jump host.
+        path: PathBuf,
+        /// What it is: the identity for resume.
+        identity: String,
+    },
+    /// The jump host's clock when the step starts, as `<unix seconds>\n`:
+    /// lets a host compare its clock with the jump host's.
+    Clock,
 }
 
 impl Source {
@@ -55,7 +66,7 @@ impl Source {
     pub fn size(&self) -> Option<u64> {
         match self {
             Source::Files(files) => Some(files.iter().map(|f| f.size).sum()),
-            Source::Tar { .. } => None,
+            Source::Tar { .. } | Source::Fetched { .. } | Source::Clock => None,
         }
     }
 
@@ -87,6 +98,8 @@ impl Source {
                     Compression::Zstd => format!("tar.zst of {what}"),
                 }
             }
+            Source::Fetched { path, .. } => path.display().to_string(),
+            Source::Clock => "the jump host's clock".to_string(),
         }
     }
 }
@@ -167,6 +180,8 @@ impl Action {
                         h.field(identity);
                         h.field(&format!("{compress:?}"));
                     }
+                    Source::Fetched { identity, .. } => h.field(identity),
+                    Source::Clock => h.field("clock"),
                 }
                 h.field(&to.render()?);
             }

@@ -6,9 +6,12 @@
 mod action;
 pub mod command;
 pub mod event;
+pub mod install;
 pub mod journal;
+pub mod layer_scan;
 pub mod plan;
 pub mod runner;
 pub mod source;
+pub mod spec;
 mod step;
 pub mod transport;

@@ -1,0 +1,130 @@
+//! Preflight: everything that would make the install fail half-way, checked
+//! on every host before anything changes. Each host runs one script that
+//! reports every problem it finds (arch, OS tools, free disk for what it
+//! will receive, ports, swap) and compares its clock with the jump host's,
+//! sent on stdin as the step starts. Hostnames are fetched and compared on
+//! the jump host. A host that already holds this cluster's rootfs skips
+//! the checks: its ports are in use by the cluster itself.
+
+use super::distribute::{Delivery, unpacked_size};
+use super::shell::script;
+use super::{Ctx, InstallError, JUMP_HOST, one_by_one, unless_exists};
+use crate::engine::command::Command;
+use crate::engine::plan::{Action, HostId, Phase, Source, Stage, Step};
+use crate::engine::spec::{HostSpec, Role};
+
+/// Largest clock difference to the jump host, in seconds.
+pub const MAX_CLOCK_SKEW: u64 = 5;
+
+const CHECKS: &str = r#"problems=0
+problem() { echo "preflight: $*" >&2; problems=$((problems + 1)); }
+want_arch=$1 root=$2 need_kib=$3 ip=$4; shift 4
+case $(uname -m) in
+  x86_64|amd64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) arch=$(uname -m) ;;
+esac
+if [ -n "$want_arch" ] && [ "$arch" != "$want_arch" ]; then problem "this host is $arch but the image is $want_arch"; fi
+[ "$(uname -s)" = Linux ] || problem "this host runs $(uname -s), not Linux"
+for tool in tar gzip systemctl sed awk grep cp find; do
+  command -v "$tool" >/dev/null 2>&1 || problem "$tool is not installed (the image's scripts need it)"
+done
+d=$root
+while [ ! -d "$d" ]; do d=$(dirname -- "$d"); done
+avail=$(df -Pk -- "$d" | awk 'NR == 2 { print $4 }')
+if [ -n "$avail" ] && [ "$avail" -lt "$need_kib" ]; then
+  problem "$d has $((avail / 1024)) MiB free; the cluster image needs $((need_kib / 1024)) MiB there"
+fi
+for port in "$@"; do
+  if (exec 3<>"/dev/tcp/$ip/$port") 2>/dev/null; then problem "port $port is in use"; fi
+done
+if [ -r /proc/swaps ] && [ "$(wc -l < /proc/swaps)" -gt 1 ]; then problem "swap is on (kubelet needs it off: swapoff -a)"; fi
+if [ "$problems" -gt 0 ]; then echo "preflight: $problems problem(s); fix them or run with --skip-checks" >&2; exit 1; fi"#;
+
+const CLOCK: &str = r#"read -r now || { echo "preflight: no time from the jump host" >&2; exit 1; }
+skew=$(( $(date +%s) - now ))
+if [ "${skew#-}" -gt "$1" ]; then
+  echo "preflight: this host's clock is ${skew}s off the jump host's (at most $1s allowed)" >&2
+  exit 1
+fi"#;
+
+const HOSTNAMES: &str = r#"set -e
+cd -- "$1"
+for f in *.hostname; do
+  [ -e "$f" ] || continue
+  printf '%s %s\n' "$(tr '[:upper:]' '[:lower:]' < "$f")" "${f%.hostname}"
+done | sort | awk '$1 == prev { printf "preflight: hosts %s and %s have the same hostname %s\n", host, $2, $1; bad = 1 }
+  { prev = $1; host = $2 } END { exit bad }'"#;
+
+/// The preflight stages.
+pub(crate) fn stages(
+    ctx: &Ctx<'_>,
+    deliveries: &[(&HostSpec, Vec<Delivery<'_>>)],
+) -> Result<Vec<Option<Stage>>, InstallError> {
+    let facts = ctx.spec.local_dir.join("facts");
+    let rootfs = ctx.spec.rootfs_dir();
+    let mut steps = Vec::new();
+    for (host, ds) in deliveries {
+        let need_kib = unpacked_size(ds) / 1024 + 64 * 1024;
+        let mut ports = vec!["10250"];
+        if host.has(Role::Master) {
+            ports.extend(["6443", "2379"]);
+        }
+        if ctx.is_registry(host) {
+            ports.push(ctx.registry.1.as_str());
+        }
+        let cmd = checks_command(
+            &ctx.rootfs.arch,
+            &ctx.spec.data_root,
+            need_kib,
+            &host.ip.to_string(),
+            &ports,
+        );
+        let check = super::run(Phase::Preflight, host, "checks", cmd)?;
+        steps.push(unless_exists(check, &rootfs));
+        let clock = Step::new(
+            Phase::Preflight,
+            host.id.clone(),
+            "clock",
+            Action::Send {
+                source: Source::Clock,
+                to: script(CLOCK, [MAX_CLOCK_SKEW.to_string()]),
+            },
+        )?;
+        steps.push(unless_exists(clock, &rootfs));
+        let name = Step::new(
+            Phase::Preflight,
+            host.id.clone(),
+            "hostname",
+            Action::Fetch {
+                path: "/proc/sys/kernel/hostname".into(),
+                to_local: facts.join(format!("{}.hostname", host.id.file_stem())),
+            },
+        )?;
+        steps.push(unless_exists(name, &rootfs));
+    }
+    let compare = Step::new(
+        Phase::Preflight,
+        HostId::new(JUMP_HOST),
+        "hostnames",
+        Action::Run {
+            cmd: script(HOSTNAMES, [facts.display().to_string()]),
+            timeout: None,
+        },
+    )?;
+    Ok(vec![
+        ctx.parallel(Phase::Preflight, steps),
+        one_by_one(Phase::Preflight, vec![compare]),
+    ])
+}
+
+/// The command that reports every problem of a host that is to receive
+/// `need_kib` KiB under `data_root` and serve on `ports`.
+pub(crate) fn checks_command(arch: &str, data_root: &str, need_kib: u64, ip: &str, ports: &[&str]) -> Command {
+    let mut args = vec![
+        arch.to_string(),
+        data_root.to_string(),
+        need_kib.to_string(),
+        ip.to_string(),
+    ];
+    args.extend(ports.iter().map(|p| p.to_string()));
+    script(CHECKS, args)
+}

@@ -1,0 +1,196 @@
+//! Reads a layer blob once on the jump host to learn what it holds
+//! ([`LayerContent`]): whether it carries `registry/` data, other files or
+//! both, which paths it whites out, and how large it is unpacked. The
+//! planner needs this to send each host only what it needs and to apply
+//! whiteouts on the host before the layer's own files land. The blob is
+//! streamed; only headers are kept.
+
+use super::spec::LayerContent;
+use crate::image::oci::media;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Component, Path};
+
+/// The whiteout prefix of OCI/AUFS layers.
+pub const WHITEOUT: &str = ".wh.";
+/// The opaque-dir marker.
+pub const OPAQUE: &str = ".wh..wh..opq";
+
+/// Why a layer could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The blob could not be read or is not a tar.
+    #[error("layer {layer}: {source}")]
+    Io {
+        /// The blob.
+        layer: String,
+        /// What failed.
+        source: io::Error,
+    },
+    /// An entry whose path leaves the root.
+    #[error("layer {layer}: entry {entry:?} points outside the image root")]
+    Escapes {
+        /// The blob.
+        layer: String,
+        /// The entry.
+        entry: String,
+    },
+}
+
+/// How a blob is compressed, from its media type (and its first bytes when
+/// the media type does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobCompression {
+    /// A plain tar.
+    None,
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
+}
+
+impl BlobCompression {
+    /// The compression a media type names; `None` when it names none.
+    pub fn from_media_type(media_type: &str) -> Option<Self> {
+        if media_type == media::OCI_LAYER_ZSTD || media_type.ends_with("+zstd") {
+            Some(BlobCompression::Zstd)
+        } else if media_type == media::OCI_LAYER_GZIP
+            || media_type == media::DOCKER_LAYER_GZIP
+            || media_type.ends_with("gzip")
+        {
+            Some(BlobCompression::Gzip)
+        } else if media_type == media::OCI_LAYER_TAR || media_type.ends_with(".tar") {
+            Some(BlobCompression::None)
+        } else {
+            None
+        }
+    }
+}
+
+/// Scan the blob at `path` of media type `media_type`.
+pub fn scan(path: &Path, media_type: &str) -> Result<LayerContent, ScanError> {
+    let layer = path.display().to_string();
+    let io = |source| ScanError::Io {
+        layer: layer.clone(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let compression = BlobCompression::from_media_type(media_type).unwrap_or(BlobCompression::Gzip);
+    let reader: Box<dyn Read> = match compression {
+        BlobCompression::None => Box::new(BufReader::new(file)),
+        BlobCompression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
+        BlobCompression::Zstd => Box::new(zstd::stream::read::Decoder::new(file).map_err(io)?),
+    };
+    scan_tar(reader, &layer)
+}
+
+/// Scan an uncompressed tar stream; `layer` names it in errors.
+pub fn scan_tar(reader: impl Read, layer: &str) -> Result<LayerContent, ScanError> {
+    let io = |source| ScanError::Io {
+        layer: layer.to_string(),
+        source,
+    };
+    let mut content = LayerContent::default();
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries().map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(rel) = normalise(&raw) else {
+            return Err(ScanError::Escapes {
+                layer: layer.to_string(),
+                entry: raw,
+            });
+        };
+        if rel.is_empty() {
+            continue;
+        }
+        content.entries += 1;
+        content.unpacked_size += entry.header().size().map_err(io)?;
+        if rel == "registry" || rel.starts_with("registry/") {
+            content.registry = true;
+        } else {
+            content.other = true;
+        }
+        let (dir, base) = match rel.rsplit_once('/') {
+            Some((d, b)) => (d, b),
+            None => ("", rel.as_str()),
+        };
+        if base == OPAQUE {
+            content.opaque_dirs.push(dir.to_string());
+        } else if let Some(hidden) = base.strip_prefix(WHITEOUT) {
+            if !hidden.starts_with(WHITEOUT) && !hidden.is_empty() {
+                let target = if dir.is_empty() {
+                    hidden.to_string()
+                } else {
+                    format!("{dir}/{hidden}")
+                };
+                content.whiteouts.push(target);
+            }
+        }
+    }
+    Ok(content)
+}
+
+/// `./a/b/` → `a/b`; `None` when the path climbs out (`..`) of the root.
+pub fn normalise(raw: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in Path::new(raw).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::CurDir | Component::RootDir => {}
+            Component::ParentDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn finds_registry_whiteouts_and_opaque_dirs() {
+        let bytes = tar_of(&[
+            ("./etc/a.conf", b"abc"),
+            ("registry/docker/x", b"12345"),
+            ("bin/.wh.old", b""),
+            ("opt/.wh..wh..opq", b""),
+        ]);
+        let c = scan_tar(&bytes[..], "l").unwrap();
+        assert!(c.registry && c.other);
+        assert_eq!(c.whiteouts, ["bin/old"]);
+        assert_eq!(c.opaque_dirs, ["opt"]);
+        assert_eq!(c.unpacked_size, 8);
+        assert_eq!(c.entries, 4);
+    }
+
+    #[test]
+    fn gzip_blobs_are_read_by_media_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar_of(&[("registry/a", b"1")])).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let c = scan(&path, media::OCI_LAYER_GZIP).unwrap();
+        assert!(c.registry && !c.other);
+    }
+
+    #[test]
+    fn climbing_out_is_refused() {
+        assert_eq!(normalise("./a//b/"), Some("a/b".into()));
+        assert_eq!(normalise("/etc/x"), Some("etc/x".into()));
+        assert_eq!(normalise("a/../../x"), None);
+    }
+}
