@@ -117,15 +117,16 @@ pub fn scan_tar(reader: impl Read, layer: &str) -> Result<LayerContent, ScanErro
         };
         if base == OPAQUE {
             content.opaque_dirs.push(dir.to_string());
-        } else if let Some(hidden) = base.strip_prefix(WHITEOUT) {
-            if !hidden.starts_with(WHITEOUT) && !hidden.is_empty() {
-                let target = if dir.is_empty() {
-                    hidden.to_string()
-                } else {
-                    format!("{dir}/{hidden}")
-                };
-                content.whiteouts.push(target);
-            }
+        } else if let Some(hidden) = base
+            .strip_prefix(WHITEOUT)
+            .filter(|h| !h.is_empty() && !h.starts_with(WHITEOUT))
+        {
+            let target = if dir.is_empty() {
+                hidden.to_string()
+            } else {
+                format!("{dir}/{hidden}")
+            };
+            content.whiteouts.push(target);
         }
     }
     Ok(content)

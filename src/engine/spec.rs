@@ -236,7 +236,11 @@ pub enum SpecError {
 impl ClusterSpec {
     /// The cluster's dir on the hosts: `<data root>/data/<name>`.
     pub fn cluster_dir(&self) -> String {
-        format!("{}/data/{}", self.data_root.trim_end_matches('/'), self.name)
+        format!(
+            "{}/data/{}",
+            self.data_root.trim_end_matches('/'),
+            self.name
+        )
     }
 
     /// The merged rootfs on every host.
@@ -358,7 +362,10 @@ mod tests {
 
     #[test]
     fn dir_names_are_safe() {
-        assert_eq!(image_dir_name("docker.io/labring/helm:v3.9.4"), "helm-v3.9.4");
+        assert_eq!(
+            image_dir_name("docker.io/labring/helm:v3.9.4"),
+            "helm-v3.9.4"
+        );
         assert_eq!(image_dir_name("x/../..:t"), "t");
         assert_eq!(image_dir_name("a/b@sha256:00"), "b");
         assert_eq!(image_dir_name("/"), "image");

@@ -24,18 +24,28 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
         }
         let (hosts, dir): (Vec<&HostSpec>, String) = match image.kind {
             ImageKind::Application => (vec![ctx.master0], spec.app_dir(image)),
-            ImageKind::Rootfs | ImageKind::Patch => (spec.hosts.iter().collect(), spec.rootfs_dir()),
+            ImageKind::Rootfs | ImageKind::Patch => {
+                (spec.hosts.iter().collect(), spec.rootfs_dir())
+            }
         };
         let mut steps = Vec::new();
         for host in &hosts {
             let env = if image.kind == ImageKind::Rootfs {
                 ctx.env_of(host).clone()
             } else {
-                image.env.for_host(host.id.as_str(), &host.env, &host.run_mode())?.env
+                image
+                    .env
+                    .for_host(host.id.as_str(), &host.env, &host.run_mode())?
+                    .env
             };
             for (n, element) in elements.iter().enumerate() {
                 let key = format!("{}#{n}", image.name);
-                steps.push(run(Phase::Applications, host, &key, guest(&dir, &env, element))?);
+                steps.push(run(
+                    Phase::Applications,
+                    host,
+                    &key,
+                    guest(&dir, &env, element),
+                )?);
             }
         }
         stages.push(if image.kind == ImageKind::Application {

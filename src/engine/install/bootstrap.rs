@@ -2,7 +2,7 @@
 //! (labring-contract §3.2 step 6), every hook as
 //! `cd <rootfs>/scripts && export … && bash <label>`.
 
-use super::shell::{HOSTS_ENTRY, hook, hosts_entry, script, secret_values};
+use super::shell::{hook, hosts_entry, script, secret_values};
 use super::{Ctx, DEFAULT_REGISTRY_DATA, InstallError, one_by_one, run};
 use crate::engine::command::{Secret, Value};
 use crate::engine::plan::{Action, Phase, Stage, Step};
@@ -40,12 +40,13 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
     let spec = ctx.spec;
     let rootfs = spec.rootfs_dir();
     let hosts = &spec.hosts;
-    let each = |phase, key: &str, f: &dyn Fn(&HostSpec) -> Option<crate::engine::command::Command>| {
-        hosts
-            .iter()
-            .filter_map(|h| f(h).map(|cmd| run(phase, h, key, cmd)))
-            .collect::<Result<Vec<Step>, _>>()
-    };
+    let each =
+        |phase, key: &str, f: &dyn Fn(&HostSpec) -> Option<crate::engine::command::Command>| {
+            hosts
+                .iter()
+                .filter_map(|h| f(h).map(|cmd| run(phase, h, key, cmd)))
+                .collect::<Result<Vec<Step>, _>>()
+        };
     let (domain, port, registry_ip) = &ctx.registry;
     let check_label = ctx.hook_label("check");
     let init_label = ctx.hook_label("init");
@@ -59,7 +60,10 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
             .get("registryData")
             .filter(|d| !d.is_empty())
             .unwrap_or(DEFAULT_REGISTRY_DATA);
-        let link = script(REGISTRY_LINK, [data.to_string(), format!("{rootfs}/registry")]);
+        let link = script(
+            REGISTRY_LINK,
+            [data.to_string(), format!("{rootfs}/registry")],
+        );
         registry.push(run(Phase::Registry, host, "link", link)?);
         if let Some(auth) = &spec.registry_auth {
             let line = htpasswd(&spec.name, &auth.username, auth.password.expose())?;
@@ -68,7 +72,12 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
                 mode: 0o600,
                 content: Value::Secret(Secret::new(line)),
             };
-            registry.push(Step::new(Phase::Registry, host.id.clone(), "htpasswd", write)?);
+            registry.push(Step::new(
+                Phase::Registry,
+                host.id.clone(),
+                "htpasswd",
+                write,
+            )?);
         }
         let init = hook(&rootfs, env, &ctx.hook_label("init-registry"));
         registry.push(run(Phase::Registry, host, "init-registry", init)?);
@@ -80,29 +89,39 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
         ctx.parallel(Phase::Render, render_steps(ctx)?),
         ctx.parallel(
             Phase::Check,
-            each(Phase::Check, "check", &|h| Some(hook(&rootfs, ctx.env_of(h), &check_label)))?,
+            each(Phase::Check, "check", &|h| {
+                Some(hook(&rootfs, ctx.env_of(h), &check_label))
+            })?,
         ),
         ctx.parallel(
             Phase::Registry,
-            each(Phase::Registry, "hosts", &|_| Some(hosts_entry(registry_ip, domain)))?,
+            each(Phase::Registry, "hosts", &|_| {
+                Some(hosts_entry(registry_ip, domain))
+            })?,
         ),
         one_by_one(Phase::Registry, registry),
         ctx.parallel(
             Phase::Init,
             each(Phase::Init, "apiserver-host", &|h| {
-                let ip = if h.has(Role::Master) { &master0_ip } else { &vip };
+                let ip = if h.has(Role::Master) {
+                    &master0_ip
+                } else {
+                    &vip
+                };
                 Some(hosts_entry(ip, APISERVER_DOMAIN))
             })?,
         ),
         ctx.parallel(
             Phase::Init,
             each(Phase::Init, "lvscare-host", &|h| {
-                (!h.has(Role::Master)).then(|| script(HOSTS_ENTRY, [h.ip.to_string(), LVSCARE_NODE_IP.into()]))
+                (!h.has(Role::Master)).then(|| hosts_entry(&h.ip.to_string(), LVSCARE_NODE_IP))
             })?,
         ),
         ctx.parallel(
             Phase::Init,
-            each(Phase::Init, "init", &|h| Some(hook(&rootfs, ctx.env_of(h), &init_label)))?,
+            each(Phase::Init, "init", &|h| {
+                Some(hook(&rootfs, ctx.env_of(h), &init_label))
+            })?,
         ),
     ])
 }
@@ -115,7 +134,9 @@ fn render_steps(ctx: &Ctx<'_>) -> Result<Vec<Step>, InstallError> {
     let mut steps = Vec::new();
     for image in &spec.images {
         let (hosts, dir): (Vec<&HostSpec>, String) = match image.kind {
-            ImageKind::Rootfs | ImageKind::Patch => (spec.hosts.iter().collect(), spec.rootfs_dir()),
+            ImageKind::Rootfs | ImageKind::Patch => {
+                (spec.hosts.iter().collect(), spec.rootfs_dir())
+            }
             ImageKind::Application => (vec![ctx.master0], spec.app_dir(image)),
         };
         for host in hosts {
@@ -134,12 +155,18 @@ fn render_image(
     let env = if image.kind == ImageKind::Rootfs {
         ctx.env_of(host).clone()
     } else {
-        image.env.for_host(host.id.as_str(), &host.env, &host.run_mode())?.env
+        image
+            .env
+            .for_host(host.id.as_str(), &host.env, &host.run_mode())?
+            .env
     };
     let secrets = secret_values(&env);
     let mut steps = Vec::new();
     for t in &image.templates {
-        let Some(out) = TEMPLATE_SUFFIXES.iter().find_map(|s| t.path.strip_suffix(s)) else {
+        let Some(out) = TEMPLATE_SUFFIXES
+            .iter()
+            .find_map(|s| t.path.strip_suffix(s))
+        else {
             continue;
         };
         let fail = |source| InstallError::Template {
@@ -166,6 +193,9 @@ fn render_image(
     Ok(steps)
 }
 
+/// bcrypt's cost for the htpasswd, as sealos uses (Go's `bcrypt.DefaultCost`).
+const HTPASSWD_COST: u32 = 10;
+
 /// `user:bcrypt(password)` for the registry's htpasswd. The salt is derived
 /// from the cluster, user and password, so the same inputs give the same
 /// line and a re-run does not rewrite the file (a random salt would make
@@ -181,7 +211,10 @@ pub fn htpasswd(cluster: &str, user: &str, password: &str) -> Result<String, Ins
         .finalize();
     let mut salt = [0u8; 16];
     salt.copy_from_slice(&digest[..16]);
-    let hash = bcrypt::hash_with_salt(password, bcrypt::DEFAULT_COST, salt)
+    let hash = bcrypt::hash_with_salt(password, HTPASSWD_COST, salt)
         .map_err(|e| InstallError::Htpasswd(e.to_string()))?;
-    Ok(format!("{user}:{}", hash.format_for_version(bcrypt::Version::TwoY)))
+    Ok(format!(
+        "{user}:{}",
+        hash.format_for_version(bcrypt::Version::TwoY)
+    ))
 }

@@ -162,7 +162,12 @@ pub(crate) fn stages(
                 .map(|(_, c)| c.clone())
                 .unwrap_or_default();
             let mut h = Hasher::new();
-            for field in [prev.as_str(), &d.layer.digest.to_string(), d.part.name(), &d.target] {
+            for field in [
+                prev.as_str(),
+                &d.layer.digest.to_string(),
+                d.part.name(),
+                &d.target,
+            ] {
                 h.update(&(field.len() as u64).to_le_bytes());
                 h.update(field.as_bytes());
             }
@@ -220,4 +225,84 @@ fn send_step(
         },
     )?;
     Ok(super::unless_exists(step, marker))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Stdio;
+
+    fn layer(dir: &Path, name: &str, entries: &[&str]) -> std::path::PathBuf {
+        let mut b = tar::Builder::new(Vec::new());
+        for e in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(1);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, e, &b"x"[..]).unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        path
+    }
+
+    fn unpack(blob: &Path, target: &Path, part: &str, extra: &[&str]) {
+        let marker = target.join(".m").join(part);
+        let mut args = vec![
+            target.display().to_string(),
+            marker.display().to_string(),
+            part.to_string(),
+            "gzip".to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let line = script(UNPACK, args).render().unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(line)
+            .stdin(Stdio::from(std::fs::File::open(blob).unwrap()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(marker.exists());
+    }
+
+    #[test]
+    fn the_host_side_applies_whiteouts_and_leaves_registry_data_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let l1 = layer(
+            dir.path(),
+            "l1",
+            &[
+                "bin/old",
+                "bin/keep",
+                "opt/x/a",
+                "registry/docker/r",
+                "etc/registry/conf",
+            ],
+        );
+        let l2 = layer(
+            dir.path(),
+            "l2",
+            &["bin/.wh.old", "opt/x/.wh..wh..opq", "opt/x/b"],
+        );
+        let t = dir.path().join("rootfs");
+        unpack(&l1, &t, "no-registry", &[]);
+        unpack(&l2, &t, "full", &["w:bin/old", "o:opt/x"]);
+        assert!(t.join("bin/keep").exists() && t.join("opt/x/b").exists());
+        assert!(!t.join("bin/old").exists() && !t.join("opt/x/a").exists());
+        assert!(!t.join("bin/.wh.old").exists() && !t.join("opt/x/.wh..wh..opq").exists());
+        assert!(!t.join("registry").exists());
+        assert!(t.join("etc/registry/conf").exists());
+        let r = dir.path().join("registry-host");
+        unpack(&l1, &r, "only-registry", &[]);
+        assert!(r.join("registry/docker/r").exists());
+        assert!(!r.join("bin").exists() && !r.join(".tug-unpack").exists());
+    }
 }

@@ -80,12 +80,32 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
 
     let init = vec![
         write(Phase::KubeadmInit, m0, &init_cfg, ctx.kubeadm.init())?,
-        run(Phase::KubeadmInit, m0, "audit-policy", script(AUDIT_POLICY, [rootfs.as_str()]))?,
+        run(
+            Phase::KubeadmInit,
+            m0,
+            "audit-policy",
+            script(AUDIT_POLICY, [rootfs.as_str()]),
+        )?,
         unless_exists(
-            run(Phase::KubeadmInit, m0, "kubeadm-init", kubeadm(&["init", &format!("--config={init_cfg}"), "--skip-certificate-key-print", "--skip-token-print"]))?,
+            run(
+                Phase::KubeadmInit,
+                m0,
+                "kubeadm-init",
+                kubeadm(&[
+                    "init",
+                    &format!("--config={init_cfg}"),
+                    "--skip-certificate-key-print",
+                    "--skip-token-print",
+                ]),
+            )?,
             ADMIN_CONF,
         ),
-        run(Phase::KubeadmInit, m0, "kubeconfig", script(KUBECONFIG, Vec::<String>::new()))?,
+        run(
+            Phase::KubeadmInit,
+            m0,
+            "kubeconfig",
+            script(KUBECONFIG, Vec::<String>::new()),
+        )?,
         Step::new(
             Phase::KubeadmInit,
             m0.id.clone(),
@@ -103,7 +123,12 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
         return Ok(vec![one_by_one(Phase::KubeadmInit, init)]);
     }
     let secrets = vec![
-        run(Phase::JoinMasters, m0, "join-secrets", script(JOIN_SECRETS, [init_cfg.as_str(), secrets_remote.as_str()]))?,
+        run(
+            Phase::JoinMasters,
+            m0,
+            "join-secrets",
+            script(JOIN_SECRETS, [init_cfg.as_str(), secrets_remote.as_str()]),
+        )?,
         Step::new(
             Phase::JoinMasters,
             m0.id.clone(),
@@ -137,17 +162,40 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
     for m in &masters {
         let cfg = format!("{etc}/kubeadm-join-master.yaml");
         join_masters.extend(fill(Phase::JoinMasters, m, "master")?);
-        join_masters.push(run(Phase::JoinMasters, m, "audit-policy", script(AUDIT_POLICY, [rootfs.as_str()]))?);
+        join_masters.push(run(
+            Phase::JoinMasters,
+            m,
+            "audit-policy",
+            script(AUDIT_POLICY, [rootfs.as_str()]),
+        )?);
         join_masters.push(unless_exists(
-            run(Phase::JoinMasters, m, "kubeadm-join", kubeadm(&["join", &format!("--config={cfg}")]))?,
+            run(
+                Phase::JoinMasters,
+                m,
+                "kubeadm-join",
+                kubeadm(&["join", &format!("--config={cfg}")]),
+            )?,
             KUBELET_CONF,
         ));
-        join_masters.push(run(Phase::JoinMasters, m, "apiserver-host", hosts_entry(&m.ip.to_string(), APISERVER_DOMAIN))?);
-        join_masters.push(run(Phase::JoinMasters, m, "kubeconfig", script(KUBECONFIG, Vec::<String>::new()))?);
+        join_masters.push(run(
+            Phase::JoinMasters,
+            m,
+            "apiserver-host",
+            hosts_entry(&m.ip.to_string(), APISERVER_DOMAIN),
+        )?);
+        join_masters.push(run(
+            Phase::JoinMasters,
+            m,
+            "kubeconfig",
+            script(KUBECONFIG, Vec::<String>::new()),
+        )?);
     }
 
     let vs = SocketAddr::new(ctx.kubeadm.vip(), port).to_string();
-    let real: Vec<String> = spec.masters().map(|m| SocketAddr::new(m.ip, port).to_string()).collect();
+    let real: Vec<String> = spec
+        .masters()
+        .map(|m| SocketAddr::new(m.ip, port).to_string())
+        .collect();
     let lvscare_image = ctx
         .rootfs
         .labels
@@ -155,7 +203,8 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
         .map(|i| crate::cluster::env::expand_label(i, ctx.rootfs.env.vars()))
         .filter(|i| !i.is_empty())
         .unwrap_or_else(|| DEFAULT_LVSCARE_IMAGE.into());
-    let (mut templates, mut filled, mut ipvs, mut joins, mut pods) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut templates, mut filled, mut ipvs, mut joins, mut pods) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for n in &nodes {
         let cfg = format!("{etc}/kubeadm-join-node.yaml");
         let mut f = fill(Phase::JoinNodes, n, "node")?.into_iter();
@@ -165,7 +214,12 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
         args.extend(real.iter().cloned());
         ipvs.push(run(Phase::JoinNodes, n, "ipvs", script(IPVS, args))?);
         joins.push(unless_exists(
-            run(Phase::JoinNodes, n, "kubeadm-join", kubeadm(&["join", &format!("--config={cfg}")]))?,
+            run(
+                Phase::JoinNodes,
+                n,
+                "kubeadm-join",
+                kubeadm(&["join", &format!("--config={cfg}")]),
+            )?,
             KUBELET_CONF,
         ));
         let pod = lvscare_pod(&vs, &real, &lvscare_image, &n.ip.to_string());

@@ -111,7 +111,10 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(spec: &'a ClusterSpec, opts: &'a InstallOptions) -> Result<(Self, Vec<EnvWarning>), InstallError> {
+    fn new(
+        spec: &'a ClusterSpec,
+        opts: &'a InstallOptions,
+    ) -> Result<(Self, Vec<EnvWarning>), InstallError> {
         spec.validate()?;
         let master0 = spec.master0()?;
         let registry_hosts = spec.registry_hosts()?;
@@ -119,19 +122,20 @@ impl<'a> Ctx<'a> {
         let mut warnings = Vec::new();
         let mut env = HashMap::new();
         for h in &spec.hosts {
-            let r = rootfs
-                .env
-                .for_host(h.id.as_str(), &h.env, &h.run_mode())?;
+            let r = rootfs.env.for_host(h.id.as_str(), &h.env, &h.run_mode())?;
             warnings.extend(r.warnings);
             env.insert(h.id.clone(), r.env);
         }
-        let labels = spec
-            .images
-            .iter()
-            .flat_map(|i| i.labels.clone())
-            .collect();
+        let labels = spec.images.iter().flat_map(|i| i.labels.clone()).collect();
         let kubeadm = kubeadm::effective(&spec.kubeadm)?;
-        let get = |k: &str, d: &str| rootfs.env.get(k).filter(|v| !v.is_empty()).unwrap_or(d).to_string();
+        let get = |k: &str, d: &str| {
+            rootfs
+                .env
+                .get(k)
+                .filter(|v| !v.is_empty())
+                .unwrap_or(d)
+                .to_string()
+        };
         let registry = (
             get("registryDomain", "sealos.hub"),
             get("registryPort", "5000"),

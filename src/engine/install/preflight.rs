@@ -118,7 +118,13 @@ pub(crate) fn stages(
 
 /// The command that reports every problem of a host that is to receive
 /// `need_kib` KiB under `data_root` and serve on `ports`.
-pub(crate) fn checks_command(arch: &str, data_root: &str, need_kib: u64, ip: &str, ports: &[&str]) -> Command {
+pub(crate) fn checks_command(
+    arch: &str,
+    data_root: &str,
+    need_kib: u64,
+    ip: &str,
+    ports: &[&str],
+) -> Command {
     let mut args = vec![
         arch.to_string(),
         data_root.to_string(),
@@ -127,4 +133,92 @@ pub(crate) fn checks_command(arch: &str, data_root: &str, need_kib: u64, ip: &st
     ];
     args.extend(ports.iter().map(|p| p.to_string()));
     script(CHECKS, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(cmd: &Command, stdin: &str) -> (bool, String) {
+        use std::io::Write;
+        let mut child = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(cmd.render().unwrap())
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let root = dir.path().join("var/lib/sealos").display().to_string();
+        let cmd = checks_command(
+            "s390x",
+            &root,
+            u64::MAX / 2048,
+            "127.0.0.1",
+            &[port.as_str()],
+        );
+        let (ok, err) = run(&cmd, "");
+        assert!(!ok);
+        assert!(err.contains("but the image is s390x"), "{err}");
+        assert!(err.contains("MiB free; the cluster image needs"), "{err}");
+        assert!(err.contains(&format!("port {port} is in use")), "{err}");
+        assert!(err.contains("fix them or run with --skip-checks"), "{err}");
+    }
+
+    #[test]
+    fn a_clock_far_from_the_jump_hosts_fails() {
+        let cmd = script(CLOCK, ["5"]);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(run(&cmd, &format!("{now}\n")).0);
+        let (ok, err) = run(&cmd, &format!("{}\n", now - 60));
+        assert!(!ok);
+        assert!(
+            err.contains("clock is 6") && err.contains("at most 5s"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn equal_hostnames_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for (h, n) in [("10.0.0.1", "a\n"), ("10.0.0.2", "B\n"), ("10.0.0.3", "b")] {
+            std::fs::write(dir.path().join(format!("{h}.hostname")), n).unwrap();
+        }
+        let (ok, _) = run(&script(HOSTNAMES, [dir.path().display().to_string()]), "");
+        assert!(!ok);
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(
+                script(HOSTNAMES, [dir.path().display().to_string()])
+                    .render()
+                    .unwrap(),
+            )
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("hosts 10.0.0.2 and 10.0.0.3 have the same hostname b"),
+            "{text}"
+        );
+    }
 }

@@ -124,7 +124,11 @@ mod tests {
     #[test]
     fn guest_commands_reference_values_instead_of_pasting_them() {
         let e = env(&[("NAME", "$(touch /tmp/pwned)")]);
-        let c = guest("/w", &e, "helm upgrade -i $(NAME) charts/x $(UNKNOWN) $$HOME");
+        let c = guest(
+            "/w",
+            &e,
+            "helm upgrade -i $(NAME) charts/x $(UNKNOWN) $$HOME",
+        );
         let line = c.render().unwrap();
         assert!(
             line.ends_with("helm upgrade -i ${NAME} charts/x $(UNKNOWN) $HOME"),

@@ -1,0 +1,456 @@
+//! Plan-level tests: the install plan for a cluster, checked as data and as
+//! printed, with no host involved.
+
+use super::*;
+use crate::cluster::env::{EnvInputs, EnvMap};
+use crate::engine::command::Secret;
+use crate::engine::plan::{Action, Source};
+use crate::engine::spec::{
+    DEFAULT_DATA_ROOT, ImageKind, LayerContent, LayerSpec, RegistryAuth, Role, SshSpec,
+    TemplateFile,
+};
+use crate::image::digest::Digest;
+use std::net::IpAddr;
+
+fn host(n: u8, roles: &[Role]) -> HostSpec {
+    let ip: IpAddr = format!("10.0.0.{n}").parse().unwrap();
+    HostSpec {
+        id: HostId::new(ip.to_string()),
+        ip,
+        port: 22,
+        roles: roles.to_vec(),
+        arch: "amd64".into(),
+        ssh: SshSpec {
+            user: "root".into(),
+            password: Some(Secret::new("rootpw")),
+            ..SshSpec::default()
+        },
+        env: Vec::new(),
+    }
+}
+
+fn layer(n: u8, registry: bool, other: bool) -> LayerSpec {
+    LayerSpec {
+        digest: Digest::of(&[n]),
+        size: 1000 + u64::from(n),
+        media_type: crate::image::oci::media::OCI_LAYER_GZIP.into(),
+        path: format!("/store/blobs/{n}").into(),
+        content: LayerContent {
+            registry,
+            other,
+            whiteouts: if n == 2 {
+                vec!["bin/old".into()]
+            } else {
+                vec![]
+            },
+            unpacked_size: 10 << 20,
+            entries: 3,
+            ..LayerContent::default()
+        },
+    }
+}
+
+fn env(image: &EnvMap, version: Option<&str>, cluster: &[String]) -> Env {
+    Env::resolve(&EnvInputs {
+        image_env: image,
+        rootfs_version: version,
+        cluster_env: cluster,
+        flags: &[],
+    })
+    .unwrap()
+    .env
+}
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn spec(cluster_env: Vec<String>) -> ClusterSpec {
+    let hosts = vec![
+        host(1, &[Role::Master]),
+        host(2, &[Role::Master]),
+        host(3, &[Role::Master]),
+        host(4, &[Role::Node]),
+        host(5, &[Role::Node]),
+    ];
+    let image_env: EnvMap = [
+        ("registryDomain", "sealos.hub"),
+        ("registryPort", "5000"),
+        ("registryPassword", "passw0rd"),
+        ("registryUsername", "admin"),
+        ("registryData", "/var/lib/registry"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let rootfs = ImageSpec {
+        reference: "docker.io/labring/kubernetes:v1.25.16".into(),
+        name: "kubernetes-v1.25.16".into(),
+        kind: ImageKind::Rootfs,
+        manifest: Digest::of(b"m"),
+        arch: "amd64".into(),
+        labels: labels(&[
+            ("check", "check.sh $registryData"),
+            (
+                "init",
+                "init-cri.sh $registryDomain $registryPort && bash init.sh",
+            ),
+            (
+                "init-registry",
+                "init-registry.sh $registryData $registryConfig",
+            ),
+            ("version", "v1.25.16"),
+            ("image", "ghcr.io/labring/lvscare:v$sealosVersion"),
+        ]),
+        env: env(&image_env, Some("v1.25.16"), &cluster_env),
+        image_env,
+        entrypoint: vec![],
+        cmd: vec![],
+        layers: vec![
+            layer(1, false, true),
+            layer(2, false, true),
+            layer(3, true, false),
+        ],
+        templates: vec![TemplateFile {
+            path: "etc/registry.yml.tmpl".into(),
+            mode: 0o644,
+            source: "domain: {{ .registryDomain }}\npassword: {{ .registryPassword }}\n".into(),
+        }],
+    };
+    let app_env: EnvMap = [("NAME", "calico")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let app = ImageSpec {
+        reference: "docker.io/labring/calico:v3.24.1".into(),
+        name: "calico-v3.24.1".into(),
+        kind: ImageKind::Application,
+        manifest: Digest::of(b"a"),
+        arch: "amd64".into(),
+        labels: BTreeMap::new(),
+        env: env(&app_env, None, &cluster_env),
+        image_env: app_env,
+        entrypoint: vec![],
+        cmd: vec!["helm upgrade -i $(NAME) charts/calico".into()],
+        layers: vec![layer(4, true, true)],
+        templates: vec![],
+    };
+    let masters: Vec<IpAddr> = hosts
+        .iter()
+        .filter(|h| h.has(Role::Master))
+        .map(|h| h.ip)
+        .collect();
+    ClusterSpec {
+        name: "default".into(),
+        hosts,
+        images: vec![rootfs, app],
+        cluster_env,
+        flag_env: vec![],
+        command: None,
+        kubeadm: crate::kubeadm::Inputs {
+            kube_version: "v1.25.16".into(),
+            image_kubeadm_yaml: None,
+            clusterfile_docs: vec![],
+            masters,
+            vip: "10.103.97.2".parse().unwrap(),
+            registry_domain: "sealos.hub".into(),
+            registry_port: 5000,
+            has_image_cri_shim: true,
+            cri_socket: None,
+            cgroup_driver: None,
+            env: BTreeMap::new(),
+        },
+        data_root: DEFAULT_DATA_ROOT.into(),
+        local_dir: "/home/u/.tug/clusters/default".into(),
+        registry_auth: Some(RegistryAuth {
+            username: "admin".into(),
+            password: Secret::new("passw0rd"),
+        }),
+    }
+}
+
+fn plan() -> Plan {
+    plan_install(&spec(vec![]), &InstallOptions::default())
+        .unwrap()
+        .plan
+}
+
+/// (stage index, order, host, shown action) of every step whose shown action contains `needle`.
+fn find<'a>(plan: &'a Plan, needle: &str) -> Vec<(usize, Order, &'a str, String)> {
+    let mut out = Vec::new();
+    for (i, stage) in plan.stages.iter().enumerate() {
+        for s in &stage.steps {
+            let shown = s.action.to_string();
+            if shown.contains(needle) {
+                out.push((i, stage.order, s.host.as_str(), shown));
+            }
+        }
+    }
+    out
+}
+
+fn hosts_of(found: &[(usize, Order, &str, String)]) -> Vec<String> {
+    found.iter().map(|f| f.2.to_string()).collect()
+}
+
+#[test]
+fn registry_init_and_kubeadm_init_run_once_on_master0() {
+    let p = plan();
+    assert_eq!(hosts_of(&find(&p, "bash init-registry.sh")), ["10.0.0.1"]);
+    let init = find(&p, "run: kubeadm init ");
+    assert_eq!(hosts_of(&init), ["10.0.0.1"]);
+    assert!(
+        init[0]
+            .3
+            .contains("--config=/var/lib/sealos/data/default/etc/kubeadm-init.yaml")
+    );
+    let written = find(
+        &p,
+        "write /var/lib/sealos/data/default/etc/kubeadm-init.yaml",
+    );
+    assert_eq!(hosts_of(&written), ["10.0.0.1"]);
+    assert!(written[0].3.contains("mode 600"), "{}", written[0].3);
+}
+
+#[test]
+fn check_and_init_hooks_run_everywhere_from_the_scripts_dir() {
+    let p = plan();
+    let check = find(&p, "bash check.sh $registryData");
+    assert_eq!(check.len(), 5);
+    assert!(
+        check[0]
+            .3
+            .contains("cd -- /var/lib/sealos/data/default/rootfs/scripts")
+    );
+    let init = find(
+        &p,
+        "bash init-cri.sh $registryDomain $registryPort && bash init.sh",
+    );
+    assert_eq!(init.len(), 5);
+    assert!(check[0].0 < find(&p, "bash init-registry.sh")[0].0);
+    assert!(find(&p, "bash init-registry.sh")[0].0 < init[0].0);
+}
+
+#[test]
+fn masters_join_one_by_one_with_control_plane_and_nodes_in_parallel() {
+    let p = plan();
+    let joins = find(&p, "kubeadm join ");
+    assert_eq!(
+        hosts_of(&joins),
+        ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]
+    );
+    assert_eq!(joins[0].1, Order::OneByOne);
+    assert_eq!(joins[0].0, joins[1].0);
+    assert!(joins[0].3.contains("kubeadm-join-master.yaml"));
+    assert!(matches!(joins[2].1, Order::Parallel(n) if n > 1));
+    assert!(joins[2].3.contains("kubeadm-join-node.yaml"));
+    let master_cfg = p
+        .steps()
+        .find_map(|s| match &s.action {
+            Action::WriteFile { path, content, .. }
+                if s.host.as_str() == "10.0.0.2" && path.ends_with("join-master.yaml.tug") =>
+            {
+                Some(content.expose().to_string())
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert!(master_cfg.contains("controlPlane"), "{master_cfg}");
+    assert!(
+        master_cfg.contains("TUG_JOIN_CERTIFICATE_KEY"),
+        "{master_cfg}"
+    );
+    let ipvs = find(&p, "ipvs --vs");
+    assert_eq!(hosts_of(&ipvs), ["10.0.0.4", "10.0.0.5"]);
+    assert!(ipvs[0].0 < joins[2].0);
+    let lvscare = find(&p, "kube-sealos-lvscare.yaml");
+    assert_eq!(hosts_of(&lvscare), ["10.0.0.4", "10.0.0.5"]);
+}
+
+#[test]
+fn the_join_secrets_reach_joining_hosts_only_through_a_fetched_file() {
+    let p = plan();
+    let fetched: Vec<_> = p
+        .steps()
+        .filter(|s| {
+            matches!(
+                &s.action,
+                Action::Send {
+                    source: Source::Fetched { .. },
+                    ..
+                }
+            )
+        })
+        .map(|s| s.host.to_string())
+        .collect();
+    assert_eq!(fetched, ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]);
+    let secrets = find(
+        &p,
+        "fetch /var/lib/sealos/data/default/etc/kubeadm-join-secrets",
+    );
+    assert_eq!(hosts_of(&secrets), ["10.0.0.1"]);
+}
+
+#[test]
+fn registry_data_goes_only_to_the_registry_host_and_apps_only_to_master0() {
+    let p = plan();
+    let sends = |blob: &str| {
+        p.steps()
+            .filter(|s| match &s.action {
+                Action::Send {
+                    source: Source::Files(f),
+                    ..
+                } => f[0].path.ends_with(blob),
+                _ => false,
+            })
+            .map(|s| (s.host.to_string(), s.action.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sends("blobs/1").len(), 5);
+    let registry_only = sends("blobs/3");
+    assert_eq!(registry_only.len(), 1);
+    assert_eq!(registry_only[0].0, "10.0.0.1");
+    let app = sends("blobs/4");
+    assert_eq!(app.len(), 2, "{app:?}");
+    assert!(app.iter().all(|(h, _)| h == "10.0.0.1"));
+    assert!(app[0].1.contains("applications/calico-v3.24.1/workdir"));
+    assert!(app[0].1.contains("no-registry"));
+    assert!(app[1].1.contains("only-registry"));
+    let whiteout = sends("blobs/2");
+    assert!(whiteout[0].1.contains("w:bin/old"), "{}", whiteout[0].1);
+    let distribute = p.stages.iter().filter(|s| s.phase == Phase::Distribute);
+    assert!(
+        distribute
+            .flat_map(|s| &s.steps)
+            .all(|s| s.skip_when.is_some())
+    );
+}
+
+#[test]
+fn layers_of_one_host_never_share_a_stage() {
+    let p = plan();
+    for stage in p.stages.iter().filter(|s| s.phase == Phase::Distribute) {
+        let mut hosts: Vec<_> = stage.steps.iter().map(|s| &s.host).collect();
+        let n = hosts.len();
+        hosts.dedup();
+        assert_eq!(hosts.len(), n);
+    }
+}
+
+#[test]
+fn application_cmd_runs_on_master0_in_its_workdir() {
+    let p = plan();
+    let app = find(&p, "helm upgrade");
+    assert_eq!(hosts_of(&app), ["10.0.0.1"]);
+    assert!(
+        app[0]
+            .3
+            .contains("cd -- /var/lib/sealos/data/default/applications/calico-v3.24.1/workdir")
+    );
+    assert!(app[0].3.contains("helm upgrade -i ${NAME} charts/calico"));
+    assert_eq!(p.stages.last().unwrap().phase, Phase::Applications);
+}
+
+#[test]
+fn hosts_entries_follow_the_contract() {
+    let p = plan();
+    assert_eq!(find(&p, "tug 10.0.0.1 sealos.hub").len(), 5);
+    let apiserver = find(&p, " apiserver.cluster.local");
+    let m2: Vec<_> = apiserver.iter().filter(|f| f.2 == "10.0.0.2").collect();
+    assert!(m2[0].3.ends_with("tug 10.0.0.1 apiserver.cluster.local"));
+    assert!(m2[1].3.ends_with("tug 10.0.0.2 apiserver.cluster.local"));
+    assert!(m2[0].0 < m2[1].0);
+    let n4: Vec<_> = apiserver.iter().filter(|f| f.2 == "10.0.0.4").collect();
+    assert!(n4[0].3.ends_with("tug 10.103.97.2 apiserver.cluster.local"));
+    let lvscare = find(&p, "lvscare.node.ip");
+    assert_eq!(hosts_of(&lvscare), ["10.0.0.4", "10.0.0.5"]);
+    assert!(lvscare[1].3.ends_with("tug 10.0.0.5 lvscare.node.ip"));
+}
+
+#[test]
+fn secrets_are_masked_in_the_printed_plan() {
+    let text = plan().to_string();
+    assert!(!text.contains("passw0rd"), "{text}");
+    assert!(!text.contains("rootpw"));
+    assert!(text.contains("registryPassword='******'"));
+    assert!(text.contains("registry_htpasswd (mode 600"));
+    assert!(text.contains("registry.yml (mode 644"));
+    assert!(text.contains(", secret)"));
+}
+
+#[test]
+fn hostile_env_values_are_quoted() {
+    let hostile = vec!["EVIL=$(touch /tmp/pwned); rm -rf x 'q\"\nz".to_string()];
+    let p = plan_install(&spec(hostile), &InstallOptions::default())
+        .unwrap()
+        .plan;
+    for step in p.steps() {
+        for cmd in step.action.commands() {
+            let line = cmd.render().unwrap();
+            if let Some(at) = line.find("EVIL=") {
+                assert!(
+                    line[at..].starts_with("EVIL='$(touch /tmp/pwned); rm -rf x '\\''q\"\nz'"),
+                    "{line}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn skip_checks_drops_preflight_and_a_rerun_is_the_same_plan() {
+    let s = spec(vec![]);
+    let with = plan_install(&s, &InstallOptions::default()).unwrap().plan;
+    assert_eq!(with.stages[0].phase, Phase::Preflight);
+    let opts = InstallOptions {
+        skip_checks: true,
+        ..InstallOptions::default()
+    };
+    let without = plan_install(&s, &opts).unwrap().plan;
+    assert!(without.stages.iter().all(|st| st.phase != Phase::Preflight));
+    let ids = |p: &Plan| p.steps().map(|s| s.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&with),
+        ids(&plan_install(&s, &InstallOptions::default()).unwrap().plan)
+    );
+}
+
+#[test]
+fn a_host_of_another_arch_is_refused() {
+    let mut s = spec(vec![]);
+    s.hosts[4].arch = "arm64".into();
+    let e = plan_install(&s, &InstallOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "host 10.0.0.5 is arm64 but image docker.io/labring/kubernetes:v1.25.16 is amd64"
+    );
+}
+
+#[test]
+fn a_bad_template_names_image_host_and_line() {
+    let mut s = spec(vec![]);
+    s.images[0].templates[0].source = "a\n{{ range .x }}".into();
+    let e = plan_install(&s, &InstallOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "image docker.io/labring/kubernetes:v1.25.16, host 10.0.0.1: etc/registry.yml.tmpl:2:"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn htpasswd_is_bcrypt_and_stable() {
+    let a = bootstrap::htpasswd("c", "admin", "pw").unwrap();
+    assert_eq!(a, bootstrap::htpasswd("c", "admin", "pw").unwrap());
+    let hash = a.strip_prefix("admin:").unwrap();
+    assert!(hash.starts_with("$2y$10$"), "{hash}");
+    assert!(bcrypt::verify("pw", hash).unwrap());
+}
