@@ -3,10 +3,12 @@
 //! both, which paths it whites out, and how large it is unpacked. The
 //! planner needs this to send each host only what it needs and to apply
 //! whiteouts on the host before the layer's own files land. The blob is
-//! streamed; only headers are kept.
+//! streamed; only headers are kept, and the text of the few small files the
+//! planner reads (templates, `etc/kubeadm.yml`).
 
-use super::spec::LayerContent;
+use super::spec::{LayerContent, TemplateFile};
 use crate::image::oci::media;
+use crate::template::render_dir::{DEFAULT_MAX_TEMPLATE_SIZE, TEMPLATE_DIRS, TEMPLATE_SUFFIXES};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Component, Path};
@@ -67,8 +69,34 @@ impl BlobCompression {
     }
 }
 
+/// The image's own kubeadm configuration, merged under the Clusterfile's.
+pub const KUBEADM_YML: &str = "etc/kubeadm.yml";
+
+/// Paths whose presence the planner wants to know.
+pub const NOTED: [&str; 2] = ["cri/image-cri-shim", "opt/sealctl"];
+
+/// What a scan learnt about one layer.
+#[derive(Clone, Debug, Default)]
+pub struct Scanned {
+    /// What the layer holds.
+    pub content: LayerContent,
+    /// Its templates and `etc/kubeadm.yml`, with their text.
+    pub files: Vec<TemplateFile>,
+    /// Which of [`NOTED`] it holds.
+    pub noted: Vec<String>,
+}
+
+/// Whether the planner wants a file's text.
+fn wanted(rel: &str) -> bool {
+    rel == KUBEADM_YML
+        || (TEMPLATE_DIRS
+            .iter()
+            .any(|d| rel.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
+            && TEMPLATE_SUFFIXES.iter().any(|s| rel.ends_with(s)))
+}
+
 /// Scan the blob at `path` of media type `media_type`.
-pub fn scan(path: &Path, media_type: &str) -> Result<LayerContent, ScanError> {
+pub fn scan(path: &Path, media_type: &str) -> Result<Scanned, ScanError> {
     let layer = path.display().to_string();
     let io = |source| ScanError::Io {
         layer: layer.clone(),
@@ -85,15 +113,16 @@ pub fn scan(path: &Path, media_type: &str) -> Result<LayerContent, ScanError> {
 }
 
 /// Scan an uncompressed tar stream; `layer` names it in errors.
-pub fn scan_tar(reader: impl Read, layer: &str) -> Result<LayerContent, ScanError> {
+pub fn scan_tar(reader: impl Read, layer: &str) -> Result<Scanned, ScanError> {
     let io = |source| ScanError::Io {
         layer: layer.to_string(),
         source,
     };
-    let mut content = LayerContent::default();
+    let mut out = Scanned::default();
+    let content = &mut out.content;
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries().map_err(io)? {
-        let entry = entry.map_err(io)?;
+        let mut entry = entry.map_err(io)?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Some(rel) = normalise(&raw) else {
             return Err(ScanError::Escapes {
@@ -105,7 +134,32 @@ pub fn scan_tar(reader: impl Read, layer: &str) -> Result<LayerContent, ScanErro
             continue;
         }
         content.entries += 1;
-        content.unpacked_size += entry.header().size().map_err(io)?;
+        let size = entry.header().size().map_err(io)?;
+        content.unpacked_size += size;
+        if NOTED.contains(&rel.as_str()) {
+            out.noted.push(rel.clone());
+        }
+        let whiteout = rel
+            .rsplit('/')
+            .next()
+            .is_some_and(|b| b.starts_with(WHITEOUT));
+        if !whiteout
+            && entry.header().entry_type().is_file()
+            && size <= DEFAULT_MAX_TEMPLATE_SIZE
+            && wanted(&rel)
+        {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).map_err(|e| ScanError::Io {
+                layer: layer.to_string(),
+                source: io::Error::new(e.kind(), format!("{rel}: {e}")),
+            })?;
+            let mode = entry.header().mode().map_err(io)?;
+            out.files.push(TemplateFile {
+                path: rel.clone(),
+                mode,
+                source: text,
+            });
+        }
         if rel == "registry" || rel.starts_with("registry/") {
             content.registry = true;
         } else {
@@ -129,7 +183,7 @@ pub fn scan_tar(reader: impl Read, layer: &str) -> Result<LayerContent, ScanErro
             content.whiteouts.push(target);
         }
     }
-    Ok(content)
+    Ok(out)
 }
 
 /// `./a/b/` → `a/b`; `None` when the path climbs out (`..`) of the root.
@@ -164,12 +218,15 @@ mod tests {
     #[test]
     fn finds_registry_whiteouts_and_opaque_dirs() {
         let bytes = tar_of(&[
-            ("./etc/a.conf", b"abc"),
+            ("./etc/a.conf.tmpl", b"abc"),
             ("registry/docker/x", b"12345"),
             ("bin/.wh.old", b""),
             ("opt/.wh..wh..opq", b""),
         ]);
-        let c = scan_tar(&bytes[..], "l").unwrap();
+        let scanned = scan_tar(&bytes[..], "l").unwrap();
+        assert_eq!(scanned.files[0].path, "etc/a.conf.tmpl");
+        assert_eq!(scanned.files[0].source, "abc");
+        let c = scanned.content;
         assert!(c.registry && c.other);
         assert_eq!(c.whiteouts, ["bin/old"]);
         assert_eq!(c.opaque_dirs, ["opt"]);
@@ -184,7 +241,7 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &tar_of(&[("registry/a", b"1")])).unwrap();
         std::fs::write(&path, gz.finish().unwrap()).unwrap();
-        let c = scan(&path, media::OCI_LAYER_GZIP).unwrap();
+        let c = scan(&path, media::OCI_LAYER_GZIP).unwrap().content;
         assert!(c.registry && !c.other);
     }
 

@@ -1,0 +1,469 @@
+//! Builds a [`ClusterSpec`] from the images in the local store and the
+//! cluster's inputs. This is the one impure step before planning: it reads
+//! each image's manifest and config, scans each layer once (what it holds,
+//! its templates and `etc/kubeadm.yml`), resolves the env and the kubeadm
+//! inputs. Front-ends (Clusterfile, `tug run` flags, the wizard) fill in a
+//! [`SpecInputs`].
+
+use super::command::Secret;
+use super::layer_scan::{KUBEADM_YML, ScanError, scan};
+use super::spec::{
+    ClusterSpec, HostSpec, ImageKind, ImageSpec, LayerSpec, RegistryAuth, Role, TemplateFile,
+    image_dir_name,
+};
+use crate::cluster::env::{Env, EnvError, EnvInputs, EnvMap, EnvWarning};
+use crate::image::Reference;
+use crate::image::oci::Platform;
+use crate::image::store::{Store, StoreError};
+use crate::kubeadm;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// What the front-end knows about a cluster before its images are read.
+#[derive(Clone, Debug)]
+pub struct SpecInputs {
+    /// The cluster's name.
+    pub name: String,
+    /// Its hosts; the first master is master0.
+    pub hosts: Vec<HostSpec>,
+    /// The images, in order (rootfs first).
+    pub images: Vec<Reference>,
+    /// Clusterfile `spec.env`.
+    pub cluster_env: Vec<String>,
+    /// `-e/--env`.
+    pub flag_env: Vec<String>,
+    /// `--cmd` / `spec.command`.
+    pub command: Option<Vec<String>>,
+    /// The Clusterfile's kubeadm documents.
+    pub kubeadm_docs: Vec<serde_yaml::Value>,
+    /// The data root on the hosts.
+    pub data_root: String,
+    /// The cluster's dir on the jump host.
+    pub local_dir: PathBuf,
+}
+
+/// Why the spec could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The store could not give the image.
+    #[error("image {image}: {source}")]
+    Store {
+        /// The image.
+        image: String,
+        /// What failed.
+        source: StoreError,
+    },
+    /// A layer could not be read.
+    #[error("image {image}: {source}")]
+    Layer {
+        /// The image.
+        image: String,
+        /// What failed.
+        source: ScanError,
+    },
+    /// The env is wrong.
+    #[error("image {image}: {source}")]
+    Env {
+        /// The image.
+        image: String,
+        /// What is wrong.
+        source: EnvError,
+    },
+    /// The kubeadm inputs are wrong.
+    #[error("image {image}: {source}")]
+    Kubeadm {
+        /// The rootfs image.
+        image: String,
+        /// What is wrong.
+        source: kubeadm::Error,
+    },
+    /// A value in the image's env is unusable.
+    #[error("image {image}: env {key}={value:?} is not {what}")]
+    BadEnv {
+        /// The image.
+        image: String,
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+        /// What it should be.
+        what: &'static str,
+    },
+    /// No rootfs image was given.
+    #[error("no image is a rootfs (sealos.io.type=rootfs) image; the first image must be one")]
+    NoRootfs,
+}
+
+/// The spec and the env pairs that were ignored while building it.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The spec.
+    pub spec: ClusterSpec,
+    /// Ignored env pairs, to show the user.
+    pub warnings: Vec<EnvWarning>,
+}
+
+/// One image, read and scanned.
+struct Read {
+    image: ImageSpec,
+    kubeadm_yml: Option<String>,
+    noted: BTreeSet<String>,
+}
+
+/// Read every image from `store` (for the hosts' arch) and build the spec.
+pub fn resolve(store: &Store, inputs: SpecInputs) -> Result<Resolved, ResolveError> {
+    let arch = inputs
+        .hosts
+        .iter()
+        .map(|h| h.arch.as_str())
+        .find(|a| !a.is_empty())
+        .unwrap_or("");
+    let platform = (!arch.is_empty())
+        .then(|| Platform::parse(&format!("linux/{arch}")))
+        .flatten();
+    let mut warnings = Vec::new();
+    let mut reads = Vec::new();
+    let mut names = BTreeSet::new();
+    for reference in &inputs.images {
+        let (read, w) = read_image(store, reference, platform.as_ref(), &inputs)?;
+        for warning in w {
+            // The cluster's env is resolved once per image: say it once.
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+        let mut image = read.image;
+        let base = image.name.clone();
+        let mut n = 1;
+        while !names.insert(image.name.clone()) {
+            n += 1;
+            image.name = format!("{base}-{n}");
+        }
+        reads.push(Read { image, ..read });
+    }
+    let rootfs = reads
+        .iter()
+        .find(|r| r.image.kind == ImageKind::Rootfs)
+        .ok_or(ResolveError::NoRootfs)?;
+    let shown = rootfs.image.reference.clone();
+    let env = rootfs.image.env.vars().clone();
+    let kerr = |source| ResolveError::Kubeadm {
+        image: shown.clone(),
+        source,
+    };
+    let vip = kubeadm::resolve_vip(rootfs.image.labels.get("vip").map(String::as_str), &env)
+        .map_err(kerr)?;
+    let port = env.get("registryPort").map_or("5000", String::as_str);
+    let registry_port = port.parse().map_err(|_| ResolveError::BadEnv {
+        image: shown.clone(),
+        key: "registryPort".into(),
+        value: port.into(),
+        what: "a port",
+    })?;
+    let registry_auth = match (env.get("registryUsername"), env.get("registryPassword")) {
+        (Some(u), Some(p)) if !u.is_empty() && !p.is_empty() => Some(RegistryAuth {
+            username: u.clone(),
+            password: Secret::new(p.as_str()),
+        }),
+        _ => None,
+    };
+    let kubeadm = kubeadm::Inputs {
+        kube_version: rootfs
+            .image
+            .labels
+            .get("version")
+            .cloned()
+            .unwrap_or_default(),
+        image_kubeadm_yaml: rootfs.kubeadm_yml.clone(),
+        clusterfile_docs: inputs.kubeadm_docs.clone(),
+        masters: inputs
+            .hosts
+            .iter()
+            .filter(|h| h.has(Role::Master))
+            .map(|h| h.ip)
+            .collect(),
+        vip,
+        registry_domain: env
+            .get("registryDomain")
+            .cloned()
+            .unwrap_or_else(|| "sealos.hub".into()),
+        registry_port,
+        has_image_cri_shim: rootfs.noted.contains("cri/image-cri-shim"),
+        cri_socket: None,
+        cgroup_driver: None,
+        env,
+    };
+    let spec = ClusterSpec {
+        name: inputs.name,
+        hosts: inputs.hosts,
+        images: reads.into_iter().map(|r| r.image).collect(),
+        cluster_env: inputs.cluster_env,
+        flag_env: inputs.flag_env,
+        command: inputs.command,
+        kubeadm,
+        data_root: inputs.data_root,
+        local_dir: inputs.local_dir,
+        registry_auth,
+    };
+    Ok(Resolved { spec, warnings })
+}
+
+fn read_image(
+    store: &Store,
+    reference: &Reference,
+    platform: Option<&Platform>,
+    inputs: &SpecInputs,
+) -> Result<(Read, Vec<EnvWarning>), ResolveError> {
+    let shown = reference.to_string();
+    let stored = store
+        .image(reference, platform)
+        .map_err(|source| ResolveError::Store {
+            image: shown.clone(),
+            source,
+        })?;
+    let runtime = stored.config.config.clone().unwrap_or_default();
+    let labels = runtime.labels.unwrap_or_default();
+    let kind = match labels
+        .get("sealos.io.type")
+        .or_else(|| labels.get("apps.sealos.io/type"))
+        .map(String::as_str)
+    {
+        Some("rootfs") => ImageKind::Rootfs,
+        Some("patch") => ImageKind::Patch,
+        _ => ImageKind::Application,
+    };
+    let image_env: EnvMap = runtime
+        .env
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let version = labels.get("version").cloned().unwrap_or_default();
+    let resolved = Env::resolve(&EnvInputs {
+        image_env: &image_env,
+        rootfs_version: (kind == ImageKind::Rootfs).then_some(version.as_str()),
+        cluster_env: &inputs.cluster_env,
+        flags: &inputs.flag_env,
+    })
+    .map_err(|source| ResolveError::Env {
+        image: shown.clone(),
+        source,
+    })?;
+    let mut layers = Vec::new();
+    let mut files: BTreeMap<String, TemplateFile> = BTreeMap::new();
+    let mut noted = BTreeSet::new();
+    for desc in &stored.manifest.layers {
+        let path = store.blob_path(&desc.digest);
+        let scanned = scan(&path, &desc.media_type).map_err(|source| ResolveError::Layer {
+            image: shown.clone(),
+            source,
+        })?;
+        let c = &scanned.content;
+        let hidden = |p: &str| {
+            c.whiteouts
+                .iter()
+                .any(|w| p == w || p.starts_with(&format!("{w}/")))
+                || c.opaque_dirs
+                    .iter()
+                    .any(|d| d.is_empty() || p.starts_with(&format!("{d}/")))
+        };
+        files.retain(|p, _| !hidden(p));
+        noted.retain(|p: &String| !hidden(p));
+        noted.extend(scanned.noted);
+        files.extend(scanned.files.into_iter().map(|f| (f.path.clone(), f)));
+        layers.push(LayerSpec {
+            digest: desc.digest.clone(),
+            size: desc.size,
+            media_type: desc.media_type.clone(),
+            path,
+            content: scanned.content,
+        });
+    }
+    let kubeadm_yml = files.remove(KUBEADM_YML).map(|f| f.source);
+    let drop_shell = |v: Option<Vec<String>>| -> Vec<String> {
+        v.unwrap_or_default()
+            .into_iter()
+            .filter(|e| e != "/bin/sh" && e != "-c")
+            .collect()
+    };
+    let image = ImageSpec {
+        reference: shown.clone(),
+        name: image_dir_name(&shown),
+        kind,
+        manifest: stored.manifest_digest.clone(),
+        arch: stored.config.architecture.clone(),
+        labels,
+        image_env,
+        env: resolved.env,
+        entrypoint: drop_shell(runtime.entrypoint),
+        cmd: drop_shell(runtime.cmd),
+        layers,
+        templates: files.into_values().collect(),
+    };
+    Ok((
+        Read {
+            image,
+            kubeadm_yml,
+            noted,
+        },
+        resolved.warnings,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::spec::SshSpec;
+    use crate::image::oci::{Descriptor, media};
+
+    const KUBEADM: &str = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  podSubnet: 10.5.0.0/16\n";
+
+    fn gz_tar(entries: &[(&str, &str)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o640);
+            h.set_cksum();
+            b.append_data(&mut h, name, data.as_bytes()).unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+        gz.finish().unwrap()
+    }
+
+    fn put_image(
+        store: &Store,
+        name: &str,
+        config: serde_json::Value,
+        layers: &[Vec<u8>],
+    ) -> Reference {
+        let config = serde_json::to_vec(&config).unwrap();
+        let cd = store.put_bytes(&config).unwrap();
+        let layer_descs: Vec<serde_json::Value> = layers
+            .iter()
+            .map(|l| {
+                let d = store.put_bytes(l).unwrap();
+                serde_json::json!({"mediaType": media::OCI_LAYER_GZIP, "digest": d.to_string(), "size": l.len()})
+            })
+            .collect();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media::OCI_MANIFEST,
+            "config": {"mediaType": media::OCI_CONFIG, "digest": cd.to_string(), "size": config.len()},
+            "layers": layer_descs,
+        }))
+        .unwrap();
+        let md = store.put_bytes(&manifest).unwrap();
+        let r: Reference = name.parse().unwrap();
+        store
+            .set_name(
+                &r,
+                Descriptor::new(media::OCI_MANIFEST, md, manifest.len() as u64),
+            )
+            .unwrap();
+        r
+    }
+
+    #[test]
+    fn reads_contract_layers_templates_and_kubeadm_inputs_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let rootfs = put_image(
+            &store,
+            "example.com/kubernetes:v1.25.16",
+            serde_json::json!({
+                "architecture": "amd64", "os": "linux",
+                "config": {
+                    "Env": ["registryUsername=admin", "registryPassword=pw", "registryPort=5000", "defaultVIP=10.103.97.9"],
+                    "Labels": {"sealos.io.type": "rootfs", "version": "v1.25.16", "vip": "$defaultVIP"},
+                },
+                "rootfs": {"type": "layers", "diff_ids": []},
+            }),
+            &[
+                gz_tar(&[
+                    ("etc/old.conf.tmpl", "x"),
+                    ("etc/a.conf.tmpl", "{{ .registryPort }}"),
+                    ("cri/image-cri-shim", ""),
+                ]),
+                gz_tar(&[
+                    ("etc/.wh.old.conf.tmpl", ""),
+                    ("etc/kubeadm.yml", KUBEADM),
+                    ("registry/docker/x", "r"),
+                ]),
+            ],
+        );
+        let app = put_image(
+            &store,
+            "example.com/helm:v3",
+            serde_json::json!({
+                "architecture": "amd64", "os": "linux",
+                "config": {"Cmd": ["/bin/sh", "-c", "cp -f opt/helm /usr/bin/helm"]},
+                "rootfs": {"type": "layers", "diff_ids": []},
+            }),
+            &[gz_tar(&[("opt/helm", "bin")])],
+        );
+        let host = HostSpec {
+            id: crate::engine::plan::HostId::new("10.0.0.1"),
+            ip: "10.0.0.1".parse().unwrap(),
+            port: 22,
+            roles: vec![Role::Master],
+            arch: "amd64".into(),
+            ssh: SshSpec::default(),
+            env: vec![],
+        };
+        let inputs = SpecInputs {
+            name: "c1".into(),
+            hosts: vec![host],
+            images: vec![rootfs, app],
+            cluster_env: vec!["SEALOS_SYS_KUBE_VERSION=x".into()],
+            flag_env: vec![],
+            command: None,
+            kubeadm_docs: vec![],
+            data_root: "/var/lib/sealos".into(),
+            local_dir: dir.path().join("cluster"),
+        };
+        let r = resolve(&store, inputs).unwrap();
+        assert_eq!(
+            r.warnings.len(),
+            1,
+            "the reserved key is dropped with a warning"
+        );
+        let s = &r.spec;
+        let root = &s.images[0];
+        assert_eq!(root.kind, ImageKind::Rootfs);
+        assert_eq!(root.name, "kubernetes-v1.25.16");
+        let t: Vec<&str> = root.templates.iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(
+            t,
+            ["etc/a.conf.tmpl"],
+            "the whiteout hides the older template"
+        );
+        assert_eq!(root.templates[0].mode, 0o640);
+        assert!(root.layers[1].content.registry && root.layers[1].content.other);
+        assert_eq!(root.env.get("SEALOS_SYS_KUBE_VERSION"), Some("v1.25.16"));
+        assert_eq!(s.kubeadm.image_kubeadm_yaml.as_deref(), Some(KUBEADM));
+        assert!(s.kubeadm.has_image_cri_shim);
+        assert_eq!(s.kubeadm.vip.to_string(), "10.103.97.9");
+        assert_eq!(s.registry_auth.as_ref().unwrap().username, "admin");
+        assert_eq!(s.images[1].kind, ImageKind::Application);
+        assert_eq!(s.images[1].cmd, ["cp -f opt/helm /usr/bin/helm"]);
+        let plan = super::super::install::plan_install(s, &Default::default()).unwrap();
+        let text = plan.plan.to_string();
+        assert!(text.contains("cp -f opt/helm /usr/bin/helm"), "{text}");
+        let init = plan
+            .plan
+            .steps()
+            .find_map(|st| match &st.action {
+                crate::engine::plan::Action::WriteFile { path, content, .. }
+                    if path.ends_with("kubeadm-init.yaml") =>
+                {
+                    Some(content.expose().to_string())
+                }
+                _ => None,
+            })
+            .unwrap();
+        assert!(init.contains("podSubnet: 10.5.0.0/16"), "{init}");
+    }
+}
