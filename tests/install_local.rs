@@ -1,0 +1,512 @@
+//! The whole install plan run for real, without SSH: five "hosts" are
+//! mount+UTS namespaces on this machine (private /etc, /var/lib, hostname),
+//! each driven through `nsenter` by a small transport; the jump host is the
+//! local transport. A fixture cluster image (scripts, sealctl and a fake
+//! kubeadm record into a journal on each host) is written to a real store,
+//! resolved, planned and run; the test then reads each host's journal,
+//! /etc/hosts and files. A second run sends nothing and runs nothing.
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::Arc;
+use tug::engine::command::quote;
+use tug::engine::install::{InstallOptions, JUMP_HOST, plan_install};
+use tug::engine::journal::Journal;
+use tug::engine::plan::{HostId, Plan};
+use tug::engine::resolve::{SpecInputs, resolve};
+use tug::engine::runner::{Report, RunError, Runner};
+use tug::engine::spec::{HostSpec, Role, SshSpec};
+use tug::engine::transport::local::LocalTransport;
+use tug::engine::transport::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
+use tug::image::Reference;
+use tug::image::Store;
+use tug::image::oci::{Descriptor, media};
+
+/// A namespace that stands for one host; killed on drop.
+struct NsHost {
+    holder: Child,
+    bin: PathBuf,
+    home: String,
+    local: LocalTransport,
+}
+
+impl NsHost {
+    fn start(root: &Path, name: &str, bin: &Path) -> NsHost {
+        let etc = root.join(format!("{name}-etc"));
+        let copied = Process::new("cp")
+            .arg("-a")
+            .arg("/etc")
+            .arg(&etc)
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let setup = format!(
+            "mount --bind {etc} /etc && mount -t tmpfs tmpfs /var/lib && hostname {name} && exec sleep 100000",
+            etc = quote(&etc.display().to_string())
+        );
+        let holder = Process::new("unshare")
+            .args(["-m", "-u", "--propagation", "private", "bash", "-c", &setup])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let host = NsHost {
+            holder,
+            bin: bin.to_path_buf(),
+            home: "/var/lib/home".into(),
+            local: LocalTransport::new(),
+        };
+        for _ in 0..100 {
+            if host.exec(format!("hostname | grep -qx {name}")) {
+                return host;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("namespace for {name} did not come up");
+    }
+
+    fn wrap(&self, cmd: &str) -> String {
+        format!(
+            "exec nsenter -t {} -m -u -- env PATH={}:/usr/sbin:/usr/bin:/sbin:/bin HOME={} bash -c {}",
+            self.holder.id(),
+            quote(&self.bin.display().to_string()),
+            self.home,
+            quote(cmd)
+        )
+    }
+
+    fn exec(&self, cmd: String) -> bool {
+        Process::new("bash")
+            .arg("-c")
+            .arg(self.wrap(&cmd))
+            .status()
+            .unwrap()
+            .success()
+    }
+
+    fn read(&self, path: &str) -> String {
+        self.try_read(path).unwrap_or_default()
+    }
+
+    fn try_read(&self, path: &str) -> Option<String> {
+        let out = Process::new("bash")
+            .arg("-c")
+            .arg(self.wrap(&format!("cat -- {}", quote(path))))
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for NsHost {
+    fn drop(&mut self) {
+        self.exec("[ -f /var/lib/registry.pid ] && kill $(cat /var/lib/registry.pid); true".into());
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+struct Shared(Arc<NsHost>);
+
+impl Transport for Shared {
+    fn run<'a>(
+        &'a self,
+        cmd: &'a str,
+        out: LineSink<'a>,
+    ) -> BoxFuture<'a, Result<i32, TransportError>> {
+        Box::pin(async move { self.0.local.run(&self.0.wrap(cmd), out).await })
+    }
+
+    fn send<'a>(
+        &'a self,
+        data: ByteStream<'a>,
+        cmd: &'a str,
+        out: LineSink<'a>,
+    ) -> BoxFuture<'a, Result<i32, TransportError>> {
+        Box::pin(async move { self.0.local.send(data, &self.0.wrap(cmd), out).await })
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        path: &'a str,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, TransportError>> {
+        Box::pin(async move {
+            let text = self
+                .0
+                .try_read(path)
+                .ok_or_else(|| TransportError::Other(format!("cannot read {path}")))?;
+            if text.len() as u64 > limit {
+                return Err(TransportError::TooLarge {
+                    path: path.into(),
+                    limit,
+                });
+            }
+            Ok(text.into_bytes())
+        })
+    }
+}
+
+const JOURNAL: &str = "/var/lib/journal.log";
+
+const KUBEADM: &str = r#"#!/bin/bash
+echo "kubeadm $*" >> /var/lib/journal.log
+case "$1" in
+  init) [ "$2" = phase ] && exit 0
+        mkdir -p /etc/kubernetes; echo "apiVersion: v1 # admin.conf of $(hostname)" > /etc/kubernetes/admin.conf
+        touch /etc/kubernetes/kubelet.conf ;;
+  join) cfg=${2#--config=}
+        grep -q 'abcdef.0123456789abcdef' "$cfg" && grep -q 'sha256:1111' "$cfg" || { echo "join config without secrets" >&2; exit 1; }
+        mkdir -p /etc/kubernetes; touch /etc/kubernetes/kubelet.conf
+        if grep -q controlPlane "$cfg"; then
+          grep -q 'certificateKey: 0123abcd' "$cfg" || exit 1
+          echo "apiVersion: v1 # admin.conf of $(hostname)" > /etc/kubernetes/admin.conf
+        fi ;;
+  certs) echo 0123abcd ;;
+  token) echo "kubeadm join apiserver.cluster.local:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:1111 " ;;
+esac
+"#;
+
+const INIT_REGISTRY: &str = r#"echo "init-registry $* htpasswd=$(cut -d: -f1 ../etc/registry_htpasswd) link=$(readlink /var/lib/registry)" >> /var/lib/journal.log
+setsid /usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+open("/var/lib/registry.pid", "w").write(str(os.getpid()))
+while True: s.accept()[0].close()
+' "$registryDomain" "$registryPort" >/dev/null 2>&1 < /dev/null &
+for i in $(seq 50); do [ -f /var/lib/registry.pid ] && exit 0; sleep 0.1; done
+"#;
+
+fn gz_tar(entries: &[(&str, &str, u32)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data, mode) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(*mode);
+        h.set_cksum();
+        b.append_data(&mut h, name, data.as_bytes()).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+fn put_image(
+    store: &Store,
+    name: &str,
+    config: serde_json::Value,
+    layers: &[Vec<u8>],
+) -> Reference {
+    let config = serde_json::to_vec(&config).unwrap();
+    let cd = store.put_bytes(&config).unwrap();
+    let descs: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|l| {
+            let d = store.put_bytes(l).unwrap();
+            serde_json::json!({"mediaType": media::OCI_LAYER_GZIP, "digest": d.to_string(), "size": l.len()})
+        })
+        .collect();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+        "config": {"mediaType": media::OCI_CONFIG, "digest": cd.to_string(), "size": config.len()},
+        "layers": descs,
+    }))
+    .unwrap();
+    let md = store.put_bytes(&manifest).unwrap();
+    let r: Reference = name.parse().unwrap();
+    store
+        .set_name(
+            &r,
+            Descriptor::new(media::OCI_MANIFEST, md, manifest.len() as u64),
+        )
+        .unwrap();
+    r
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn images(store: &Store, registry_port: u16) -> Vec<Reference> {
+    let record = |what: &str| format!("echo \"{what} $*\" >> /var/lib/journal.log\n");
+    let rootfs = put_image(
+        store,
+        "example.com/kubernetes:v1.25.16",
+        serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {
+                "Env": ["registryDomain=sealos.hub", format!("registryPort={registry_port}"),
+                        "registryUsername=admin", "registryPassword=passw0rd", "registryData=/var/lib/registry"],
+                "Labels": {
+                    "sealos.io.type": "rootfs", "version": "v1.25.16",
+                    "check": "check.sh $registryData", "init": "init.sh $registryDomain",
+                    "init-registry": "init-registry.sh $registryData",
+                    "image": "sealos.hub:5000/labring/lvscare:v5",
+                },
+            },
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }),
+        &[
+            gz_tar(&[
+                ("scripts/check.sh", &record("check"), 0o755),
+                (
+                    "scripts/init.sh",
+                    &(record("init") + "echo \"port $registryPort\" >> /var/lib/journal.log\n"),
+                    0o755,
+                ),
+                ("scripts/init-registry.sh", INIT_REGISTRY, 0o755),
+                (
+                    "opt/sealctl",
+                    &format!("#!/bin/bash\n{}", record("sealctl")),
+                    0o755,
+                ),
+                (
+                    "etc/registry.yml.tmpl",
+                    "domain: {{ .registryDomain }}\nmode: {{ .SEALOS_SYS_RUN_MODE }}\n",
+                    0o644,
+                ),
+                ("etc/old.conf", "old", 0o644),
+            ]),
+            gz_tar(&[
+                ("etc/.wh.old.conf", "", 0o644),
+                ("registry/docker/registry/v2/blob", "data", 0o644),
+            ]),
+        ],
+    );
+    let app = put_image(
+        store,
+        "example.com/calico:v3",
+        serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Env": ["NAME=calico"], "Cmd": ["echo app $(NAME) $(pwd) >> /var/lib/journal.log"]},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }),
+        &[gz_tar(&[
+            ("charts/calico/Chart.yaml", "name: calico", 0o644),
+            ("registry/docker/registry/v2/app", "img", 0o644),
+        ])],
+    );
+    vec![rootfs, app]
+}
+
+async fn run(
+    plan: &Plan,
+    hosts: &HashMap<HostId, Arc<dyn Transport>>,
+    cluster: &Path,
+    journal: &mut Journal,
+) -> Result<Report, RunError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let r = Runner::new(hosts.clone(), cluster.join("logs"), tx)
+        .run(plan, journal)
+        .await;
+    drain.await.unwrap();
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let bin = root.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(bin.join("kubeadm"), KUBEADM).unwrap();
+    std::fs::set_permissions(bin.join("kubeadm"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = Store::open(&root.join("store")).unwrap();
+    let refs = images(&store, free_port());
+    let net = 20 + std::process::id() % 200;
+    let roles = [
+        Role::Master,
+        Role::Master,
+        Role::Master,
+        Role::Node,
+        Role::Node,
+    ];
+    let mut hosts = Vec::new();
+    let mut transports: HashMap<HostId, Arc<dyn Transport>> = HashMap::new();
+    let mut ns = Vec::new();
+    for (i, role) in roles.iter().enumerate() {
+        let ip = format!("127.{net}.9.{}", i + 1);
+        let host = Arc::new(NsHost::start(root, &format!("host{}", i + 1), &bin));
+        transports.insert(HostId::new(&ip), Arc::new(Shared(Arc::clone(&host))));
+        ns.push(host);
+        hosts.push(HostSpec {
+            id: HostId::new(&ip),
+            ip: ip.parse().unwrap(),
+            port: 22,
+            roles: vec![*role],
+            arch: "amd64".into(),
+            ssh: SshSpec::default(),
+            env: vec![],
+        });
+    }
+    transports.insert(HostId::new(JUMP_HOST), Arc::new(LocalTransport::new()));
+    let cluster = root.join("cluster");
+    let inputs = SpecInputs {
+        name: "c1".into(),
+        hosts,
+        images: refs,
+        cluster_env: vec![],
+        flag_env: vec![],
+        command: None,
+        kubeadm_docs: vec![],
+        data_root: "/var/lib/sealos".into(),
+        local_dir: cluster.clone(),
+    };
+    let spec = resolve(&store, inputs).unwrap().spec;
+    let plan = plan_install(&spec, &InstallOptions::default())
+        .unwrap()
+        .plan;
+    let mut journal = Journal::load(cluster.join("install.journal")).unwrap();
+    let report = run(&plan, &transports, &cluster, &mut journal)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sent = |r: &Report| -> Vec<u64> {
+        r.bytes_sent
+            .iter()
+            .filter(|(h, _)| h.as_str() != JUMP_HOST)
+            .map(|(_, b)| *b)
+            .collect()
+    };
+    assert!(sent(&report).iter().all(|b| *b > 0), "{report:?}");
+
+    let journal_of = |i: usize| ns[i].read(JOURNAL);
+    let m0 = journal_of(0);
+    assert!(m0.contains("check /var/lib/registry"), "{m0}");
+    assert!(m0.contains("init-registry /var/lib/registry htpasswd=admin link=/var/lib/sealos/data/c1/rootfs/registry"), "{m0}");
+    assert!(m0.contains("init sealos.hub"), "{m0}");
+    assert_eq!(
+        m0.matches("kubeadm init --config=/var/lib/sealos/data/c1/etc/kubeadm-init.yaml")
+            .count(),
+        1,
+        "{m0}"
+    );
+    assert!(
+        m0.contains("app calico /var/lib/sealos/data/c1/applications/calico-v3/workdir"),
+        "{m0}"
+    );
+    for (i, host) in ns.iter().enumerate().take(3).skip(1) {
+        let m = host.read(JOURNAL);
+        assert!(
+            m.contains(
+                "kubeadm join --config=/var/lib/sealos/data/c1/etc/kubeadm-join-master.yaml"
+            ),
+            "{m}"
+        );
+        assert!(
+            !m.contains("init-registry") && !m.contains("kubeadm init") && !m.contains("app "),
+            "{m}"
+        );
+        assert!(
+            m.contains("check /var/lib/registry") && m.contains("init sealos.hub"),
+            "{m}"
+        );
+        let hosts = host.read("/etc/hosts");
+        assert!(
+            hosts.contains(&format!("127.{net}.9.{} apiserver.cluster.local", i + 1)),
+            "{hosts}"
+        );
+    }
+    for (i, host) in ns.iter().enumerate().skip(3) {
+        let n = host.read(JOURNAL);
+        assert!(
+            n.contains("kubeadm join --config=/var/lib/sealos/data/c1/etc/kubeadm-join-node.yaml"),
+            "{n}"
+        );
+        assert!(
+            n.contains(&format!(
+                "sealctl ipvs --vs 10.103.97.2:6443 --rs 127.{net}.9.1:6443"
+            )),
+            "{n}"
+        );
+        let hosts = host.read("/etc/hosts");
+        assert!(
+            hosts.contains("10.103.97.2 apiserver.cluster.local"),
+            "{hosts}"
+        );
+        assert!(
+            hosts.contains(&format!("127.{net}.9.{} lvscare.node.ip", i + 1)),
+            "{hosts}"
+        );
+        let pod = host.read("/etc/kubernetes/manifests/kube-sealos-lvscare.yaml");
+        assert!(
+            pod.contains("image: sealos.hub:5000/labring/lvscare:v5"),
+            "{pod}"
+        );
+    }
+    for (i, host) in ns.iter().enumerate() {
+        let hosts = host.read("/etc/hosts");
+        assert!(
+            hosts.contains(&format!("127.{net}.9.1 sealos.hub")),
+            "{hosts}"
+        );
+        let rendered = host.read("/var/lib/sealos/data/c1/rootfs/etc/registry.yml");
+        let mode = if i < 3 { "master" } else { "node" };
+        assert_eq!(rendered, format!("domain: sealos.hub\nmode: {mode}\n"));
+        assert!(
+            !host.exec("test -e /var/lib/sealos/data/c1/rootfs/etc/old.conf".into()),
+            "whiteout"
+        );
+        let has_registry = host
+            .exec("test -f /var/lib/sealos/data/c1/rootfs/registry/docker/registry/v2/blob".into());
+        assert_eq!(
+            has_registry,
+            i == 0,
+            "registry data only on the registry host"
+        );
+    }
+    assert!(
+        ns[0].exec("test -f /var/lib/sealos/data/c1/rootfs/registry/docker/registry/v2/app".into())
+    );
+    let admin = cluster.join("admin.conf");
+    assert!(
+        std::fs::read_to_string(&admin)
+            .unwrap()
+            .contains("admin.conf of host1")
+    );
+    assert_eq!(
+        std::fs::metadata(&admin).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let mut reloaded = Journal::load(cluster.join("install.journal")).unwrap();
+    let again = run(&plan, &transports, &cluster, &mut reloaded)
+        .await
+        .unwrap();
+    assert_eq!(again.executed, 0);
+    assert_eq!(sent(&again), [0; 5]);
+    assert_eq!(journal_of(0), m0, "no script ran again");
+
+    let before = journal_of(3);
+    let fresh = run(&plan, &transports, &cluster, &mut Journal::in_memory())
+        .await
+        .unwrap();
+    assert!(
+        sent(&fresh).iter().all(|b| *b < 100),
+        "without a journal, layer markers on the hosts still stop every layer (only the 45-byte join secrets go again): {fresh:?}"
+    );
+    assert_eq!(
+        journal_of(3).matches("kubeadm join").count(),
+        before.matches("kubeadm join").count()
+    );
+
+    for entry in std::fs::read_dir(cluster.join("logs")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !text.contains("passw0rd"),
+            "a log shows the registry password"
+        );
+        assert!(
+            !text.contains("abcdef.0123456789abcdef"),
+            "a log shows the join token"
+        );
+    }
+}
