@@ -113,6 +113,7 @@ fn stage(phase: Phase, order: Order, steps: Vec<Step>) -> Stage {
         phase,
         steps,
         order,
+        keep_going: false,
     }
 }
 

@@ -57,7 +57,8 @@ impl NsHost {
             home: "/var/lib/home".into(),
             local: LocalTransport::new(),
         };
-        for _ in 0..100 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
             if host.exec(format!("hostname | grep -qx {name}")) {
                 return host;
             }
@@ -80,6 +81,7 @@ impl NsHost {
         Process::new("bash")
             .arg("-c")
             .arg(self.wrap(&cmd))
+            .stderr(Stdio::null())
             .status()
             .unwrap()
             .success()
@@ -249,6 +251,7 @@ fn images(store: &Store, registry_port: u16) -> Vec<Reference> {
                     "sealos.io.type": "rootfs", "version": "v1.25.16",
                     "check": "check.sh $registryData", "init": "init.sh $registryDomain",
                     "init-registry": "init-registry.sh $registryData",
+                    "clean": "clean.sh", "clean-registry": "clean-registry.sh $registryData",
                     "image": "sealos.hub:5000/labring/lvscare:v5",
                 },
             },
@@ -263,6 +266,13 @@ fn images(store: &Store, registry_port: u16) -> Vec<Reference> {
                     0o755,
                 ),
                 ("scripts/init-registry.sh", INIT_REGISTRY, 0o755),
+                ("scripts/clean.sh", &record("clean"), 0o755),
+                (
+                    "scripts/clean-registry.sh",
+                    &(record("clean-registry")
+                        + "kill $(cat /var/lib/registry.pid) && rm -f /var/lib/registry.pid\n"),
+                    0o755,
+                ),
                 (
                     "opt/sealctl",
                     &format!("#!/bin/bash\n{}", record("sealctl")),
@@ -507,6 +517,41 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
         assert!(
             !text.contains("abcdef.0123456789abcdef"),
             "a log shows the join token"
+        );
+    }
+
+    // Reset, with one node gone: the others are cleaned, the run names the gone one.
+    Process::new("kill")
+        .arg(ns[4].holder.id().to_string())
+        .status()
+        .unwrap();
+    let reset = tug::engine::reset::plan_reset(&spec, 8).unwrap();
+    let err = run(&reset, &transports, &cluster, &mut Journal::in_memory())
+        .await
+        .unwrap_err();
+    let RunError::Failed(failures) = err else {
+        panic!("{err}")
+    };
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.host.as_str() == format!("127.{net}.9.5")),
+        "{failures:?}"
+    );
+    for (i, host) in ns.iter().enumerate().take(4) {
+        let j = host.read(JOURNAL);
+        assert!(j.contains("kubeadm reset -f"), "{j}");
+        assert!(j.contains("clean "), "{j}");
+        assert_eq!(
+            j.contains("clean-registry /var/lib/registry"),
+            i == 0,
+            "{j}"
+        );
+        assert!(!host.exec("test -e /var/lib/sealos/data/c1 || test -e /etc/kubernetes || test -L /var/lib/registry".into()));
+        let hosts = host.read("/etc/hosts");
+        assert!(
+            !hosts.contains("sealos.hub") && !hosts.contains("apiserver.cluster.local"),
+            "{hosts}"
         );
     }
 }

@@ -10,6 +10,7 @@ pub mod install;
 pub mod journal;
 pub mod layer_scan;
 pub mod plan;
+pub mod reset;
 pub mod resolve;
 pub mod runner;
 pub mod source;

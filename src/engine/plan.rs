@@ -249,6 +249,11 @@ pub struct Stage {
     pub steps: Vec<Step>,
     /// How they run.
     pub order: Order,
+    /// A failed step does not stop the others, nor later stages (reset:
+    /// keep going past hosts that are gone); the run still fails at the
+    /// end, naming every failure. A host that could not be reached is not
+    /// tried again in this run.
+    pub keep_going: bool,
 }
 
 /// A plan that cannot run.
@@ -327,7 +332,8 @@ impl fmt::Display for Plan {
                 Order::Parallel(1) | Order::OneByOne => "one by one".to_string(),
                 Order::Parallel(n) => format!("parallel, up to {n}"),
             };
-            writeln!(f, "stage {}: {} ({order})", i + 1, stage.phase)?;
+            let keep = if stage.keep_going { ", keep going" } else { "" };
+            writeln!(f, "stage {}: {} ({order}{keep})", i + 1, stage.phase)?;
             for step in &stage.steps {
                 write!(f, "  [{}] {}", step.host, step.action)?;
                 match &step.skip_when {

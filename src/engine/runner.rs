@@ -190,6 +190,9 @@ impl Runner {
             bytes_sent: logs.keys().map(|h| (h.clone(), 0)).collect(),
             ..Report::default()
         };
+        // Failures of keep-going stages, and the hosts they found unreachable.
+        let mut kept: Vec<StepFailure> = Vec::new();
+        let mut unreachable: HashSet<HostId> = HashSet::new();
         for stage in &plan.stages {
             if self.cancel.is_cancelled() {
                 journal.save()?;
@@ -206,11 +209,15 @@ impl Runner {
             let mut cancelled = false;
             loop {
                 while running.len() < limit
-                    && failures.is_empty()
+                    && (failures.is_empty() || stage.keep_going)
                     && fatal.is_none()
                     && !self.cancel.is_cancelled()
                 {
                     let Some(step) = pending.next() else { break };
+                    if stage.keep_going && unreachable.contains(&step.host) {
+                        failures.push(self.not_tried(stage.phase, step));
+                        continue;
+                    }
                     if journal.is_done(&step.id) {
                         self.emitter(stage.phase, step).emit(EventKind::Skipped {
                             reason: SkipReason::Journal,
@@ -224,12 +231,17 @@ impl Runner {
                     break;
                 };
                 match outcome {
-                    Outcome::Failed(error) => failures.push(StepFailure {
-                        host: step.host.clone(),
-                        phase: stage.phase,
-                        step: step.id.clone(),
-                        error,
-                    }),
+                    Outcome::Failed(error) => {
+                        if stage.keep_going && matches!(error.cause, FailCause::Connection(_)) {
+                            unreachable.insert(step.host.clone());
+                        }
+                        failures.push(StepFailure {
+                            host: step.host.clone(),
+                            phase: stage.phase,
+                            step: step.id.clone(),
+                            error,
+                        });
+                    }
                     Outcome::Cancelled => cancelled = true,
                     Outcome::Done { bytes } => {
                         report.executed += 1;
@@ -248,8 +260,10 @@ impl Runner {
             if let Some(e) = fatal {
                 return Err(e.into());
             }
-            if !failures.is_empty() {
-                return Err(RunError::Failed(failures));
+            let stop = !failures.is_empty() && !stage.keep_going;
+            kept.extend(failures);
+            if stop {
+                return Err(RunError::Failed(kept));
             }
             if cancelled || pending.peek().is_some() {
                 journal.save()?;
@@ -257,7 +271,32 @@ impl Runner {
             }
         }
         journal.save()?;
-        Ok(report)
+        if kept.is_empty() {
+            Ok(report)
+        } else {
+            Err(RunError::Failed(kept))
+        }
+    }
+
+    /// A step of a host found unreachable earlier in a keep-going run:
+    /// reported as failed without trying it again.
+    fn not_tried(&self, phase: Phase, step: &Step) -> StepFailure {
+        let error = StepError {
+            command: step.shown_command(),
+            cause: FailCause::Connection(
+                "not tried: the host was unreachable earlier in this run".into(),
+            ),
+            last_lines: Vec::new(),
+        };
+        self.emitter(phase, step).emit(EventKind::Failed {
+            error: error.clone(),
+        });
+        StepFailure {
+            host: step.host.clone(),
+            phase,
+            step: step.id.clone(),
+            error,
+        }
     }
 
     fn emitter<'a>(&'a self, phase: Phase, step: &'a Step) -> Emitter<'a> {

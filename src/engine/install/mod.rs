@@ -13,11 +13,15 @@
 mod apps;
 mod bootstrap;
 mod distribute;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod join;
 mod preflight;
 pub mod shell;
 #[cfg(test)]
 mod tests;
+
+pub use bootstrap::LVSCARE_NODE_IP;
 
 use super::command::CommandError;
 use super::plan::{Action, HostId, Marker, Order, Phase, Plan, PlanError, Stage, Step};
@@ -179,6 +183,7 @@ impl<'a> Ctx<'a> {
             phase,
             steps,
             order: Order::Parallel(self.opts.parallel.max(1)),
+            keep_going: false,
         })
     }
 }
@@ -189,6 +194,7 @@ pub(crate) fn one_by_one(phase: Phase, steps: Vec<Step>) -> Option<Stage> {
         phase,
         steps,
         order: Order::OneByOne,
+        keep_going: false,
     })
 }
 

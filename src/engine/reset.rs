@@ -1,0 +1,230 @@
+//! The reset planner: [`ClusterSpec`] → [`Plan`] that takes a cluster
+//! apart the way sealos does (labring-contract §3.3), every stage keeping
+//! going past failed or gone hosts: `kubeadm reset` on nodes in parallel,
+//! then masters one by one; the image's `clean-registry` (registry hosts)
+//! and `clean` hooks; the `/etc/hosts` names tug added; then everything
+//! tug put on the host (the cluster's data dir with its layer markers, the
+//! registry link, the lvscare manifest, `~/.kube`).
+//!
+//! The install journal must be removed with the cluster (the CLI does it):
+//! it describes hosts that no longer hold anything.
+
+use super::command::Command;
+use super::install::shell::{hook, script};
+use super::install::{DEFAULT_REGISTRY_DATA, InstallError};
+use super::plan::{Marker, Order, Phase, Plan, Stage, Step};
+use super::spec::{ClusterSpec, HostSpec, Role};
+use crate::cluster::env::Env;
+use crate::kubeadm::APISERVER_DOMAIN;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+/// Undo kubeadm on a host (sealos's reset command) and clear the node's IPVS rule.
+const RESET_KUBE: &str = r#"sealctl=$1 vs=$2
+if command -v kubeadm >/dev/null 2>&1; then kubeadm reset -f -v 0 || echo "kubeadm reset failed; removing its files anyway" >&2; fi
+rm -rf /etc/kubernetes /etc/cni /opt/cni /var/lib/etcd "$HOME/.kube"
+ip link delete kube-ipvs0 >/dev/null 2>&1 || true
+if [ -n "$vs" ]; then
+  if [ -x "$sealctl" ]; then "$sealctl" ipvs --vs "$vs" -C || true
+  elif command -v ipvsadm >/dev/null 2>&1; then ipvsadm -D -t "$vs" 2>/dev/null || true; fi
+fi"#;
+
+/// Remove names from `/etc/hosts`, in place, keeping every other name and line.
+const HOSTS_DELETE: &str = r#"set -e
+file=/etc/hosts
+tmp=$(mktemp)
+TUG_NAMES="$*" awk '
+  BEGIN { n = split(ENVIRON["TUG_NAMES"], list, " "); for (i = 1; i <= n; i++) drop[list[i]] = 1 }
+  /^[[:space:]]*#/ || NF < 2 { print; next }
+  { hit = 0; for (i = 2; i <= NF; i++) if ($i in drop) hit = 1
+    if (!hit) { print; next }
+    out = $1; kept = 0
+    for (i = 2; i <= NF; i++) { if ($i ~ /^#/) break; if (!($i in drop)) { out = out " " $i; kept++ } }
+    if (kept > 0) print out }' "$file" > "$tmp"
+cat "$tmp" > "$file"
+rm -f "$tmp""#;
+
+/// Remove what tug put on the host: the cluster dir and the registry link.
+const REMOVE: &str = r#"set -e
+cluster=$1 registry=$2
+rm -rf -- "$cluster"
+if [ -L "$registry" ]; then rm -f -- "$registry"; fi
+rm -f /etc/kubernetes/manifests/kube-sealos-lvscare.yaml"#;
+
+fn stage(phase: Phase, order: Order, steps: Vec<Step>) -> Option<Stage> {
+    (!steps.is_empty()).then_some(Stage {
+        phase,
+        steps,
+        order,
+        keep_going: true,
+    })
+}
+
+/// Plan the reset of `spec`'s hosts, at most `parallel` at once.
+pub fn plan_reset(spec: &ClusterSpec, parallel: usize) -> Result<Plan, InstallError> {
+    let master0 = spec.master0()?;
+    let rootfs_image = spec.rootfs()?;
+    let rootfs = spec.rootfs_dir();
+    let labels: BTreeMap<String, String> =
+        spec.images.iter().flat_map(|i| i.labels.clone()).collect();
+    let label = |name: &str| {
+        labels
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| format!("{name}.sh"))
+    };
+    let registry_hosts = spec.registry_hosts()?;
+    let is_registry = |h: &HostSpec| registry_hosts.iter().any(|r| r.id == h.id);
+    let mut env: BTreeMap<String, Env> = BTreeMap::new();
+    for h in &spec.hosts {
+        let r = rootfs_image
+            .env
+            .for_host(h.id.as_str(), &h.env, &h.run_mode())?;
+        env.insert(h.id.to_string(), r.env);
+    }
+    let port = crate::kubeadm::DEFAULT_BIND_PORT;
+    let vs = SocketAddr::new(spec.kubeadm.vip, port).to_string();
+    let sealctl = format!("{rootfs}/opt/sealctl");
+    // The hooks need the image's scripts; a host that never got them has nothing to clean.
+    let no_scripts = Marker::Command(
+        Command::new("test")
+            .arg("!")
+            .arg("-d")
+            .arg(format!("{rootfs}/scripts")),
+    );
+    let step = |phase, h: &HostSpec, key: &str, cmd: Command| {
+        Step::new(
+            phase,
+            h.id.clone(),
+            key,
+            super::plan::Action::Run { cmd, timeout: None },
+        )
+    };
+    let parallel = Order::Parallel(parallel.max(1));
+    let mut nodes = Vec::new();
+    let mut masters = Vec::new();
+    let mut clean_registry = Vec::new();
+    let mut clean = Vec::new();
+    let mut names = Vec::new();
+    let mut remove = Vec::new();
+    for h in &spec.hosts {
+        let e = &env[h.id.as_str()];
+        if h.has(Role::Master) {
+            masters.push(step(
+                Phase::Reset,
+                h,
+                "kubeadm-reset",
+                script(RESET_KUBE, [sealctl.as_str(), ""]),
+            )?);
+        } else {
+            nodes.push(step(
+                Phase::Reset,
+                h,
+                "kubeadm-reset",
+                script(RESET_KUBE, [sealctl.as_str(), vs.as_str()]),
+            )?);
+        }
+        if is_registry(h) {
+            let s = step(
+                Phase::Clean,
+                h,
+                "clean-registry",
+                hook(&rootfs, e, &label("clean-registry")),
+            )?;
+            clean_registry.push(s.skip_when(no_scripts.clone()));
+        }
+        let s = step(Phase::Clean, h, "clean", hook(&rootfs, e, &label("clean")))?;
+        clean.push(s.skip_when(no_scripts.clone()));
+        let domain = e
+            .get("registryDomain")
+            .filter(|d| !d.is_empty())
+            .unwrap_or("sealos.hub");
+        let mut dropped = vec![domain, APISERVER_DOMAIN];
+        if !h.has(Role::Master) {
+            dropped.push(super::install::LVSCARE_NODE_IP);
+        }
+        names.push(step(
+            Phase::Clean,
+            h,
+            "hosts",
+            script(HOSTS_DELETE, dropped),
+        )?);
+        let data = e
+            .get("registryData")
+            .filter(|d| !d.is_empty())
+            .unwrap_or(DEFAULT_REGISTRY_DATA);
+        remove.push(step(
+            Phase::Clean,
+            h,
+            "remove",
+            script(REMOVE, [spec.cluster_dir().as_str(), data]),
+        )?);
+    }
+    // master0 last, as sealos resets it after the others.
+    masters.sort_by_key(|s| s.host == master0.id);
+    let plan = Plan {
+        stages: [
+            stage(Phase::Reset, parallel, nodes),
+            stage(Phase::Reset, Order::OneByOne, masters),
+            stage(Phase::Clean, parallel, clean_registry),
+            stage(Phase::Clean, parallel, clean),
+            stage(Phase::Clean, parallel, names),
+            stage(Phase::Clean, parallel, remove),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    };
+    plan.validate()?;
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::install::fixture::spec;
+
+    fn shown(plan: &Plan, needle: &str) -> Vec<(usize, String)> {
+        plan.stages
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.steps.iter().map(move |st| (i, st)))
+            .filter(|(_, st)| st.action.to_string().contains(needle))
+            .map(|(i, st)| (i, st.host.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn nodes_then_masters_then_the_image_clean_hooks_and_tugs_files() {
+        let plan = plan_reset(&spec(vec![]), 8).unwrap();
+        assert!(plan.stages.iter().all(|s| s.keep_going));
+        let resets = shown(&plan, "kubeadm reset");
+        let hosts: Vec<&str> = resets.iter().map(|(_, h)| h.as_str()).collect();
+        assert_eq!(
+            hosts,
+            ["10.0.0.4", "10.0.0.5", "10.0.0.2", "10.0.0.3", "10.0.0.1"]
+        );
+        assert!(resets[0].0 < resets[2].0);
+        assert_eq!(plan.stages[resets[2].0].order, Order::OneByOne);
+        let registry = shown(&plan, "bash clean-registry.sh");
+        assert_eq!(registry.len(), 1);
+        assert_eq!(registry[0].1, "10.0.0.1");
+        assert_eq!(shown(&plan, "bash clean.sh").len(), 5);
+        let removed = shown(&plan, "tug /var/lib/sealos/data/default /var/lib/registry");
+        assert_eq!(removed.len(), 5);
+        assert!(removed[0].0 > registry[0].0);
+        assert_eq!(
+            shown(
+                &plan,
+                "tug sealos.hub apiserver.cluster.local lvscare.node.ip"
+            )
+            .len(),
+            2
+        );
+        let text = plan.to_string();
+        assert!(
+            text.contains("keep going") && !text.contains("passw0rd"),
+            "{text}"
+        );
+    }
+}
