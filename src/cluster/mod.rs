@@ -1,1 +1,8 @@
 //! The Clusterfile: hosts, images, SSH settings, env, status.
+
+pub mod clusterfile;
+pub mod hosts;
+pub mod model;
+pub mod problem;
+pub mod secret;
+pub mod validate;
