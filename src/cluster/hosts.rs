@@ -1,6 +1,7 @@
 //! Host addresses, roles and IP lists as `tug gen`/`run` take them and as
 //! the Clusterfile stores them (`spec.hosts[].ips`, `spec.hosts[].roles`).
 
+use super::model::{Cluster, Ssh};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
@@ -220,6 +221,115 @@ impl FromStr for RoleEntry {
             "arm64" => RoleEntry::Arch(Arch::Arm64),
             _ => return Err(HostError::Role(s.to_string())),
         })
+    }
+}
+
+/// One machine of the cluster with everything needed to reach it: one
+/// address of a `spec.hosts[]` entry with that entry's roles, env and SSH
+/// settings resolved over the global ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Machine {
+    /// IP and SSH port (the address's own port, else the host's `ssh.port`,
+    /// else `spec.ssh.port`, else 22).
+    pub address: Address,
+    /// Roles from the host entry (without the architecture).
+    pub roles: Vec<Role>,
+    /// The architecture role, when recorded.
+    pub arch: Option<Arch>,
+    /// `spec.ssh` overlaid field-wise with the host's `ssh`; `port` and
+    /// `user` (root) are always set.
+    pub ssh: Ssh,
+    /// The host entry's own `K=V` env (over `spec.env`).
+    pub env: Vec<String>,
+    /// Index of the host entry in `spec.hosts`.
+    pub host_index: usize,
+}
+
+impl Machine {
+    /// The IP.
+    pub fn ip(&self) -> IpAddr {
+        self.address.ip
+    }
+
+    /// The SSH port.
+    pub fn port(&self) -> u16 {
+        self.address.port_or(DEFAULT_SSH_PORT)
+    }
+
+    /// Whether this machine has `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// The SSH port when nothing sets one.
+pub const DEFAULT_SSH_PORT: u16 = 22;
+
+/// The SSH user when nothing sets one.
+pub const DEFAULT_SSH_USER: &str = "root";
+
+impl Cluster {
+    /// `metadata.name`, or `default` as sealos assumes.
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or("default")
+    }
+
+    /// Every machine in file order (host entries, then their `ips`).
+    pub fn machines(&self) -> Result<Vec<Machine>, HostError> {
+        let global = self.spec.ssh.clone().unwrap_or_default();
+        let mut out = Vec::new();
+        for (host_index, host) in self.spec.hosts.iter().enumerate() {
+            let mut ssh = match &host.ssh {
+                Some(over) => global.overlaid(over),
+                None => global.clone(),
+            };
+            let default_port = ssh.port.unwrap_or(DEFAULT_SSH_PORT);
+            ssh.user.get_or_insert_with(|| DEFAULT_SSH_USER.to_string());
+            let (mut roles, mut arch) = (Vec::new(), None);
+            for r in &host.roles {
+                match r.parse()? {
+                    RoleEntry::Role(r) => roles.push(r),
+                    RoleEntry::Arch(a) => arch = Some(a),
+                }
+            }
+            for ip in &host.ips {
+                let address = ip.parse::<Address>()?.with_default_port(default_port);
+                let mut ssh = ssh.clone();
+                ssh.port = address.port;
+                out.push(Machine {
+                    address,
+                    roles: roles.clone(),
+                    arch,
+                    ssh,
+                    env: host.env.clone(),
+                    host_index,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The machines with `role`, in file order.
+    pub fn with_role(&self, role: Role) -> Result<Vec<Machine>, HostError> {
+        let mut all = self.machines()?;
+        all.retain(|m| m.has(role));
+        Ok(all)
+    }
+
+    /// The first address of the first host entry with role master: where
+    /// `kubeadm init` runs.
+    pub fn master0(&self) -> Result<Option<Machine>, HostError> {
+        Ok(self.with_role(Role::Master)?.into_iter().next())
+    }
+
+    /// The hosts serving the private registry: those with role `registry`,
+    /// else master0.
+    pub fn registry_hosts(&self) -> Result<Vec<Machine>, HostError> {
+        let registries = self.with_role(Role::Registry)?;
+        if !registries.is_empty() {
+            return Ok(registries);
+        }
+        Ok(self.master0()?.into_iter().collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Clusterfile: hosts, images, SSH settings, env, status.
 
 pub mod clusterfile;
+pub mod create;
 pub mod hosts;
 pub mod model;
 pub mod problem;
