@@ -77,7 +77,7 @@ pub struct Config<'a> {
 }
 
 /// Where a loaded Clusterfile came from, for line numbers in findings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Source {
     path: PathBuf,
     text: String,
@@ -85,6 +85,13 @@ struct Source {
     cluster_doc: usize,
     /// Ordinals of the other documents, parallel to `documents`.
     doc_ordinals: Vec<usize>,
+}
+
+/// Only the path: the text holds passwords.
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source").field("path", &self.path).finish_non_exhaustive()
+    }
 }
 
 /// A Clusterfile: the Cluster plus the kubeadm and Config documents.
@@ -367,6 +374,11 @@ fn yaml_error(path: &Path, text: &str, e: &serde_yaml::Error) -> ClusterfileErro
     if let Some(l) = e.location() {
         let pos = format!(" at line {} column {}", l.line(), l.column());
         message = message.replacen(&pos, "", 1);
+    }
+    // "expected struct Ssh" names a Rust type; the user wrote YAML.
+    if let Some(i) = message.find("expected struct ") {
+        message.truncate(i);
+        message.push_str("expected a mapping");
     }
     let mut field = String::new();
     if let Some((head, rest)) = message.split_once(": ")

@@ -156,10 +156,11 @@ fn check_document(cf: &Clusterfile, d: usize, kind: &str, v: &Value) -> Vec<Prob
     match s("strategy") {
         None => {}
         Some(Value::String(st)) if CONFIG_STRATEGIES.contains(&st.as_str()) => {}
-        Some(other) => out.push(err(
-            "spec.strategy",
-            format!("{other:?} is not one of {}", CONFIG_STRATEGIES.join(", ")),
-        )),
+        Some(other) => {
+            let shown = serde_yaml::to_string(other).unwrap_or_default();
+            let msg = format!("{} is not one of {}", shown.trim(), CONFIG_STRATEGIES.join(", "));
+            out.push(err("spec.strategy", msg));
+        }
     }
     out
 }
