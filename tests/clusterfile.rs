@@ -57,7 +57,10 @@ fn sealos_clusterfile_with_status_loads_and_round_trips() {
     assert_eq!(m0.address.to_string(), "10.0.4.3:22");
     assert_eq!(m0.arch, Some(Arch::Amd64));
     assert_eq!(m0.ssh.user.as_deref(), Some("root"));
-    assert_eq!(m0.ssh.passwd.as_ref().unwrap().expose(), "[your-ssh-passwd]");
+    assert_eq!(
+        m0.ssh.passwd.as_ref().unwrap().expose(),
+        "[your-ssh-passwd]"
+    );
     assert_eq!(m0.ssh.pk.as_deref(), Some("/root/.ssh/id_rsa"));
     assert_eq!(c.registry_hosts().unwrap(), vec![m0]);
     let status = c.status.as_ref().unwrap();
@@ -65,9 +68,15 @@ fn sealos_clusterfile_with_status_loads_and_round_trips() {
     assert_eq!(status.mounts.len(), 4);
     assert_eq!(status.mounts[0].kind, "rootfs");
     assert_eq!(status.mounts[0].env["registryPort"], "5000");
-    assert_eq!(status.mounts[2].cmd[1], "helm install calico charts/calico --namespace tigera-operator");
+    assert_eq!(
+        status.mounts[2].cmd[1],
+        "helm install calico charts/calico --namespace tigera-operator"
+    );
     assert_eq!(status.conditions[0].kind, "ApplyClusterSuccess");
-    assert_eq!(c.metadata.extra["creationTimestamp"], "2022-10-20T13:12:33Z");
+    assert_eq!(
+        c.metadata.extra["creationTimestamp"],
+        "2022-10-20T13:12:33Z"
+    );
     assert!(cf.warnings().is_empty());
     assert_round_trip(&cf, &path);
 }
@@ -80,7 +89,10 @@ fn ha_clusterfile_hosts_ssh_documents_and_unknown_fields() {
     assert_eq!(c.name(), "prod");
     let masters = c.with_role(Role::Master).unwrap();
     let ips: Vec<String> = masters.iter().map(|m| m.address.to_string()).collect();
-    assert_eq!(ips, ["192.168.1.10:22", "192.168.1.11:22", "192.168.1.12:22"]);
+    assert_eq!(
+        ips,
+        ["192.168.1.10:22", "192.168.1.11:22", "192.168.1.12:22"]
+    );
     let nodes = c.with_role(Role::Node).unwrap();
     assert_eq!(nodes.len(), 2);
     assert_eq!(nodes[1].address.to_string(), "[fd00::21]:2222");
@@ -97,8 +109,18 @@ fn ha_clusterfile_hosts_ssh_documents_and_unknown_fields() {
     assert_eq!(registries.len(), 1);
     assert_eq!(registries[0].address.to_string(), "192.168.1.30:22");
     assert_eq!(registries[0].ssh.user.as_deref(), Some("registry-admin"));
-    assert_eq!(registries[0].ssh.passwd.as_ref().unwrap().expose(), "Gl0bal-secret");
-    assert_eq!(c.spec.env.iter().filter(|e| e.starts_with("CertSANS=")).count(), 2);
+    assert_eq!(
+        registries[0].ssh.passwd.as_ref().unwrap().expose(),
+        "Gl0bal-secret"
+    );
+    assert_eq!(
+        c.spec
+            .env
+            .iter()
+            .filter(|e| e.starts_with("CertSANS="))
+            .count(),
+        2
+    );
     assert_eq!(c.spec.command, ["bash init.sh --fast"]);
 
     let init: Vec<&Value> = cf.kubeadm("InitConfiguration").collect();
@@ -134,19 +156,59 @@ fn bad_clusterfiles_name_file_line_and_field() {
     // (fixture, line, field, part of the message)
     let cases = [
         ("tab-indent.yaml", 6, "image", "tabs"),
-        ("list-for-map.yaml", 9, "spec.ssh", "invalid type: sequence, expected a mapping"),
-        ("unknown-kind.yaml", 13, "kind", "unknown kind \"ClusterConfig\""),
+        (
+            "list-for-map.yaml",
+            9,
+            "spec.ssh",
+            "invalid type: sequence, expected a mapping",
+        ),
+        (
+            "unknown-kind.yaml",
+            13,
+            "kind",
+            "unknown kind \"ClusterConfig\"",
+        ),
         ("bad-ip.yaml", 14, "spec.hosts[1].ips[1]", "10.0.0.300:22"),
-        ("range-in-ips.yaml", 10, "spec.hosts[0].ips[0]", "invalid address"),
+        (
+            "range-in-ips.yaml",
+            10,
+            "spec.hosts[0].ips[0]",
+            "invalid address",
+        ),
         ("no-master.yaml", 8, "spec.hosts", "no master"),
-        ("duplicate-host.yaml", 13, "spec.hosts[1].ips[1]", "duplicate host 10.0.0.2:22"),
-        ("master-and-node.yaml", 10, "spec.hosts[0].roles", "not both"),
-        ("unknown-role.yaml", 12, "spec.hosts[0].roles[1]", "unknown role \"db\""),
+        (
+            "duplicate-host.yaml",
+            13,
+            "spec.hosts[1].ips[1]",
+            "duplicate host 10.0.0.2:22",
+        ),
+        (
+            "master-and-node.yaml",
+            10,
+            "spec.hosts[0].roles",
+            "not both",
+        ),
+        (
+            "unknown-role.yaml",
+            12,
+            "spec.hosts[0].roles[1]",
+            "unknown role \"db\"",
+        ),
         ("no-image.yaml", 5, "spec.image", "no image"),
         ("env-without-equals.yaml", 10, "spec.env[1]", "NAME=VALUE"),
         ("bad-port.yaml", 10, "spec.ssh.port", "70000"),
-        ("sealer-api-version.yaml", 1, "apiVersion", "sealer.cloud/v2"),
-        ("config-strategy.yaml", 19, "spec.strategy", "replace is not one of merge"),
+        (
+            "sealer-api-version.yaml",
+            1,
+            "apiVersion",
+            "sealer.cloud/v2",
+        ),
+        (
+            "config-strategy.yaml",
+            19,
+            "spec.strategy",
+            "replace is not one of merge",
+        ),
     ];
     for (name, line, field, text) in cases {
         let path = fixture(&format!("bad/{name}"));
@@ -157,10 +219,17 @@ fn bad_clusterfiles_name_file_line_and_field() {
         };
         assert_eq!(err.severity, Severity::Error);
         assert_eq!(err.file.as_deref(), Some(path.as_path()), "{name}");
-        assert_eq!((err.line, err.field.as_str()), (Some(line), field), "{name}: {err}");
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(line), field),
+            "{name}: {err}"
+        );
         assert!(err.message.contains(text), "{name}: {err}");
         let shown = err.to_string();
-        assert!(shown.starts_with(&format!("{}:{line}: {field}: ", path.display())), "{shown}");
+        assert!(
+            shown.starts_with(&format!("{}:{line}: {field}: ", path.display())),
+            "{shown}"
+        );
         assert!(!shown.contains('\n'), "one line: {shown}");
     }
 }
@@ -226,13 +295,24 @@ fn gen_expands_ranges_and_groups_ports() {
         vec![
             (s(&["10.0.0.2:2200"]), s(&["master"])),
             (s(&["10.0.0.3:22", "10.0.0.4:22"]), s(&["master"])),
-            (s(&["10.0.1.254:22", "10.0.1.255:22", "10.0.2.0:22", "10.0.2.1:22"]), s(&["node"])),
+            (
+                s(&[
+                    "10.0.1.254:22",
+                    "10.0.1.255:22",
+                    "10.0.2.0:22",
+                    "10.0.2.1:22"
+                ]),
+                s(&["node"])
+            ),
             (s(&["[fd00::9]:2201"]), s(&["node"])),
         ]
     );
     let v: Value = serde_yaml::from_str(&run.stdout).unwrap();
     assert_eq!(v["metadata"]["name"], "lab");
-    assert_eq!(v["spec"]["env"], serde_yaml::to_value(["CertSANS=a,b", "criData=/data"]).unwrap());
+    assert_eq!(
+        v["spec"]["env"],
+        serde_yaml::to_value(["CertSANS=a,b", "criData=/data"]).unwrap()
+    );
     assert_eq!(v["spec"]["command"][0], "kubectl apply -f manifests");
     assert_eq!(v["spec"]["ssh"]["user"], "root");
     assert_eq!(v["spec"]["ssh"]["port"], 22);
@@ -252,14 +332,23 @@ fn gen_output_file_is_private_and_loads() {
     let out = tug.home().join("out/Clusterfile");
     let run = tug
         .cmd()
-        .args(["gen", "labring/kubernetes:v1.25.0", "--masters", "10.0.0.2,10.0.0.3"])
+        .args([
+            "gen",
+            "labring/kubernetes:v1.25.0",
+            "--masters",
+            "10.0.0.2,10.0.0.3",
+        ])
         .args(["--nodes", "10.0.0.9", "--port", "2022", "-u", "admin", "-o"])
         .arg(&out)
         .output()
         .unwrap();
     let run = support::tug::Run::from(run).ok();
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("warning:") && run.stderr.contains("2 masters"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning:") && run.stderr.contains("2 masters"),
+        "{}",
+        run.stderr
+    );
     let mode = std::fs::metadata(&out).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let cf = Clusterfile::load(&out).unwrap();
@@ -294,10 +383,19 @@ fn gen_refuses_bad_input_clearly() {
     let cases: [(&[&str], &str); 6] = [
         (&["--masters", "10.0.0.9-10.0.0.2"], "reversed"),
         (&["--masters", "10.0.0.0-10.0.255.255"], "65536 addresses"),
-        (&["--masters", "10.0.0.2", "--nodes", "10.0.0.2:22"], "duplicate host 10.0.0.2:22"),
-        (&["--masters", "10.0.0.2", "-e", "registryPort"], "want NAME=VALUE"),
+        (
+            &["--masters", "10.0.0.2", "--nodes", "10.0.0.2:22"],
+            "duplicate host 10.0.0.2:22",
+        ),
+        (
+            &["--masters", "10.0.0.2", "-e", "registryPort"],
+            "want NAME=VALUE",
+        ),
         (&["--nodes", "10.0.0.2"], "no master"),
-        (&["--masters", "10.0.0.2", "--cluster", "../x"], "cluster name"),
+        (
+            &["--masters", "10.0.0.2", "--cluster", "../x"],
+            "cluster name",
+        ),
     ];
     for (args, text) in cases {
         let mut all = vec!["gen", "labring/kubernetes:v1.25.0"];

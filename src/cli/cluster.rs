@@ -18,17 +18,21 @@ use std::path::{Path, PathBuf};
 pub enum ClusterCommand {
     /// Print a Clusterfile for these images and hosts (nothing is pulled or
     /// contacted). The arch role is left out: the installer asks each host.
-    Gen {
-        /// Cluster images, the Kubernetes (rootfs) image first.
-        #[arg(value_name = "IMAGE", required = true)]
-        images: Vec<String>,
-        /// Hosts, SSH and env.
-        #[command(flatten)]
-        cluster: ClusterArgs,
-        /// Write to this file (mode 0600) instead of standard output.
-        #[arg(short = 'o', long = "output", value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Gen(Box<GenArgs>),
+}
+
+/// `tug gen` flags.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Cluster images, the Kubernetes (rootfs) image first.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+    /// Hosts, SSH and env.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Write to this file (mode 0600) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// The flags that describe a new cluster; `gen` and `run` share them.
@@ -86,7 +90,11 @@ fn cluster_name(s: &str) -> Result<String, String> {
 impl ClusterArgs {
     /// The new cluster these flags describe. `home` is where `~/.ssh/id_rsa`
     /// is looked for when neither a key nor a password is given.
-    pub fn new_cluster(&self, images: Vec<String>, home: Option<&Path>) -> anyhow::Result<NewCluster> {
+    pub fn new_cluster(
+        &self,
+        images: Vec<String>,
+        home: Option<&Path>,
+    ) -> anyhow::Result<NewCluster> {
         let list = |flag: &str, v: &Option<String>| {
             parse_ip_list(v.as_deref().unwrap_or("")).with_context(|| format!("--{flag}"))
         };
@@ -117,11 +125,12 @@ impl ClusterCommand {
     /// Run the command.
     pub async fn run(self, _ctx: &Context) -> anyhow::Result<()> {
         match self {
-            ClusterCommand::Gen {
-                images,
-                cluster,
-                output,
-            } => {
+            ClusterCommand::Gen(args) => {
+                let GenArgs {
+                    images,
+                    cluster,
+                    output,
+                } = *args;
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
                 report(&cf)?;

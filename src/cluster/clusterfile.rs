@@ -90,7 +90,9 @@ struct Source {
 /// Only the path: the text holds passwords.
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Source").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Source")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -135,7 +137,11 @@ impl Clusterfile {
             }));
         }
         let cf = Self::parse(path, text)?;
-        match cf.problems().into_iter().find(|p| p.severity == Severity::Error) {
+        match cf
+            .problems()
+            .into_iter()
+            .find(|p| p.severity == Severity::Error)
+        {
             Some(p) => Err(ClusterfileError::Invalid(p)),
             None => Ok(cf),
         }
@@ -177,11 +183,16 @@ impl Clusterfile {
                 Some(_) => return Err(fail(at("kind"), "kind", "must be a string".into())),
                 None => return Err(fail(at(""), "kind", "missing".into())),
             };
-            let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+            let api = value
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             match kind {
                 "Cluster" => {
                     if api != API_VERSION {
-                        let msg = format!("{api:?} is not supported for kind Cluster (want {API_VERSION})");
+                        let msg = format!(
+                            "{api:?} is not supported for kind Cluster (want {API_VERSION})"
+                        );
                         return Err(fail(at("apiVersion"), "apiVersion", msg));
                     }
                     if cluster.is_some() {
@@ -208,7 +219,11 @@ impl Clusterfile {
             ordinal += 1;
         }
         let Some((index, cluster_doc)) = cluster else {
-            return Err(fail(None, "kind", "no Cluster document (kind: Cluster)".into()));
+            return Err(fail(
+                None,
+                "kind",
+                "no Cluster document (kind: Cluster)".into(),
+            ));
         };
         // Second pass: the Cluster document typed, so errors carry a location.
         let de = serde_yaml::Deserializer::from_str(&text)
@@ -248,7 +263,12 @@ impl Clusterfile {
     }
 
     /// A finding about the Cluster document at `field` (`spec.hosts[1].ips`).
-    pub(crate) fn cluster_problem(&self, severity: Severity, field: &str, message: String) -> Problem {
+    pub(crate) fn cluster_problem(
+        &self,
+        severity: Severity,
+        field: &str,
+        message: String,
+    ) -> Problem {
         self.problem(severity, None, field, message)
     }
 
@@ -263,15 +283,21 @@ impl Clusterfile {
         self.problem(severity, Some(doc), field, message)
     }
 
-    fn problem(&self, severity: Severity, doc: Option<usize>, field: &str, message: String) -> Problem {
+    fn problem(
+        &self,
+        severity: Severity,
+        doc: Option<usize>,
+        field: &str,
+        message: String,
+    ) -> Problem {
         let (file, line) = match &self.source {
             Some(s) => {
                 let ordinal = match doc {
                     None => Some(s.cluster_doc),
                     Some(d) => s.doc_ordinals.get(d).copied(),
                 };
-                let line = ordinal
-                    .and_then(|o| Locator::new(&s.text).line(o, &FieldPath::parse(field)));
+                let line =
+                    ordinal.and_then(|o| Locator::new(&s.text).line(o, &FieldPath::parse(field)));
                 (Some(s.path.clone()), line)
             }
             None => (None, None),
@@ -304,9 +330,18 @@ impl Clusterfile {
             .iter()
             .filter(|d| d.kind == CONFIG_KIND)
             .map(|d| {
-                let s = |k: &str| d.value.get("spec").and_then(|s| s.get(k)).and_then(Value::as_str);
+                let s = |k: &str| {
+                    d.value
+                        .get("spec")
+                        .and_then(|s| s.get(k))
+                        .and_then(Value::as_str)
+                };
                 Config {
-                    name: d.value.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str),
+                    name: d
+                        .value
+                        .get("metadata")
+                        .and_then(|m| m.get("name"))
+                        .and_then(Value::as_str),
                     path: s("path").unwrap_or_default(),
                     data: s("data").unwrap_or_default(),
                     strategy: s("strategy"),
@@ -383,7 +418,9 @@ fn yaml_error(path: &Path, text: &str, e: &serde_yaml::Error) -> ClusterfileErro
     let mut field = String::new();
     if let Some((head, rest)) = message.split_once(": ")
         && !head.is_empty()
-        && head.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]-".contains(c))
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.[]-".contains(c))
     {
         field = head.to_string();
         message = rest.to_string();

@@ -67,7 +67,8 @@ pub fn generate(new: NewCluster) -> Result<Clusterfile, GenError> {
     hosts.extend(group_by_port(&new.nodes, Role::Node, port));
     let mut ssh = new.ssh;
     ssh.port = Some(port);
-    ssh.user.get_or_insert_with(|| super::hosts::DEFAULT_SSH_USER.to_string());
+    ssh.user
+        .get_or_insert_with(|| super::hosts::DEFAULT_SSH_USER.to_string());
     Ok(Clusterfile::new(Cluster {
         api_version: API_VERSION.to_string(),
         kind: "Cluster".to_string(),
@@ -128,7 +129,11 @@ mod tests {
 
     #[test]
     fn groups_by_port_master0_first() {
-        let cf = generate(new("10.0.0.2:2222,10.0.0.3,10.0.0.4:2222", "10.0.0.5-10.0.0.6")).unwrap();
+        let cf = generate(new(
+            "10.0.0.2:2222,10.0.0.3,10.0.0.4:2222",
+            "10.0.0.5-10.0.0.6",
+        ))
+        .unwrap();
         let hosts = &cf.cluster.spec.hosts;
         assert_eq!(hosts.len(), 3);
         assert_eq!(hosts[0].ips, ["10.0.0.2:2222", "10.0.0.4:2222"]);
@@ -137,7 +142,11 @@ mod tests {
         assert_eq!(hosts[2].roles, ["node"]);
         let m0 = cf.cluster.master0().unwrap().unwrap();
         assert_eq!(m0.address.to_string(), "10.0.0.2:2222");
-        assert!(cf.problems().iter().all(|p| p.severity != crate::cluster::problem::Severity::Error));
+        assert!(
+            cf.problems()
+                .iter()
+                .all(|p| p.severity != crate::cluster::problem::Severity::Error)
+        );
     }
 
     #[test]
@@ -146,7 +155,10 @@ mod tests {
             generate(new("10.0.0.2", "10.0.0.2:22")).unwrap_err(),
             GenError::Duplicate("10.0.0.2:22".into())
         );
-        assert_eq!(generate(new("", "10.0.0.2")).unwrap_err(), GenError::NoMaster);
+        assert_eq!(
+            generate(new("", "10.0.0.2")).unwrap_err(),
+            GenError::NoMaster
+        );
         let mut n = new("10.0.0.2", "");
         n.images.clear();
         assert_eq!(generate(n).unwrap_err(), GenError::NoImage);

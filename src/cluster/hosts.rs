@@ -20,7 +20,9 @@ pub enum HostError {
     #[error("invalid port in {0:?} (want 1-65535)")]
     Port(String),
     /// A range whose ends are not full addresses of the same family.
-    #[error("invalid range {0:?} (want FIRST-LAST with two full addresses, e.g. 192.168.0.2-192.168.0.9)")]
+    #[error(
+        "invalid range {0:?} (want FIRST-LAST with two full addresses, e.g. 192.168.0.2-192.168.0.9)"
+    )]
     Range(String),
     /// A range whose first address is after its last.
     #[error("range {0:?} is reversed: the first address is after the last")]
@@ -348,7 +350,10 @@ mod tests {
     #[test]
     fn addresses() {
         assert_eq!(list("10.0.0.2"), ["10.0.0.2"]);
-        assert_eq!(list("10.0.0.2:2222, 10.0.0.3"), ["10.0.0.2:2222", "10.0.0.3"]);
+        assert_eq!(
+            list("10.0.0.2:2222, 10.0.0.3"),
+            ["10.0.0.2:2222", "10.0.0.3"]
+        );
         assert_eq!(list("[fd00::2]:22,fd00::3"), ["[fd00::2]:22", "fd00::3"]);
         assert_eq!(list("[fd00::4]"), ["fd00::4"]);
         assert_eq!(list(""), Vec::<String>::new());
@@ -358,7 +363,12 @@ mod tests {
     fn ranges() {
         assert_eq!(
             list("192.168.0.254-192.168.1.1"),
-            ["192.168.0.254", "192.168.0.255", "192.168.1.0", "192.168.1.1"]
+            [
+                "192.168.0.254",
+                "192.168.0.255",
+                "192.168.1.0",
+                "192.168.1.1"
+            ]
         );
         assert_eq!(list("fd00::9-fd00::a"), ["fd00::9", "fd00::a"]);
         assert_eq!(list("10.0.0.5-10.0.0.5,10.0.0.1"), ["10.0.0.5", "10.0.0.1"]);
@@ -368,7 +378,10 @@ mod tests {
     fn bad_lists() {
         let err = |s: &str| parse_ip_list(s).unwrap_err();
         assert!(matches!(err("10.0.0.9-10.0.0.2"), HostError::Reversed(_)));
-        assert!(matches!(err("10.0.0.0-10.0.255.255"), HostError::TooLarge(_, 65536)));
+        assert!(matches!(
+            err("10.0.0.0-10.0.255.255"),
+            HostError::TooLarge(_, 65536)
+        ));
         assert!(matches!(err("10.0.0.2-9"), HostError::Range(_)));
         assert!(matches!(err("10.0.0.2-fd00::1"), HostError::Range(_)));
         assert!(matches!(err("10.0.0.300"), HostError::Address(_)));
@@ -383,9 +396,6 @@ mod tests {
     fn roles() {
         assert_eq!("master".parse(), Ok(RoleEntry::Role(Role::Master)));
         assert_eq!("arm64".parse(), Ok(RoleEntry::Arch(Arch::Arm64)));
-        assert_eq!(
-            "db".parse::<RoleEntry>(),
-            Err(HostError::Role("db".into()))
-        );
+        assert_eq!("db".parse::<RoleEntry>(), Err(HostError::Role("db".into())));
     }
 }

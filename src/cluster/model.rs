@@ -330,7 +330,9 @@ impl KeepUnknown for ClusterSpec {
 
 impl KeepUnknown for Ssh {
     fn keep_unknown(&mut self, v: &Value) {
-        let known = ["user", "passwd", "pk", "pkData", "pkName", "pkPasswd", "port"];
+        let known = [
+            "user", "passwd", "pk", "pkData", "pkName", "pkPasswd", "port",
+        ];
         self.extra = unknown(v, &known);
     }
 }

@@ -125,12 +125,12 @@ impl<'a> Locator<'a> {
                     let e = d.as_mapping()?.find_entry_by_key(k.as_str())?;
                     (e.key_node(), e.value_node())
                 }
-                (Seg::Key(k), Some(n)) => match n.as_mapping().and_then(|m| {
-                    m.find_entry_by_key(k.as_str())
-                }) {
-                    Some(e) => (e.key_node(), e.value_node()),
-                    None => break,
-                },
+                (Seg::Key(k), Some(n)) => {
+                    match n.as_mapping().and_then(|m| m.find_entry_by_key(k.as_str())) {
+                        Some(e) => (e.key_node(), e.value_node()),
+                        None => break,
+                    }
+                }
                 (Seg::Index(i), Some(n)) => {
                     let item = n.get_item(*i);
                     (item.clone(), item)

@@ -25,7 +25,10 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
         out.push(err("metadata.name", msg));
     }
     if spec.image.is_empty() {
-        out.push(err("spec.image", "no image: list at least the cluster image".into()));
+        out.push(err(
+            "spec.image",
+            "no image: list at least the cluster image".into(),
+        ));
     }
     for (i, image) in spec.image.iter().enumerate() {
         if let Err(e) = image.parse::<Reference>() {
@@ -38,7 +41,10 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
         }
     }
     if !spec.command.is_empty() && spec.image.is_empty() {
-        out.push(err("spec.command", "replaces the first image's CMD, but there is no image".into()));
+        out.push(err(
+            "spec.command",
+            "replaces the first image's CMD, but there is no image".into(),
+        ));
     }
 
     let mut seen: HashMap<(std::net::IpAddr, u16), String> = HashMap::new();
@@ -46,8 +52,13 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
     let default_port = spec.ssh.as_ref().and_then(|s| s.port).unwrap_or(22);
     for (h, host) in spec.hosts.iter().enumerate() {
         let at = |f: &str| format!("spec.hosts[{h}]{f}");
-        let port = host.ssh.as_ref().and_then(|s| s.port).unwrap_or(default_port);
-        let (mut is_master, mut is_node, mut arch): (bool, bool, Option<Arch>) = (false, false, None);
+        let port = host
+            .ssh
+            .as_ref()
+            .and_then(|s| s.port)
+            .unwrap_or(default_port);
+        let (mut is_master, mut is_node, mut arch): (bool, bool, Option<Arch>) =
+            (false, false, None);
         for (r, role) in host.roles.iter().enumerate() {
             match role.parse::<RoleEntry>() {
                 Ok(RoleEntry::Role(Role::Master)) => is_master = true,
@@ -55,7 +66,10 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
                 Ok(RoleEntry::Role(Role::Registry)) => {}
                 Ok(RoleEntry::Arch(a)) => {
                     if arch.is_some_and(|b| b != a) {
-                        out.push(err(&at(&format!(".roles[{r}]")), "two architectures for one host".into()));
+                        out.push(err(
+                            &at(&format!(".roles[{r}]")),
+                            "two architectures for one host".into(),
+                        ));
                     }
                     arch = Some(a);
                 }
@@ -66,7 +80,10 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
             out.push(err(&at(".roles"), "no role: give master or node".into()));
         }
         if is_master && is_node {
-            out.push(err(&at(".roles"), "a host is either master or node, not both".into()));
+            out.push(err(
+                &at(".roles"),
+                "a host is either master or node, not both".into(),
+            ));
         }
         if host.ips.is_empty() {
             out.push(err(&at(".ips"), "no addresses".into()));
@@ -94,8 +111,11 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
         }
     }
     if masters == 0 {
-        out.push(err("spec.hosts", "no master: give at least one host the role master".into()));
-    } else if masters % 2 == 0 {
+        out.push(err(
+            "spec.hosts",
+            "no master: give at least one host the role master".into(),
+        ));
+    } else if masters.is_multiple_of(2) {
         out.push(cf.cluster_problem(
             Severity::Warning,
             "spec.hosts",
@@ -112,7 +132,9 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
 /// A cluster name: it names a directory, so letters, digits, `-`, `_`, `.`,
 /// at most 63, not starting with `.`.
 pub fn check_name(name: &str) -> Result<(), String> {
-    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if name.is_empty() || name.len() > 63 || name.starts_with('.') || !ok_chars {
         return Err(format!(
             "{name:?}: a cluster name is 1-63 letters, digits, '-', '_' or '.', not starting with '.'"
@@ -133,7 +155,10 @@ pub fn check_env(kv: &str) -> Result<(), String> {
 fn check_document(cf: &Clusterfile, d: usize, kind: &str, v: &Value) -> Vec<Problem> {
     let err = |field: &str, msg: String| cf.document_problem(Severity::Error, d, field, msg);
     let mut out = Vec::new();
-    if v.get("apiVersion").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if v.get("apiVersion")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         out.push(err("apiVersion", format!("missing in the {kind} document")));
     }
     if kind != CONFIG_KIND {
@@ -141,14 +166,23 @@ fn check_document(cf: &Clusterfile, d: usize, kind: &str, v: &Value) -> Vec<Prob
     }
     let spec = v.get("spec");
     if !spec.is_some_and(Value::is_mapping) {
-        out.push(err("spec", "a Config needs a spec with path and data".into()));
+        out.push(err(
+            "spec",
+            "a Config needs a spec with path and data".into(),
+        ));
         return out;
     }
     let s = |k: &str| spec.and_then(|s| s.get(k));
     match s("path").and_then(Value::as_str) {
         Some(p) if !p.is_empty() && !p.starts_with('/') && !p.split('/').any(|c| c == "..") => {}
-        Some(p) => out.push(err("spec.path", format!("{p:?}: want a path inside the image"))),
-        None => out.push(err("spec.path", "missing: the file to write, relative to the image".into())),
+        Some(p) => out.push(err(
+            "spec.path",
+            format!("{p:?}: want a path inside the image"),
+        )),
+        None => out.push(err(
+            "spec.path",
+            "missing: the file to write, relative to the image".into(),
+        )),
     }
     if !s("data").is_some_and(Value::is_string) {
         out.push(err("spec.data", "missing or not a string".into()));
@@ -158,7 +192,11 @@ fn check_document(cf: &Clusterfile, d: usize, kind: &str, v: &Value) -> Vec<Prob
         Some(Value::String(st)) if CONFIG_STRATEGIES.contains(&st.as_str()) => {}
         Some(other) => {
             let shown = serde_yaml::to_string(other).unwrap_or_default();
-            let msg = format!("{} is not one of {}", shown.trim(), CONFIG_STRATEGIES.join(", "));
+            let msg = format!(
+                "{} is not one of {}",
+                shown.trim(),
+                CONFIG_STRATEGIES.join(", ")
+            );
             out.push(err("spec.strategy", msg));
         }
     }
