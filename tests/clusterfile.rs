@@ -406,3 +406,20 @@ fn gen_refuses_bad_input_clearly() {
         assert!(run.stdout.is_empty());
     }
 }
+
+#[test]
+fn sealos_gen_output_with_nulls_and_empty_maps_round_trips() {
+    let path = fixture("sealos-gen.yaml");
+    let cf = Clusterfile::load(&path).unwrap();
+    assert_eq!(cf.cluster.spec.ssh, Some(Default::default()));
+    assert!(cf.cluster.status.is_some());
+    assert!(cf.cluster.metadata.extra["creationTimestamp"].is_null());
+    let m0 = cf.cluster.master0().unwrap().unwrap();
+    assert_eq!(
+        (m0.address.to_string(), m0.ssh.user.as_deref()),
+        ("192.168.0.2:22".into(), Some("root"))
+    );
+    assert_eq!(cf.kubeadm("JoinConfiguration").count(), 1);
+    assert_eq!(cf.kubeadm("KubeletConfiguration").count(), 0);
+    assert_round_trip(&cf, &path);
+}

@@ -98,9 +98,11 @@ impl ClusterArgs {
         let list = |flag: &str, v: &Option<String>| {
             parse_ip_list(v.as_deref().unwrap_or("")).with_context(|| format!("--{flag}"))
         };
+        // An empty TUG_SSH_PASSWD means no password.
+        let passwd = self.passwd.clone().filter(|p| !p.is_empty());
         let pk = self.pk.clone().or_else(|| {
             let default = home?.join(".ssh").join("id_rsa");
-            (self.passwd.is_none() && default.is_file()).then_some(default)
+            (passwd.is_none() && default.is_file()).then_some(default)
         });
         Ok(NewCluster {
             name: self.cluster.clone(),
@@ -109,7 +111,7 @@ impl ClusterArgs {
             nodes: list("nodes", &self.nodes)?,
             ssh: Ssh {
                 user: Some(self.user.clone()),
-                passwd: self.passwd.clone(),
+                passwd,
                 pk: pk.map(|p| p.to_string_lossy().into_owned()),
                 pk_passwd: self.pk_passwd.clone(),
                 port: Some(self.port),

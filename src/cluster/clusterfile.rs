@@ -164,7 +164,10 @@ impl Clusterfile {
         for de in serde_yaml::Deserializer::from_str(&text) {
             // The parser reports a syntax error again for every following
             // document, so stop at the first.
-            values.push(Value::deserialize(de).map_err(|e| yaml_error(path, &text, &e))?);
+            values.push(
+                Value::deserialize(de)
+                    .map_err(|e| ClusterfileError::Invalid(Problem::from_yaml(path, &text, &e)))?,
+            );
         }
         let mut cluster: Option<(usize, usize)> = None;
         let mut documents = Vec::new();
@@ -229,7 +232,8 @@ impl Clusterfile {
         let de = serde_yaml::Deserializer::from_str(&text)
             .nth(index)
             .expect("the first pass saw this document");
-        let mut c = Cluster::deserialize(de).map_err(|e| yaml_error(path, &text, &e))?;
+        let mut c = Cluster::deserialize(de)
+            .map_err(|e| ClusterfileError::Invalid(Problem::from_yaml(path, &text, &e)))?;
         c.keep_unknown(&values[index]);
         Ok(Clusterfile {
             cluster: c,
@@ -399,55 +403,4 @@ pub(crate) fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// A yaml_serde error as a finding: its line, the field path it names, and
-/// the message without the position suffix.
-fn yaml_error(path: &Path, text: &str, e: &serde_yaml::Error) -> ClusterfileError {
-    let line = e.location().map(|l| l.line());
-    let mut message = e.to_string();
-    if let Some(l) = e.location() {
-        let pos = format!(" at line {} column {}", l.line(), l.column());
-        message = message.replacen(&pos, "", 1);
-    }
-    // "expected struct Ssh" names a Rust type; the user wrote YAML.
-    if let Some(i) = message.find("expected struct ") {
-        message.truncate(i);
-        message.push_str("expected a mapping");
-    }
-    let mut field = String::new();
-    if let Some((head, rest)) = message.split_once(": ")
-        && !head.is_empty()
-        && head
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.[]-".contains(c))
-    {
-        field = head.to_string();
-        message = rest.to_string();
-    }
-    if let Some(n) = line {
-        let src = text.lines().nth(n.saturating_sub(1)).unwrap_or("");
-        if src.starts_with('\t') || src.trim_start_matches(' ').starts_with('\t') {
-            message.push_str(" (YAML does not allow tabs for indentation)");
-        }
-        if field.is_empty() {
-            field = key_on_line(src);
-        }
-    }
-    ClusterfileError::Invalid(Problem {
-        severity: Severity::Error,
-        file: Some(path.to_path_buf()),
-        line,
-        field,
-        message,
-    })
-}
-
-/// The mapping key written on a source line (`  - name: x` → `name`), if any.
-fn key_on_line(line: &str) -> String {
-    let t = line.trim().trim_start_matches("- ").trim();
-    match t.split_once(':') {
-        Some((k, _)) if !k.is_empty() && !k.contains(' ') => k.trim_matches('"').to_string(),
-        _ => String::new(),
-    }
 }

@@ -2,7 +2,7 @@
 //! the lookup that turns a field path into a line of the source text.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use yaml_edit::{Document, YamlFile, YamlNode};
 
 /// How bad a finding is.
@@ -96,6 +96,59 @@ impl fmt::Display for Problem {
             write!(f, "{}: ", self.field)?;
         }
         f.write_str(&self.message)
+    }
+}
+
+impl Problem {
+    /// A yaml_serde error as a finding: its line, the field path it names, and
+    /// the message without the position suffix.
+    pub(crate) fn from_yaml(path: &Path, text: &str, e: &serde_yaml::Error) -> Problem {
+        let line = e.location().map(|l| l.line());
+        let mut message = e.to_string();
+        if let Some(l) = e.location() {
+            let pos = format!(" at line {} column {}", l.line(), l.column());
+            message = message.replacen(&pos, "", 1);
+        }
+        // "expected struct Ssh" names a Rust type; the user wrote YAML.
+        if let Some(i) = message.find("expected struct ") {
+            message.truncate(i);
+            message.push_str("expected a mapping");
+        }
+        let mut field = String::new();
+        if let Some((head, rest)) = message.split_once(": ")
+            && !head.is_empty()
+            && head
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.[]-".contains(c))
+        {
+            field = head.to_string();
+            message = rest.to_string();
+        }
+        if let Some(n) = line {
+            let src = text.lines().nth(n.saturating_sub(1)).unwrap_or("");
+            if src.starts_with('\t') || src.trim_start_matches(' ').starts_with('\t') {
+                message.push_str(" (YAML does not allow tabs for indentation)");
+            }
+            if field.is_empty() {
+                field = key_on_line(src);
+            }
+        }
+        Problem {
+            severity: Severity::Error,
+            file: Some(path.to_path_buf()),
+            line,
+            field,
+            message,
+        }
+    }
+}
+
+/// The mapping key written on a source line (`  - name: x` → `name`), if any.
+fn key_on_line(line: &str) -> String {
+    let t = line.trim().trim_start_matches("- ").trim();
+    match t.split_once(':') {
+        Some((k, _)) if !k.is_empty() && !k.contains(' ') => k.trim_matches('"').to_string(),
+        _ => String::new(),
     }
 }
 
