@@ -423,3 +423,19 @@ fn sealos_gen_output_with_nulls_and_empty_maps_round_trips() {
     assert_eq!(cf.kubeadm("KubeletConfiguration").count(), 0);
     assert_round_trip(&cf, &path);
 }
+
+#[test]
+fn lines_count_across_comments_markers_and_empty_documents() {
+    let text = "# generated\n---\n---\napiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n\
+        ---\n# the cluster\napiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nspec:\n  image: [a/b:c]\n  hosts:\n\
+        \x20 - ips: [10.0.0.2:22]\n    roles: [master, mips]\n---\n";
+    let path = Path::new("inline/Clusterfile");
+    let cf = Clusterfile::parse(path, text.to_string()).unwrap();
+    assert_eq!(cf.kubeadm("ClusterConfiguration").count(), 1);
+    let p = cf.problems();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].to_string(),
+        "inline/Clusterfile:14: spec.hosts[0].roles[1]: unknown role \"mips\" (want master, node, registry, amd64 or arm64)"
+    );
+}
