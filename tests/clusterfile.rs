@@ -439,3 +439,30 @@ fn lines_count_across_comments_markers_and_empty_documents() {
         "inline/Clusterfile:14: spec.hosts[0].roles[1]: unknown role \"mips\" (want master, node, registry, amd64 or arm64)"
     );
 }
+
+#[test]
+fn edits_keep_unknown_fields() {
+    let cf = Clusterfile::load(&fixture("sealos-ha.yaml")).unwrap();
+    let mut edited = cf.clone();
+    edited.cluster.spec.hosts.push(tug::cluster::model::Host {
+        ips: vec!["192.168.1.40:22".into()],
+        roles: vec!["node".into(), "amd64".into()],
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("Clusterfile");
+    edited.save(&out).unwrap();
+    let again = Clusterfile::load(&out).unwrap();
+    let c = &again.cluster;
+    assert_eq!(c.with_role(Role::Node).unwrap().len(), 3);
+    assert_eq!(c.spec.extra["controlPlaneMode"], "kubeadm");
+    assert_eq!(
+        c.spec.hosts[1].ssh.as_ref().unwrap().extra["tunnel"],
+        "none"
+    );
+    assert_eq!(c.metadata.extra["annotations"]["sealos.io/note"], "kept");
+    let rootfs = c.status.as_ref().unwrap().rootfs().unwrap();
+    assert_eq!(rootfs.extra["snapshot"], 3);
+    assert_eq!(rootfs.labels["version"], "v1.29.9");
+    assert_eq!(again.documents, cf.documents);
+}

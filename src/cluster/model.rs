@@ -184,6 +184,14 @@ pub struct ClusterStatus {
     pub extra: Mapping,
 }
 
+impl ClusterStatus {
+    /// The first rootfs mount: the Kubernetes image whose labels (`version`,
+    /// `vip`) and env the installer and kubeadm read.
+    pub fn rootfs(&self) -> Option<&Mount> {
+        self.mounts.iter().find(|m| m.kind == "rootfs")
+    }
+}
+
 /// One applied image in `status.mounts`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Mount {
@@ -376,5 +384,32 @@ impl KeepUnknown for Condition {
     fn keep_unknown(&mut self, v: &Value) {
         let known = ["type", "status", "lastHeartbeatTime", "reason", "message"];
         self.extra = unknown(v, &known);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_as_numbers_or_strings() {
+        let ssh: Ssh = serde_yaml::from_str("port: \"2222\"").unwrap();
+        assert_eq!(ssh.port, Some(2222));
+        let ssh: Ssh = serde_yaml::from_str("port: 22").unwrap();
+        assert_eq!(ssh.port, Some(22));
+        assert!(serde_yaml::from_str::<Ssh>("port: 0").is_err());
+        assert!(serde_yaml::from_str::<Ssh>("port: ssh").is_err());
+    }
+
+    #[test]
+    fn host_ssh_overrides_field_by_field() {
+        let global: Ssh =
+            serde_yaml::from_str("{user: root, passwd: a, port: 22, pk: /k}").unwrap();
+        let over: Ssh = serde_yaml::from_str("{passwd: b, port: 2222}").unwrap();
+        let eff = global.overlaid(&over);
+        assert_eq!(eff.user.as_deref(), Some("root"));
+        assert_eq!(eff.passwd.unwrap().expose(), "b");
+        assert_eq!(eff.port, Some(2222));
+        assert_eq!(eff.pk.as_deref(), Some("/k"));
     }
 }
