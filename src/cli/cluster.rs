@@ -11,6 +11,7 @@ use crate::cluster::secret::Secret;
 use crate::cluster::validate::{check_env, check_name};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Commands that describe or change clusters.
@@ -138,7 +139,12 @@ impl ClusterCommand {
                 report(&cf)?;
                 match output {
                     Some(path) => cf.save(&path)?,
-                    None => print!("{}", cf.to_yaml()?),
+                    None => {
+                        let mut out = std::io::stdout().lock();
+                        out.write_all(cf.to_yaml()?.as_bytes())
+                            .and_then(|()| out.flush())
+                            .context("cannot write to standard output")?;
+                    }
                 }
                 Ok(())
             }
