@@ -405,6 +405,12 @@ fn gen_refuses_bad_input_clearly() {
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
         assert!(run.stdout.is_empty());
     }
+    let run = tug.run(&["gen", "Bad/Image", "--masters", "10.0.0.2"]).fails();
+    assert!(
+        run.stderr.contains("spec.image[0]: invalid image reference"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

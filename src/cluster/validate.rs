@@ -32,7 +32,7 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
     }
     for (i, image) in spec.image.iter().enumerate() {
         if let Err(e) = image.parse::<Reference>() {
-            out.push(err(&format!("spec.image[{i}]"), format!("{image:?}: {e}")));
+            out.push(err(&format!("spec.image[{i}]"), e.to_string()));
         }
     }
     for (i, kv) in spec.env.iter().enumerate() {
