@@ -5,6 +5,7 @@
 pub mod build;
 pub mod cli;
 pub mod cluster;
+pub mod engine;
 pub mod image;
 pub mod kubeadm;
 pub mod paths;

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod images;
 pub mod output;
+pub mod plan;
 pub mod registry;
 
 use crate::paths::Paths;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Registry commands.
     #[command(flatten)]
     Registry(registry::RegistryCommand),
+    /// Plan commands.
+    #[command(flatten)]
+    Plan(plan::PlanCommand),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -100,6 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Images(c)) => c.run(&ctx).await,
         Some(Command::Cluster(c)) => c.run(&ctx).await,
         Some(Command::Registry(c)) => c.run(&ctx).await,
+        Some(Command::Plan(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())
