@@ -380,7 +380,7 @@ fn gen_password_goes_to_the_file_only() {
 #[test]
 fn gen_refuses_bad_input_clearly() {
     let tug = Tug::new();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--masters", "10.0.0.9-10.0.0.2"], "reversed"),
         (&["--masters", "10.0.0.0-10.0.255.255"], "65536 addresses"),
         (
@@ -392,6 +392,10 @@ fn gen_refuses_bad_input_clearly() {
             "want NAME=VALUE",
         ),
         (&["--nodes", "10.0.0.2"], "no master"),
+        (
+            &["--masters", "10.0.0.2", "-e", "my-key=1"],
+            "not a variable name",
+        ),
         (
             &["--masters", "10.0.0.2", "--cluster", "../x"],
             "cluster name",
@@ -405,9 +409,12 @@ fn gen_refuses_bad_input_clearly() {
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
         assert!(run.stdout.is_empty());
     }
-    let run = tug.run(&["gen", "Bad/Image", "--masters", "10.0.0.2"]).fails();
+    let run = tug
+        .run(&["gen", "Bad/Image", "--masters", "10.0.0.2"])
+        .fails();
     assert!(
-        run.stderr.contains("spec.image[0]: invalid image reference"),
+        run.stderr
+            .contains("spec.image[0]: invalid image reference"),
         "{}",
         run.stderr
     );
@@ -471,4 +478,21 @@ fn edits_keep_unknown_fields() {
     assert_eq!(rootfs.extra["snapshot"], 3);
     assert_eq!(rootfs.labels["version"], "v1.29.9");
     assert_eq!(again.documents, cf.documents);
+}
+
+#[test]
+fn env_entries_follow_the_env_rules() {
+    let text = "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nspec:\n  image: [a/b:c]\n  env:\n\
+        \x20 - SEALOS_SYS_KUBE_VERSION=v9\n  - ok_1=x=y\n  hosts:\n  - ips: [10.0.0.2]\n    roles: [master]\n\
+        \x20   env: [2bad=1]\n";
+    let cf = Clusterfile::parse(Path::new("c.yaml"), text.to_string()).unwrap();
+    let shown: Vec<String> = cf.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "c.yaml:11: spec.hosts[0].env[0]: \"2bad\" is not a variable name (letters, digits and _, not starting with a digit)",
+            "c.yaml:6: spec.env[0]: SEALOS_SYS_KUBE_VERSION is set by tug; this entry is ignored",
+        ]
+    );
+    assert_eq!(cf.warnings().len(), 1);
 }

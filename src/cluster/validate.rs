@@ -35,11 +35,7 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
             out.push(err(&format!("spec.image[{i}]"), e.to_string()));
         }
     }
-    for (i, kv) in spec.env.iter().enumerate() {
-        if let Err(msg) = check_env(kv) {
-            out.push(err(&format!("spec.env[{i}]"), msg));
-        }
-    }
+    check_env_list(cf, "spec.env", &spec.env, &mut out);
     if !spec.command.is_empty() && spec.image.is_empty() {
         out.push(err(
             "spec.command",
@@ -104,11 +100,7 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
                 Err(e) => out.push(err(&field, e.to_string())),
             }
         }
-        for (i, kv) in host.env.iter().enumerate() {
-            if let Err(msg) = check_env(kv) {
-                out.push(err(&at(&format!(".env[{i}]")), msg));
-            }
-        }
+        check_env_list(cf, &at(".env"), &host.env, &mut out);
     }
     if masters == 0 {
         out.push(err(
@@ -143,12 +135,40 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A `K=V` entry: a non-empty key before the first `=`.
+/// A `K=V` entry as [`super::env`] accepts it: a shell variable name
+/// (`[A-Za-z_][A-Za-z0-9_]*`) before the first `=`, no NUL in the value.
 pub fn check_env(kv: &str) -> Result<(), String> {
-    match kv.split_once('=') {
-        Some((k, _)) if !k.trim().is_empty() => Ok(()),
-        Some(_) => Err(format!("{kv:?}: empty name before '='")),
-        None => Err(format!("{kv:?}: want NAME=VALUE")),
+    let Some((key, value)) = kv.split_once('=') else {
+        return Err(format!("{kv:?}: want NAME=VALUE"));
+    };
+    let mut bytes = key.bytes();
+    let is_name = matches!(bytes.next(), Some(b) if b == b'_' || b.is_ascii_alphabetic())
+        && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric());
+    if !is_name {
+        return Err(format!(
+            "{key:?} is not a variable name (letters, digits and _, not starting with a digit)"
+        ));
+    }
+    if value.contains('\0') {
+        return Err(format!("the value of {key} contains a NUL byte"));
+    }
+    Ok(())
+}
+
+/// Env entries of `field` (`spec.env`, `spec.hosts[1].env`): errors for bad
+/// entries, a warning for `SEALOS_SYS*` keys, which tug sets and ignores.
+fn check_env_list(cf: &Clusterfile, field: &str, list: &[String], out: &mut Vec<Problem>) {
+    for (i, kv) in list.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        match check_env(kv) {
+            Err(msg) => out.push(cf.cluster_problem(Severity::Error, &at, msg)),
+            Ok(()) if kv.starts_with(super::env::RESERVED_PREFIX) => {
+                let key = kv.split('=').next().unwrap_or_default();
+                let msg = format!("{key} is set by tug; this entry is ignored");
+                out.push(cf.cluster_problem(Severity::Warning, &at, msg));
+            }
+            Ok(()) => {}
+        }
     }
 }
 
