@@ -445,6 +445,12 @@ fn lines_count_across_comments_markers_and_empty_documents() {
     let path = Path::new("inline/Clusterfile");
     let cf = Clusterfile::parse(path, text.to_string()).unwrap();
     assert_eq!(cf.kubeadm("ClusterConfiguration").count(), 1);
+    // Saving keeps the document order.
+    let kinds: Vec<Value> = documents(&cf.to_yaml().unwrap())
+        .into_iter()
+        .map(|d| d["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["ClusterConfiguration", "Cluster"]);
     let p = cf.problems();
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(

@@ -103,6 +103,9 @@ pub struct Clusterfile {
     pub cluster: Cluster,
     /// The other documents, in file order.
     pub documents: Vec<Document>,
+    /// How many of `documents` came before the Cluster in the file; saving
+    /// keeps that order.
+    cluster_position: usize,
     source: Option<Source>,
 }
 
@@ -112,6 +115,7 @@ impl Clusterfile {
         Clusterfile {
             cluster,
             documents: Vec::new(),
+            cluster_position: 0,
             source: None,
         }
     }
@@ -235,9 +239,11 @@ impl Clusterfile {
         let mut c = Cluster::deserialize(de)
             .map_err(|e| ClusterfileError::Invalid(Problem::from_yaml(path, &text, &e)))?;
         c.keep_unknown(&values[index]);
+        let cluster_position = doc_ordinals.iter().filter(|&&o| o < cluster_doc).count();
         Ok(Clusterfile {
             cluster: c,
             documents,
+            cluster_position,
             source: Some(Source {
                 path: path.to_path_buf(),
                 text,
@@ -354,14 +360,20 @@ impl Clusterfile {
             })
     }
 
-    /// The whole file as multi-document YAML: the Cluster, then the others.
+    /// The whole file as multi-document YAML, documents in their file order
+    /// (a new Clusterfile: the Cluster first).
     pub fn to_yaml(&self) -> Result<String, ClusterfileError> {
-        let mut out = serde_yaml::to_string(&self.cluster).map_err(ClusterfileError::Encode)?;
-        for d in &self.documents {
-            out.push_str("---\n");
-            out.push_str(&serde_yaml::to_string(&d.value).map_err(ClusterfileError::Encode)?);
+        let encode = |v: Result<String, serde_yaml::Error>| v.map_err(ClusterfileError::Encode);
+        let before = self.cluster_position.min(self.documents.len());
+        let mut parts = Vec::with_capacity(self.documents.len() + 1);
+        for d in &self.documents[..before] {
+            parts.push(encode(serde_yaml::to_string(&d.value))?);
         }
-        Ok(out)
+        parts.push(encode(serde_yaml::to_string(&self.cluster))?);
+        for d in &self.documents[before..] {
+            parts.push(encode(serde_yaml::to_string(&d.value))?);
+        }
+        Ok(parts.join("---\n"))
     }
 
     /// Write the file atomically (temp file, fsync, rename) with mode 0600:
