@@ -410,12 +410,14 @@ mod tests {
 
     #[test]
     fn absent_labels_get_sealos_defaults_and_the_application_type() {
-        let mut cfg = ImageConfig::default();
-        cfg.config = Some(RuntimeConfig {
-            labels: Some([("init".to_string(), "x.sh".to_string())].into()),
-            cmd: Some(vec!["helm".into(), "install".into()]),
+        let cfg = ImageConfig {
+            config: Some(RuntimeConfig {
+                labels: Some([("init".to_string(), "x.sh".to_string())].into()),
+                cmd: Some(vec!["helm".into(), "install".into()]),
+                ..Default::default()
+            }),
             ..Default::default()
-        });
+        };
         let ci = ClusterImage::from_parts("n", &d("m"), &manifest(), &cfg).unwrap();
         assert_eq!(ci.image_type, ImageType::Application);
         let v = serde_json::to_value(&ci).unwrap();
@@ -430,11 +432,13 @@ mod tests {
 
     #[test]
     fn the_apps_type_label_counts_and_unknown_types_are_refused() {
-        let mut cfg = ImageConfig::default();
-        cfg.config = Some(RuntimeConfig {
-            labels: Some([("apps.sealos.io/type".to_string(), "patch".to_string())].into()),
+        let mut cfg = ImageConfig {
+            config: Some(RuntimeConfig {
+                labels: Some([("apps.sealos.io/type".to_string(), "patch".to_string())].into()),
+                ..Default::default()
+            }),
             ..Default::default()
-        });
+        };
         let ci = ClusterImage::from_parts("n", &d("m"), &manifest(), &cfg).unwrap();
         assert_eq!(ci.image_type, ImageType::Patch);
         cfg.config.as_mut().unwrap().labels =

@@ -96,9 +96,12 @@ impl Ingest<'_> {
     }
 
     /// Stream one blob into the store, checked against `expected` when known.
+    /// `size`, when known, is how many bytes the entry must have; fewer
+    /// means the archive was cut short.
     fn put(
         &mut self,
         r: impl Read,
+        size: Option<u64>,
         expected: Option<&Digest>,
         entry: &str,
     ) -> Result<(Digest, u64), ArchiveError> {
@@ -120,6 +123,14 @@ impl Ingest<'_> {
                 Some(read) => self.read_err(read),
                 None => self.invalid(format!("cannot store entry {entry}: {e}")),
             });
+        }
+        if let Some(want) = size.filter(|want| w.written() < *want) {
+            let got = w.written();
+            w.abort();
+            return Err(self.read_err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("entry {entry} ends after {got} of {want} bytes"),
+            )));
         }
         let actual = src.hasher.finish();
         let existed = self.store.has_blob(&actual);
@@ -178,7 +189,8 @@ impl Ingest<'_> {
                 _ => continue,
             }
             if let Some(d) = blob_digest(&path) {
-                let blob = self.put(&mut entry, Some(&d), &path)?;
+                let size = entry.size();
+                let blob = self.put(&mut entry, Some(size), Some(&d), &path)?;
                 self.files.insert(path, blob);
             } else if path == "index.json" || path == "manifest.json" {
                 let mut body = Vec::new();
@@ -188,7 +200,8 @@ impl Ingest<'_> {
                     .map_err(|e| self.read_err(e))?;
                 self.docs.insert(path, body);
             } else if path.ends_with(".tar") || path.ends_with(".json") {
-                let blob = self.put(&mut entry, None, &path)?;
+                let size = entry.size();
+                let blob = self.put(&mut entry, Some(size), None, &path)?;
                 self.files.insert(path, blob);
             }
         }
@@ -218,6 +231,7 @@ impl Ingest<'_> {
             if let Ok(f) = File::open(&p) {
                 self.put(
                     f,
+                    None,
                     Some(&d.digest),
                     &format!("blobs/sha256/{}", d.digest.hex()),
                 )?;
@@ -297,9 +311,9 @@ impl Ingest<'_> {
 
     fn finish(&mut self) -> Result<Vec<Reference>, ArchiveError> {
         let named = if let Some(body) = self.docs.get("index.json").cloned() {
-            self.from_index(&body)?
+            self.names_from_index(&body)?
         } else if let Some(body) = self.docs.get("manifest.json").cloned() {
-            self.from_docker(&body)?
+            self.names_from_docker(&body)?
         } else {
             return Err(self.invalid(
                 "no index.json or manifest.json: not an OCI archive or `docker save` tar (or it is truncated)",
@@ -314,7 +328,10 @@ impl Ingest<'_> {
         Ok(named.into_iter().map(|(r, _)| r).collect())
     }
 
-    fn from_index(&mut self, body: &[u8]) -> Result<Vec<(Reference, Descriptor)>, ArchiveError> {
+    fn names_from_index(
+        &mut self,
+        body: &[u8],
+    ) -> Result<Vec<(Reference, Descriptor)>, ArchiveError> {
         let idx: Index = serde_json::from_slice(body)
             .map_err(|e| self.invalid(format!("index.json is not a valid OCI index: {e}")))?;
         let mut out = Vec::new();
@@ -358,7 +375,10 @@ impl Ingest<'_> {
         )))
     }
 
-    fn from_docker(&mut self, body: &[u8]) -> Result<Vec<(Reference, Descriptor)>, ArchiveError> {
+    fn names_from_docker(
+        &mut self,
+        body: &[u8],
+    ) -> Result<Vec<(Reference, Descriptor)>, ArchiveError> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "PascalCase")]
         struct Entry {
@@ -395,7 +415,7 @@ impl Ingest<'_> {
             };
             let bytes = serde_json::to_vec(&m).expect("manifest serialises");
             let md = Digest::of(&bytes);
-            let (md, _) = self.put(&bytes[..], Some(&md), "manifest.json")?;
+            let (md, _) = self.put(&bytes[..], None, Some(&md), "manifest.json")?;
             let desc = Descriptor::new(media::OCI_MANIFEST, md, bytes.len() as u64);
             let tags = e.repo_tags.unwrap_or_default();
             if tags.is_empty() {

@@ -2,6 +2,7 @@
 //! OCI whiteout semantics and without ever following a symlink.
 
 use super::LayerError;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions, Permissions};
@@ -9,6 +10,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 use tar::EntryType;
 
@@ -28,13 +30,25 @@ pub fn apply_tar(tar: impl Read, layer: &str, target: &Path) -> Result<(), Layer
         dir_times: Vec::new(),
         buf: vec![0; 256 << 10],
     };
-    let mut archive = tar::Archive::new(tar);
+    let eof = Rc::new(Cell::new(false));
+    let mut archive = tar::Archive::new(SeesEof {
+        inner: tar,
+        eof: eof.clone(),
+    });
     let read_err = |source| LayerError::Read {
         layer: layer.to_string(),
         source,
     };
     for entry in archive.entries().map_err(read_err)? {
-        let mut entry = entry.map_err(read_err)?;
+        let mut entry = match entry {
+            Ok(e) => e,
+            // Some writers (umoci 0.4.7) end the stream right after the last
+            // entry's data, without padding or end blocks. Every entry so far
+            // was complete (copy checks sizes) and the diff_id still covers
+            // the bytes, so this is the end of the layer, not damage.
+            Err(_) if eof.get() => break,
+            Err(e) => return Err(read_err(e)),
+        };
         a.entry = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         a.apply(&mut entry)?;
     }
@@ -44,6 +58,22 @@ pub fn apply_tar(tar: impl Read, layer: &str, target: &Path) -> Result<(), Layer
         set_mtime_nofollow(&p, *mtime).map_err(a.io("set the time of", &p))?;
     }
     Ok(())
+}
+
+/// A reader that notes when its source reached the end.
+struct SeesEof<R> {
+    inner: R,
+    eof: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for SeesEof<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.eof.set(true);
+        }
+        Ok(n)
+    }
 }
 
 struct Applier<'a> {
@@ -132,7 +162,12 @@ impl Applier<'_> {
                     .custom_flags(libc::O_NOFOLLOW)
                     .open(&path)
                     .map_err(self.io("create", &path))?;
-                self.copy(e, &mut f, &path)?;
+                let size = if kind == EntryType::GNUSparse {
+                    0
+                } else {
+                    e.size()
+                };
+                self.copy(e, size, &mut f, &path)?;
                 if self.is_root {
                     std::os::unix::fs::fchown(&f, Some(uid as u32), Some(gid as u32))
                         .map_err(self.io("chown", &path))?;
@@ -329,9 +364,26 @@ impl Applier<'_> {
         Ok(())
     }
 
-    fn copy(&mut self, from: &mut impl Read, to: &mut File, path: &Path) -> Result<(), LayerError> {
+    /// Copy an entry's data; fewer bytes than its header says is a truncated layer.
+    fn copy(
+        &mut self,
+        from: &mut impl Read,
+        size: u64,
+        to: &mut File,
+        path: &Path,
+    ) -> Result<(), LayerError> {
+        let mut copied = 0u64;
         loop {
             let n = match from.read(&mut self.buf) {
+                Ok(0) if copied < size => {
+                    return Err(LayerError::Read {
+                        layer: self.layer.to_string(),
+                        source: io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("entry {:?} ends after {copied} of {size} bytes", self.entry),
+                        ),
+                    });
+                }
                 Ok(0) => return Ok(()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -342,6 +394,7 @@ impl Applier<'_> {
                     });
                 }
             };
+            copied += n as u64;
             to.write_all(&self.buf[..n])
                 .map_err(self.io("write", path))?;
         }

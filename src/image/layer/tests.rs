@@ -331,3 +331,22 @@ fn a_directory_replaces_a_file_and_a_file_replaces_a_directory() {
     assert_eq!(read(t.path().join("x/in")), "3");
     assert_eq!(read(t.path().join("y")), "4");
 }
+
+#[test]
+fn a_layer_cut_inside_a_file_is_refused_but_a_missing_trailer_is_not() {
+    let tar = Layer::new()
+        .file("a", "1")
+        .file("b", &"q".repeat(2000))
+        .tar();
+    // Cut right after b's data: no padding, no end blocks (as umoci 0.4.7 writes).
+    let end_of_data = 512 * 3 + 2000;
+    let t = tempfile::tempdir().unwrap();
+    apply(t.path(), tar[..end_of_data].to_vec(), "l1").unwrap();
+    assert_eq!(read(t.path().join("b")).len(), 2000);
+    let e = apply(t.path(), tar[..end_of_data - 10].to_vec(), "sha256:cut").unwrap_err();
+    let msg = format!("{e}: {}", std::error::Error::source(&e).unwrap());
+    assert!(
+        msg.contains("sha256:cut") && msg.contains("1990 of 2000"),
+        "{msg}"
+    );
+}
