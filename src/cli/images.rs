@@ -142,7 +142,7 @@ fn clean(mut d: Descriptor) -> Descriptor {
 /// One image by name, or by id prefix when it is no known name.
 fn find_one(store: &Store, arg: &str) -> anyhow::Result<(Reference, Descriptor)> {
     let mut hits = find(store, arg)?;
-    if hits.len() > 1 {
+    if hits.iter().any(|(_, d)| d.digest != hits[0].1.digest) {
         let names: Vec<String> = hits.iter().map(|(r, _)| r.to_string()).collect();
         bail!(
             "{arg} names several images ({}); use a name",

@@ -10,6 +10,7 @@
 
 mod apply;
 mod decode;
+mod sys;
 #[cfg(test)]
 mod tests;
 

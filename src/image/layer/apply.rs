@@ -2,9 +2,10 @@
 //! OCI whiteout semantics and without ever following a symlink.
 
 use super::LayerError;
+use super::sys::{cstr, set_mtime_nofollow};
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::ffi::{CString, OsStr};
+use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -398,32 +399,5 @@ impl Applier<'_> {
             to.write_all(&self.buf[..n])
                 .map_err(self.io("write", path))?;
         }
-    }
-}
-
-fn cstr(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_bytes()).unwrap_or_default()
-}
-
-/// Set a path's mtime (and atime) without following a symlink at it.
-fn set_mtime_nofollow(path: &Path, secs: u64) -> io::Result<()> {
-    let t = libc::timespec {
-        tv_sec: secs as libc::time_t,
-        tv_nsec: 0,
-    };
-    let c = cstr(path);
-    // SAFETY: valid path and a two-element timespec array, as utimensat wants.
-    let rc = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            [t, t].as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
