@@ -309,3 +309,63 @@ fn rootfs_unpack_applies_umoci_whiteouts_and_opaque_dirs_once() {
     t.run(&["rmi", "example.com/wh:v1"]).ok();
     assert!(!root.exists());
 }
+
+#[test]
+fn bad_references_unknown_images_and_bad_files_get_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tug::new();
+    t.run(&["load", "-i", sealos_archive(dir.path()).to_str().unwrap()])
+        .ok();
+    let baseline = images_json(&t);
+    let text = t
+        .run(&["inspect", "labring/kubernetes:v1.25.0"])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains("init            bash init.sh  (default)")
+            || text.contains("bash init.sh  (default)"),
+        "{text}"
+    );
+    assert!(text.contains("Type:") && text.contains("rootfs"), "{text}");
+    let cases: [(&[&str], &str); 6] = [
+        (&["inspect", "Bad/Name"], "invalid image reference"),
+        (
+            &["inspect", "nosuch:v1"],
+            "docker.io/library/nosuch:v1 is not in the local store",
+        ),
+        (
+            &["rmi", "labring/kubernetes:v1.25.0", "nosuch:v1"],
+            "nosuch:v1 is not in the local store",
+        ),
+        (&["tag", "nosuch:v1", "x:v1"], "not in the local store"),
+        (&["load", "-i", "/nonexistent/x.tar"], "/nonexistent/x.tar"),
+        (
+            &[
+                "inspect",
+                "labring/kubernetes:v1.25.0",
+                "--platform",
+                "linux",
+            ],
+            "os/arch",
+        ),
+    ];
+    for (args, want) in cases {
+        let e = t.run(args).fails();
+        assert!(
+            e.stderr.starts_with("error: ") && e.stderr.contains(want),
+            "{args:?}: {}",
+            e.stderr
+        );
+        assert!(!e.stderr.contains("panicked"), "{}", e.stderr);
+    }
+    let junk = dir.path().join("junk.tar");
+    fs::write(&junk, vec![b'x'; 5000]).unwrap();
+    let e = t.run(&["load", "-i", junk.to_str().unwrap()]).fails();
+    assert!(e.stderr.contains("junk.tar"), "{}", e.stderr);
+    assert_eq!(images_json(&t), baseline);
+    for cmd in ["images", "inspect", "tag", "rmi", "save", "load"] {
+        let help = t.run(&[cmd, "--help"]).ok().stdout;
+        assert!(help.contains("Usage: tug"), "{cmd}: {help}");
+    }
+    assert!(t.run(&["rmi", "--help"]).ok().stdout.contains("--force"));
+}

@@ -32,7 +32,7 @@ pub enum RootfsError {
         source: LayerError,
     },
     /// A filesystem operation on the cache failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("cannot {action} {}", path.display())]
     Io {
         /// What tug was doing.
         action: &'static str,

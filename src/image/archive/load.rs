@@ -213,11 +213,19 @@ impl Ingest<'_> {
     fn read_dir_docs(&mut self) -> Result<(), ArchiveError> {
         let dir = self.dir.clone().unwrap_or_default();
         let p = dir.join("index.json");
-        let body = fs::read(&p).map_err(|source| ArchiveError::Io {
-            path: p,
-            action: "read",
-            source,
-        })?;
+        let body = match fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(self.invalid("no index.json: not an OCI image layout directory"));
+            }
+            Err(source) => {
+                return Err(ArchiveError::Io {
+                    path: p,
+                    action: "read",
+                    source,
+                });
+            }
+        };
         self.docs.insert("index.json".into(), body);
         Ok(())
     }

@@ -155,14 +155,7 @@ impl Applier<'_> {
                 self.dir_times.push((rel.clone(), mtime));
             }
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                self.remove(&path)?;
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .custom_flags(libc::O_NOFOLLOW)
-                    .open(&path)
-                    .map_err(self.io("create", &path))?;
+                let mut f = self.create_file(&path)?;
                 let size = if kind == EntryType::GNUSparse {
                     0
                 } else {
@@ -239,6 +232,26 @@ impl Applier<'_> {
         }
         self.mark_written(rel);
         Ok(())
+    }
+
+    /// Create a regular file, never through a symlink: O_EXCL|O_NOFOLLOW, and
+    /// whatever is in the way (file, symlink, directory) is removed first.
+    fn create_file(&mut self, path: &Path) -> Result<File, LayerError> {
+        let open = || {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+        };
+        match open() {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                self.remove(path)?;
+                open().map_err(self.io("create", path))
+            }
+            r => r.map_err(self.io("create", path)),
+        }
     }
 
     /// Record a path (and the directories above it) as written by this layer.
