@@ -135,11 +135,22 @@ impl RootfsCache {
         Ok(removed)
     }
 
-    /// Create the cache dir, private to its owner (trees hold setuid files).
+    /// Create the cache dir, private to its owner (trees hold setuid files),
+    /// and clear what interrupted unpacks left behind.
     fn prepare(&self) -> Result<(), RootfsError> {
         fs::create_dir_all(&self.dir).map_err(io_err("create", &self.dir))?;
         fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
-            .map_err(io_err("chmod", &self.dir))
+            .map_err(io_err("chmod", &self.dir))?;
+        for entry in fs::read_dir(&self.dir)
+            .map_err(io_err("list", &self.dir))?
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(TEMP_PREFIX) && !owner_alive(&name) {
+                fs::remove_dir_all(entry.path()).map_err(io_err("remove", &entry.path()))?;
+            }
+        }
+        Ok(())
     }
 }
 
