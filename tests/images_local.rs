@@ -289,7 +289,11 @@ fn rootfs_unpack_applies_umoci_whiteouts_and_opaque_dirs_once() {
     to_archive(&lay, "v1", &archive, "example.com/wh:v1");
     let t = Tug::new();
     t.run(&["load", "-i", archive.to_str().unwrap()]).ok();
+    // What an interrupted unpack (a dead process) left is cleared, never used.
+    let stale = t.home().join("data/rootfs/.tmp-0123-999999999");
+    fs::create_dir_all(&stale).unwrap();
     let root = unpack(&t, "example.com/wh:v1").unwrap();
+    assert!(!stale.exists());
     assert_eq!(
         fs::read_to_string(root.join("data/sub/keep")).unwrap(),
         "keep"
@@ -321,11 +325,7 @@ fn bad_references_unknown_images_and_bad_files_get_one_clear_line() {
         .run(&["inspect", "labring/kubernetes:v1.25.0"])
         .ok()
         .stdout;
-    assert!(
-        text.contains("init            bash init.sh  (default)")
-            || text.contains("bash init.sh  (default)"),
-        "{text}"
-    );
+    assert!(text.contains("bash init.sh  (default)"), "{text}");
     assert!(text.contains("Type:") && text.contains("rootfs"), "{text}");
     let cases: [(&[&str], &str); 6] = [
         (&["inspect", "Bad/Name"], "invalid image reference"),
