@@ -101,15 +101,15 @@ impl Applier<'_> {
         }
     }
 
-    fn io<'p>(
-        &self,
+    /// An error mapper for a failed filesystem call (allocates only on failure).
+    fn io<'s>(
+        &'s self,
         action: &'static str,
-        path: &'p Path,
-    ) -> impl FnOnce(io::Error) -> LayerError + 'p {
-        let (layer, entry) = (self.layer.to_string(), self.entry.clone());
+        path: &'s Path,
+    ) -> impl FnOnce(io::Error) -> LayerError + 's {
         move |source| LayerError::Io {
-            layer,
-            entry,
+            layer: self.layer.to_string(),
+            entry: self.entry.clone(),
             action,
             path: path.to_path_buf(),
             source,
