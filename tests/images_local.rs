@@ -369,3 +369,44 @@ fn bad_references_unknown_images_and_bad_files_get_one_clear_line() {
     }
     assert!(t.run(&["rmi", "--help"]).ok().stdout.contains("--force"));
 }
+
+#[test]
+fn a_partial_multi_arch_index_loads_saves_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let lay = dir.path().join("multi");
+    hand_layout(
+        &lay,
+        "example.com/multi:v1",
+        &[RawTar::new().file("bin/kubeadm", "x").bytes()],
+    );
+    let manifest = layout::wrap_in_index(&lay, "example.com/multi:v1");
+    let t = Tug::new();
+    t.run(&["load", "-i", lay.to_str().unwrap()]).ok();
+    let inspect: serde_json::Value = serde_json::from_str(
+        &t.run(&["inspect", "example.com/multi:v1", "--json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(inspect["digest"], manifest.as_str());
+    let saved = dir.path().join("multi.tar");
+    t.run(&[
+        "save",
+        "-o",
+        saved.to_str().unwrap(),
+        "example.com/multi:v1",
+    ])
+    .ok();
+    let sk =
+        sh(Command::new("skopeo").args(["inspect", &format!("oci-archive:{}", saved.display())]));
+    // skopeo reports the digest of what the name points at: the index.
+    let top: serde_json::Value =
+        serde_json::from_slice(&fs::read(lay.join("index.json")).unwrap()).unwrap();
+    let sk: serde_json::Value = serde_json::from_str(&sk).unwrap();
+    assert_eq!(sk["Digest"], top["manifests"][0]["digest"]);
+    let t2 = Tug::new();
+    t2.run(&["load", "-i", saved.to_str().unwrap()]).ok();
+    assert_eq!(images_json(&t2)[0]["digest"], manifest.as_str());
+    let root = unpack(&t2, "example.com/multi:v1").unwrap();
+    assert_eq!(fs::read_to_string(root.join("bin/kubeadm")).unwrap(), "x");
+}

@@ -180,3 +180,34 @@ pub fn to_archive(lay: &Path, tag: &str, out: &Path, name: &str) {
         &format!("oci-archive:{}:{name}", out.display()),
     ]));
 }
+
+/// Turn the single image of a `hand_layout` into a multi-arch index whose
+/// other platform (arm64 or amd64) is named but not present, as after a
+/// single-platform pull. Returns the manifest digest.
+pub fn wrap_in_index(dir: &Path, name: &str) -> String {
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let mut present = index["manifests"][0].clone();
+    present.as_object_mut().unwrap().remove("annotations");
+    let arch = std::env::consts::ARCH
+        .replace("x86_64", "amd64")
+        .replace("aarch64", "arm64");
+    let other = if arch == "amd64" { "arm64" } else { "amd64" };
+    present["platform"] = serde_json::json!({"os": "linux", "architecture": arch});
+    let phantom = serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": Digest::of(b"not here"), "size": 8,
+        "platform": {"os": "linux", "architecture": other},
+    });
+    let idx = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [phantom, present.clone()],
+    }))
+    .unwrap();
+    let d = put_blob(dir, &idx);
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": d, "size": idx.len(),
+        "annotations": {"org.opencontainers.image.ref.name": name}}]});
+    fs::write(dir.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    present["digest"].as_str().unwrap().to_string()
+}
