@@ -127,6 +127,16 @@ fn skopeo_archives_load_and_tug_archives_and_store_are_read_by_skopeo_and_umoci(
         "umoci ls: {ls}"
     );
     sh(Command::new("umoci").args(["stat", "--image", &format!("{store}:{name}")]));
+    let bundle = dir.path().join("bundle");
+    sh(Command::new("umoci")
+        .args([
+            "unpack",
+            "--rootless",
+            "--image",
+            &format!("{store}:{name}"),
+        ])
+        .arg(&bundle));
+    assert!(bundle.join("rootfs/scripts/init.sh").is_file());
 
     // A single-image archive reads without a name, and loads into a fresh store.
     let one = dir.path().join("one.tar");
