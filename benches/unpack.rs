@@ -98,7 +98,7 @@ fn content(rng: &mut Rng, size: usize) -> Vec<u8> {
 
 /// Write one gzip layer of about `bytes` uncompressed; returns its diff_id.
 fn make_layer(path: &Path, seed: u64, bytes: u64) -> Digest {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let gz = flate2::write::GzEncoder::new(
         BufWriter::new(File::create(path).unwrap()),
         flate2::Compression::default(),
@@ -109,8 +109,9 @@ fn make_layer(path: &Path, seed: u64, bytes: u64) -> Digest {
     });
     let (mut written, mut n) = (0u64, 0u64);
     while written < bytes {
-        // Log-uniform sizes from 512 B to 4 MiB: many small files, a few big.
-        let size = 512usize << (rng.next() % 14);
+        // Sizes from 512 B to 8 MiB, skewed small (the smaller of two
+        // log-uniform draws): many small files, a few big ones.
+        let size = 512usize << (rng.next() % 15).min(rng.next() % 15);
         let size = size + (rng.next() as usize % size);
         let data = content(&mut rng, size);
         let name = format!("l{seed}/d{:02}/s{:02}/f{n:06}", n % 61, n % 13);
@@ -200,15 +201,20 @@ fn main() {
     let base = std::env::var_os("TUG_BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
-    let gen_dir = base.join(format!("tug-bench-unpack-{mib}"));
+    let gen_dir = base.join(format!("tug-bench-unpack-v2-{mib}"));
     let t = Instant::now();
     let layers = layers(&gen_dir, mib);
     let compressed: u64 = layers
         .iter()
         .map(|(p, _)| fs::metadata(p).unwrap().len())
         .sum();
+    let mut files = 0;
+    for (p, _) in &layers {
+        let gz = flate2::read::GzDecoder::new(File::open(p).unwrap());
+        files += tar::Archive::new(gz).entries().unwrap().count();
+    }
     println!(
-        "image: {LAYERS} gzip layers, {mib} MiB uncompressed, {:.0} MiB compressed (ready in {:.1} s)",
+        "image: {LAYERS} gzip layers, {files} files, {mib} MiB uncompressed, {:.0} MiB compressed (ready in {:.1} s)",
         compressed as f64 / 1048576.0,
         t.elapsed().as_secs_f64()
     );
