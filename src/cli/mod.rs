@@ -2,6 +2,7 @@
 //! is a `Subcommand` enum flattened into [`Command`], so adding a group
 //! touches only its own file and one line here.
 
+pub mod cluster;
 pub mod images;
 pub mod output;
 pub mod plan;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Local image store commands.
     #[command(flatten)]
     Images(images::ImagesCommand),
+    /// Cluster commands.
+    #[command(flatten)]
+    Cluster(cluster::ClusterCommand),
     /// Registry commands.
     #[command(flatten)]
     Registry(registry::RegistryCommand),
@@ -98,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Images(c)) => c.run(&ctx).await,
+        Some(Command::Cluster(c)) => c.run(&ctx).await,
         Some(Command::Registry(c)) => c.run(&ctx).await,
         Some(Command::Plan(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
