@@ -17,27 +17,7 @@ use std::path::PathBuf;
 /// sealos's data root on the hosts.
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/sealos";
 
-/// What a host does in the cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// A control-plane host; the first one is master0.
-    Master,
-    /// A worker.
-    Node,
-    /// Runs the cluster's registry (master0 when no host has this role).
-    Registry,
-}
-
-impl Role {
-    /// The name sealos uses (`SEALOS_SYS_RUN_MODE`, Clusterfile roles).
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Master => "master",
-            Role::Node => "node",
-            Role::Registry => "registry",
-        }
-    }
-}
+pub use crate::cluster::hosts::Role;
 
 /// How tug logs in to a host. Secrets are masked wherever shown.
 #[derive(Clone, Debug, Default)]
@@ -79,7 +59,7 @@ impl HostSpec {
 
     /// The roles joined by `,` as sealos exports them in `SEALOS_SYS_RUN_MODE`.
     pub fn run_mode(&self) -> Vec<String> {
-        self.roles.iter().map(|r| r.name().to_string()).collect()
+        self.roles.iter().map(|r| r.as_str().to_string()).collect()
     }
 }
 

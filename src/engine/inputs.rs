@@ -1,0 +1,127 @@
+//! [`SpecInputs`] from a loaded Clusterfile: each machine (one address of
+//! a `spec.hosts[]` entry) becomes a host with its roles, arch, SSH
+//! settings and env; images, env, command and kubeadm documents are taken
+//! as written. `tug apply`, `tug plan` and `tug run` (after `gen`) use it.
+
+use super::command::Secret;
+use super::plan::HostId;
+use super::resolve::SpecInputs;
+use super::spec::{DEFAULT_DATA_ROOT, HostSpec, SshSpec};
+use crate::cluster::clusterfile::Clusterfile;
+use crate::cluster::hosts::{DEFAULT_SSH_USER, HostError};
+use crate::image::Reference;
+use crate::image::reference::ReferenceError;
+use std::path::PathBuf;
+
+/// Why a Clusterfile cannot be turned into inputs.
+#[derive(Debug, thiserror::Error)]
+pub enum InputsError {
+    /// A host entry is wrong.
+    #[error("spec.hosts: {0}")]
+    Host(#[from] HostError),
+    /// An image reference is wrong.
+    #[error("spec.image[{index}]: {source}")]
+    Image {
+        /// Its index in `spec.image`.
+        index: usize,
+        /// What is wrong.
+        source: ReferenceError,
+    },
+}
+
+fn secret(s: Option<&crate::cluster::secret::Secret>) -> Option<Secret> {
+    s.filter(|s| !s.is_empty()).map(|s| Secret::new(s.expose()))
+}
+
+impl SpecInputs {
+    /// The inputs of `cf` with `-e/--env` entries `flag_env`; the cluster's
+    /// files on the jump host go to `local_dir`.
+    pub fn from_clusterfile(
+        cf: &Clusterfile,
+        flag_env: &[String],
+        local_dir: PathBuf,
+    ) -> Result<SpecInputs, InputsError> {
+        let cluster = &cf.cluster;
+        let hosts = cluster
+            .machines()?
+            .into_iter()
+            .map(|m| HostSpec {
+                id: HostId::new(m.ip().to_string()),
+                ip: m.ip(),
+                port: m.port(),
+                arch: m.arch.map(|a| a.as_str().to_string()).unwrap_or_default(),
+                ssh: SshSpec {
+                    user: m
+                        .ssh
+                        .user
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_SSH_USER.into()),
+                    password: secret(m.ssh.passwd.as_ref()),
+                    key: m.ssh.pk.as_ref().map(PathBuf::from),
+                    key_passphrase: secret(m.ssh.pk_passwd.as_ref()),
+                },
+                roles: m.roles,
+                env: m.env,
+            })
+            .collect();
+        let images = cluster
+            .spec
+            .image
+            .iter()
+            .enumerate()
+            .map(|(index, r)| {
+                r.parse::<Reference>()
+                    .map_err(|source| InputsError::Image { index, source })
+            })
+            .collect::<Result<_, _>>()?;
+        let command = (!cluster.spec.command.is_empty()).then(|| cluster.spec.command.clone());
+        Ok(SpecInputs {
+            name: cluster.name().to_string(),
+            hosts,
+            images,
+            cluster_env: cluster.spec.env.clone(),
+            flag_env: flag_env.to_vec(),
+            command,
+            kubeadm_docs: cf.kubeadm_documents().map(|d| d.value.clone()).collect(),
+            data_root: DEFAULT_DATA_ROOT.into(),
+            local_dir,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::hosts::Role;
+
+    #[test]
+    fn machines_become_hosts_with_their_settings() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/clusterfile/sealos-ha.yaml");
+        let cf = Clusterfile::load(&path).unwrap();
+        let inputs = SpecInputs::from_clusterfile(&cf, &["A=b".into()], "/tmp/c".into()).unwrap();
+        assert_eq!(inputs.name, cf.cluster.name());
+        assert_eq!(inputs.hosts.len(), cf.cluster.machines().unwrap().len());
+        let masters = inputs.hosts.iter().filter(|h| h.has(Role::Master)).count();
+        assert!(masters >= 1);
+        assert_eq!(inputs.images.len(), cf.cluster.spec.image.len());
+        assert_eq!(inputs.flag_env, ["A=b"]);
+        assert!(inputs.hosts.iter().all(|h| !h.ssh.user.is_empty()));
+        let node = inputs
+            .hosts
+            .iter()
+            .find(|h| h.ip.to_string() == "192.168.1.20")
+            .unwrap();
+        assert_eq!((node.port, node.arch.as_str()), (2222, "arm64"));
+        assert_eq!(node.env, ["criData=/mnt/containerd"]);
+        assert_eq!(node.ssh.password.as_ref().unwrap().expose(), "n0de-secret");
+        assert!(
+            !format!("{inputs:?}").contains("n0de-secret"),
+            "no password in Debug"
+        );
+        assert_eq!(
+            inputs.command.as_deref(),
+            Some(&["bash init.sh --fast".to_string()][..])
+        );
+    }
+}
