@@ -6,11 +6,14 @@
 //! resolved, planned and run; the test then reads each host's journal,
 //! /etc/hosts and files. A second run sends nothing and runs nothing.
 
+mod support;
+
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
 use std::sync::Arc;
+use support::cluster_image::{gz_tar, put_image};
 use tug::engine::command::quote;
 use tug::engine::install::{InstallOptions, JUMP_HOST, plan_install};
 use tug::engine::journal::Journal;
@@ -22,7 +25,6 @@ use tug::engine::transport::local::LocalTransport;
 use tug::engine::transport::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
 use tug::image::Reference;
 use tug::image::Store;
-use tug::image::oci::{Descriptor, media};
 
 /// A namespace that stands for one host; killed on drop.
 struct NsHost {
@@ -182,52 +184,6 @@ while True: s.accept()[0].close()
 ' "$registryDomain" "$registryPort" >/dev/null 2>&1 < /dev/null &
 for i in $(seq 50); do [ -f /var/lib/registry.pid ] && exit 0; sleep 0.1; done
 "#;
-
-fn gz_tar(entries: &[(&str, &str, u32)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data, mode) in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(*mode);
-        h.set_cksum();
-        b.append_data(&mut h, name, data.as_bytes()).unwrap();
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
-    gz.finish().unwrap()
-}
-
-fn put_image(
-    store: &Store,
-    name: &str,
-    config: serde_json::Value,
-    layers: &[Vec<u8>],
-) -> Reference {
-    let config = serde_json::to_vec(&config).unwrap();
-    let cd = store.put_bytes(&config).unwrap();
-    let descs: Vec<serde_json::Value> = layers
-        .iter()
-        .map(|l| {
-            let d = store.put_bytes(l).unwrap();
-            serde_json::json!({"mediaType": media::OCI_LAYER_GZIP, "digest": d.to_string(), "size": l.len()})
-        })
-        .collect();
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
-        "config": {"mediaType": media::OCI_CONFIG, "digest": cd.to_string(), "size": config.len()},
-        "layers": descs,
-    }))
-    .unwrap();
-    let md = store.put_bytes(&manifest).unwrap();
-    let r: Reference = name.parse().unwrap();
-    store
-        .set_name(
-            &r,
-            Descriptor::new(media::OCI_MANIFEST, md, manifest.len() as u64),
-        )
-        .unwrap();
-    r
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod images;
+pub mod install;
 pub mod output;
 pub mod plan;
 pub mod registry;
@@ -47,6 +48,9 @@ pub enum Command {
     /// Cluster commands.
     #[command(flatten)]
     Cluster(cluster::ClusterCommand),
+    /// Install, resume and reset clusters.
+    #[command(flatten)]
+    Install(install::InstallCommand),
     /// Registry commands.
     #[command(flatten)]
     Registry(registry::RegistryCommand),
@@ -103,6 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Images(c)) => c.run(&ctx).await,
         Some(Command::Cluster(c)) => c.run(&ctx).await,
+        Some(Command::Install(c)) => c.run(&ctx).await,
         Some(Command::Registry(c)) => c.run(&ctx).await,
         Some(Command::Plan(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {

@@ -21,14 +21,15 @@ use crate::kubeadm::{self, JoinSecrets};
 /// The plan command.
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
-    /// Show what installing a Clusterfile will do (for now: the kubeadm configuration).
+    /// Show what installing a Clusterfile will do: every stage, host and
+    /// command (secrets masked), or one kubeadm step's configuration.
     Plan {
         /// The Clusterfile; its images must be in the local store (`tug pull`).
         #[arg(short = 'f', long = "clusterfile", value_name = "FILE")]
         clusterfile: PathBuf,
         /// Print exactly the multi-document YAML this kubeadm step will be given.
         #[arg(long = "kubeadm-config", value_name = "STEP")]
-        kubeadm_config: KubeadmStep,
+        kubeadm_config: Option<KubeadmStep>,
         /// For join-master: the joining master (default: the second master).
         #[arg(long, value_name = "IP")]
         host: Option<IpAddr>,
@@ -54,6 +55,11 @@ impl PlanCommand {
             kubeadm_config,
             host,
         } = self;
+        let Some(kubeadm_config) = kubeadm_config else {
+            let cf = crate::cluster::clusterfile::Clusterfile::load(&clusterfile)?;
+            print!("{}", super::install::install_plan(ctx, &cf, false)?);
+            return Ok(());
+        };
         let plan = Clusterfile::read(&clusterfile)?;
         let inputs = plan.kubeadm_inputs(&ctx.store()?)?;
         let effective = kubeadm::effective(&inputs)

@@ -4,6 +4,7 @@
 //! implement it. Object-safe, so the runner holds `Arc<dyn Transport>`.
 
 pub mod local;
+pub mod select;
 
 use super::event::Stream;
 use std::future::Future;

@@ -1,0 +1,118 @@
+//! `tug plan -f`, `tug apply --dry-run`, `tug run --dry-run` and `tug reset`
+//! (without --force) print the whole plan with secrets masked and hostile
+//! values quoted; `tug apply` to hosts that are not this machine fails
+//! with a message naming the host before anything is sent.
+
+mod support;
+
+use support::cluster_image::{gz_tar, put_image};
+use support::tug::Tug;
+use tug::image::Store;
+
+const CLUSTERFILE: &str = r#"apiVersion: apps.sealos.io/v1beta1
+kind: Cluster
+metadata:
+  name: demo
+spec:
+  hosts:
+  - ips: [127.0.10.1:22, 127.0.10.2:22, 127.0.10.3:22]
+    roles: [master, amd64]
+  - ips: [127.0.10.4:22]
+    roles: [node, amd64]
+  image: [example.com/kubernetes:v1.25.16]
+  ssh:
+    user: root
+    passwd: hunter2-ssh
+  env:
+  - EVIL=$(touch /tmp/pwned-by-tug); rm -rf x
+"#;
+
+fn setup() -> (Tug, std::path::PathBuf) {
+    let tug = Tug::new();
+    let store = Store::open(&tug.store()).unwrap();
+    put_image(
+        &store,
+        "example.com/kubernetes:v1.25.16",
+        serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {
+                "Env": ["registryDomain=sealos.hub", "registryPort=5000",
+                        "registryUsername=admin", "registryPassword=passw0rd"],
+                "Labels": {"sealos.io.type": "rootfs", "version": "v1.25.16",
+                           "init": "init.sh $registryDomain"},
+            },
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }),
+        &[gz_tar(&[
+            ("scripts/init.sh", "true", 0o755),
+            ("registry/docker/x", "r", 0o644),
+        ])],
+    );
+    let file = tug.home().join("Clusterfile");
+    std::fs::write(&file, CLUSTERFILE).unwrap();
+    (tug, file)
+}
+
+fn check_plan(text: &str) {
+    assert!(text.starts_with("stage 1: preflight"), "{text}");
+    assert!(text.contains("[127.0.10.1] run: kubeadm init '--config=/var/lib/sealos/data/demo/etc/kubeadm-init.yaml'"), "{text}");
+    assert_eq!(text.matches("run: kubeadm join").count(), 3, "{text}");
+    assert!(text.contains("bash init.sh $registryDomain"), "{text}");
+    assert!(text.contains("registryPassword='******'"), "{text}");
+    assert!(
+        text.contains("EVIL='$(touch /tmp/pwned-by-tug); rm -rf x'"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("passw0rd") && !text.contains("hunter2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn plan_and_dry_runs_print_every_stage_with_secrets_masked() {
+    let (tug, file) = setup();
+    let f = file.to_str().unwrap();
+    let plan = tug.run(&["plan", "-f", f]).ok();
+    check_plan(&plan.stdout);
+    let dry = tug.run(&["apply", "-f", f, "--dry-run"]).ok();
+    assert_eq!(dry.stdout, plan.stdout);
+    let run = tug
+        .run(&[
+            "run",
+            "example.com/kubernetes:v1.25.16",
+            "--masters",
+            "127.0.10.1-127.0.10.3",
+            "--nodes",
+            "127.0.10.4",
+            "-p",
+            "hunter2-ssh",
+            "--cluster",
+            "demo",
+            "-e",
+            "EVIL=$(touch /tmp/pwned-by-tug); rm -rf x",
+            "--dry-run",
+        ])
+        .ok();
+    check_plan(&run.stdout);
+    assert!(!std::path::Path::new("/tmp/pwned-by-tug").exists());
+}
+
+#[test]
+fn apply_to_other_machines_fails_naming_the_host_and_reset_shows_its_plan() {
+    let (tug, file) = setup();
+    let out = tug.run(&["apply", "-f", file.to_str().unwrap()]).fails();
+    assert!(
+        out.stderr
+            .contains("host 127.0.10.1 (127.0.10.1) is not this machine"),
+        "{}",
+        out.stderr
+    );
+    let saved = tug.home().join("state/clusters/demo/Clusterfile");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("ClusterFailed"), "{text}");
+    let reset = tug.run(&["reset", "--cluster", "demo"]).ok();
+    assert!(reset.stdout.contains("kubeadm reset"), "{}", reset.stdout);
+    assert!(reset.stderr.contains("--force"), "{}", reset.stderr);
+    assert!(!reset.stdout.contains("hunter2") && !reset.stdout.contains("passw0rd"));
+}
