@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use secrecy::SecretString;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -84,8 +84,8 @@ pub fn search_path(own: &Path) -> Vec<PathBuf> {
 pub fn lookup(own: &Path, registry: &str) -> Result<Option<Credentials>> {
     use docker_credential::{CredentialRetrievalError as E, DockerCredential};
     for file in search_path(own) {
-        let f = match File::open(&file) {
-            Ok(f) => f,
+        let mut doc = match fs::read(&file) {
+            Ok(_) => read_doc(&file)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => {
                 return Err(AuthError::Io {
@@ -95,11 +95,14 @@ pub fn lookup(own: &Path, registry: &str) -> Result<Option<Credentials>> {
                 });
             }
         };
-        let found = docker_credential::get_credential_from_reader(
-            std::io::BufReader::new(f),
-            &key_for(registry),
-        );
-        match found {
+        // docker writes `"credsStore": ""` to mean none.
+        if let Some(top) = doc.as_object_mut() {
+            if top.get("credsStore").and_then(|v| v.as_str()) == Some("") {
+                top.remove("credsStore");
+            }
+        }
+        let bytes = serde_json::to_vec(&doc).expect("JSON value serialises");
+        match docker_credential::get_credential_from_reader(&bytes[..], &key_for(registry)) {
             Ok(DockerCredential::UsernamePassword(username, password)) => {
                 return Ok(Some(Credentials {
                     username,
@@ -107,6 +110,17 @@ pub fn lookup(own: &Path, registry: &str) -> Result<Option<Credentials>> {
                 }));
             }
             Ok(DockerCredential::IdentityToken(_)) | Err(E::NoCredentialConfigured) => {}
+            Err(
+                e @ (E::HelperFailure { .. }
+                | E::HelperCommunicationError
+                | E::MalformedHelperResponse),
+            ) => {
+                tracing::warn!(
+                    "credential helper named in {} gave nothing for {registry}: {}",
+                    file.display(),
+                    e.to_string().lines().next().unwrap_or_default()
+                );
+            }
             Err(e) => {
                 return Err(AuthError::Malformed {
                     path: file,
