@@ -96,10 +96,10 @@ pub fn lookup(own: &Path, registry: &str) -> Result<Option<Credentials>> {
             }
         };
         // docker writes `"credsStore": ""` to mean none.
-        if let Some(top) = doc.as_object_mut() {
-            if top.get("credsStore").and_then(|v| v.as_str()) == Some("") {
-                top.remove("credsStore");
-            }
+        if let Some(top) = doc.as_object_mut()
+            && top.get("credsStore").and_then(|v| v.as_str()) == Some("")
+        {
+            top.remove("credsStore");
         }
         let bytes = serde_json::to_vec(&doc).expect("JSON value serialises");
         match docker_credential::get_credential_from_reader(&bytes[..], &key_for(registry)) {

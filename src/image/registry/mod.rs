@@ -211,3 +211,37 @@ fn oci_ref(r: &Reference) -> oci_client::Reference {
         (t, None) => oci_client::Reference::with_tag(reg, repo, t.unwrap_or("latest").to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_and_listed_registries_speak_plain_http() {
+        let o = RegistryOptions::new(
+            PathBuf::from("/nonexistent"),
+            vec!["reg.lan".into(), "10.0.0.5:5000".into()],
+        );
+        assert!(o.plain_http("127.0.0.1:5000"));
+        assert!(o.plain_http("localhost"));
+        assert!(o.plain_http("[::1]:5000"));
+        assert!(o.plain_http("reg.lan:8443"));
+        assert!(o.plain_http("10.0.0.5:5000"));
+        assert!(!o.plain_http("10.0.0.5:6000"));
+        assert!(!o.plain_http("docker.io"));
+        assert_eq!(o.scheme("ghcr.io"), "https");
+    }
+
+    #[test]
+    fn references_convert_with_tag_and_digest() {
+        let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let r: Reference = format!("127.0.0.1:5000/a/b:v1@{d}").parse().unwrap();
+        let o = oci_ref(&r);
+        assert_eq!(o.registry(), "127.0.0.1:5000");
+        assert_eq!(o.repository(), "a/b");
+        assert_eq!(o.digest(), Some(d));
+        let o = oci_ref(&"busybox".parse().unwrap());
+        assert_eq!(o.resolve_registry(), "index.docker.io");
+        assert_eq!(o.tag(), Some("latest"));
+    }
+}
