@@ -53,7 +53,7 @@ small_files() {
 
 if [ ! -f "$LAYOUT/index.json" ]; then
     echo "== generating the image in $LAYOUT"
-    rm -rf "$BENCH_DIR/work" "$LAYOUT"
+    rm -rf "$BENCH_DIR/work" "$LAYOUT" "$BENCH_DIR/storage"
     mkdir -p "$BENCH_DIR/work" "$LAYOUT/blobs/sha256"
     make_layer random-a random_320m
     make_layer random-b random_320m
@@ -101,7 +101,7 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $RUN/storage
+    rootdirectory: $BENCH_DIR/storage
 http:
   addr: $ADDR
 EOF
@@ -111,22 +111,25 @@ for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://$ADDR/v2/" 2>/dev/null && break
     sleep 0.1
 done
-echo "== pushing it to $ADDR with skopeo"
-skopeo copy -q --dest-tls-verify=false "oci:$LAYOUT:v1" "docker://$ADDR/$TAG"
+if ! skopeo inspect -n --tls-verify=false "docker://$ADDR/$TAG" >/dev/null 2>&1; then
+    echo "== pushing it to $ADDR with skopeo"
+    skopeo copy -q --dest-tls-verify=false "oci:$LAYOUT:v1" "docker://$ADDR/$TAG"
+fi
 
 # --- pulls -----------------------------------------------------------------
-timed() { # outfile, command... ; records "seconds maxrss_kib"
+timed() { # outfile, command... ; records "seconds maxrss_kib cpu_seconds"
     local out=$1; shift
-    /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null
+    /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >/dev/null
+    awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$out" >"$out.x" && mv "$out.x" "$out"
 }
 best_tug=; best_skopeo=; peak_rss=0
 for round in $(seq 1 "$ROUNDS"); do
     rm -rf "$RUN/skopeo" "$RUN/tug-home"
     timed "$RUN/t-skopeo" skopeo copy -q --src-tls-verify=false "docker://$ADDR/$TAG" "oci:$RUN/skopeo:v1"
     TUG_HOME=$RUN/tug-home timed "$RUN/t-tug" "$TUG" pull --plain "$ADDR/$TAG"
-    read -r s_sec _ <"$RUN/t-skopeo"
-    read -r t_sec t_rss <"$RUN/t-tug"
-    echo "round $round: skopeo ${s_sec}s, tug ${t_sec}s (peak RSS $((t_rss >> 10)) MiB)"
+    read -r s_sec _ s_cpu <"$RUN/t-skopeo"
+    read -r t_sec t_rss t_cpu <"$RUN/t-tug"
+    echo "round $round: skopeo ${s_sec}s (cpu ${s_cpu}s), tug ${t_sec}s (cpu ${t_cpu}s, peak RSS $((t_rss >> 10)) MiB)"
     best_tug=$(awk -v a="${best_tug:-1e9}" -v b="$t_sec" 'BEGIN{print (b<a)?b:a}')
     best_skopeo=$(awk -v a="${best_skopeo:-1e9}" -v b="$s_sec" 'BEGIN{print (b<a)?b:a}')
     [ "$t_rss" -gt "$peak_rss" ] && peak_rss=$t_rss

@@ -668,6 +668,17 @@ fn bad_references_unknown_images_and_corrupt_blobs_fail_clearly() {
     );
     assert_store_consistent(&tug, &missing);
 
+    let prefs = tug.home().join("config/config.yaml");
+    std::fs::create_dir_all(prefs.parent().unwrap()).unwrap();
+    std::fs::write(&prefs, "insecureRegistries: [unclosed\n").unwrap();
+    let e = tug.run(&["pull", &missing]).fails();
+    assert!(
+        e.stderr.contains("config.yaml") && e.stderr.contains("insecureRegistries"),
+        "{}",
+        e.stderr
+    );
+    std::fs::write(&prefs, "insecureRegistries: [\"reg.lan:5000\"]\n").unwrap();
+
     let refused = tug.run(&["pull", "127.0.0.1:1/x:y"]).fails();
     assert!(
         refused.stderr.contains("cannot reach registry 127.0.0.1:1"),
