@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use bytesize::ByteSize;
 use clap::Subcommand;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -55,8 +55,8 @@ pub enum RegistryCommand {
         #[arg(short, long)]
         username: String,
         /// Password (prefer --password-stdin: a flag is visible in `ps`).
-        #[arg(short, long, conflicts_with = "password_stdin")]
-        password: Option<String>,
+        #[arg(short, long, conflicts_with = "password_stdin", value_parser = secret)]
+        password: Option<SecretString>,
         /// Read the password from standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -210,28 +210,25 @@ async fn login(
     ctx: &Context,
     registry: &str,
     username: String,
-    password: Option<String>,
+    password: Option<SecretString>,
     password_stdin: bool,
 ) -> anyhow::Result<()> {
     let registry = registry_host(registry)?;
     let password = match (password, password_stdin) {
         (Some(p), _) => p,
         (None, true) => {
-            let mut p = String::new();
+            let mut p = zeroize::Zeroizing::new(String::new());
             std::io::stdin()
                 .read_to_string(&mut p)
                 .context("read the password from standard input")?;
-            p.trim_end_matches(['\n', '\r']).to_string()
+            SecretString::from(p.trim_end_matches(['\n', '\r']))
         }
         (None, false) => bail!("give the password with -p PASSWORD or --password-stdin"),
     };
-    if password.is_empty() {
+    if password.expose_secret().is_empty() {
         bail!("the password is empty");
     }
-    let creds = Credentials {
-        username,
-        password: SecretString::from(password),
-    };
+    let creds = Credentials { username, password };
     client(ctx, false).check_login(&registry, &creds).await?;
     let file = ctx.paths.auth_file();
     auth::save(&file, &registry, &creds)?;
@@ -250,6 +247,11 @@ fn logout(ctx: &Context, registry: &str) -> anyhow::Result<()> {
         println!("not logged in to {registry}");
     }
     Ok(())
+}
+
+/// `-p` values go straight into a secret (never shown by `Debug`).
+fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(s))
 }
 
 /// A progress bar per blob on the terminal.

@@ -136,11 +136,12 @@ pub fn lookup(own: &Path, registry: &str) -> Result<Option<Credentials>> {
 pub fn save(file: &Path, registry: &str, creds: &Credentials) -> Result<()> {
     use secrecy::ExposeSecret;
     let mut doc = read_doc(file)?;
-    let token = base64::engine::general_purpose::STANDARD.encode(format!(
+    let pair = zeroize::Zeroizing::new(format!(
         "{}:{}",
         creds.username,
         creds.password.expose_secret()
     ));
+    let token = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
     auths(&mut doc, file)?.insert(key_for(registry), serde_json::json!({ "auth": token }));
     write_private(file, &doc)
 }
