@@ -3,7 +3,7 @@
 use super::Context;
 use crate::image::auth::{self, Credentials};
 use crate::image::oci::Platform;
-use crate::image::registry::{NoProgress, Progress, PulledImage, RegistryClient, RegistryOptions};
+use crate::image::registry::{Progress, PulledImage, RegistryClient, RegistryOptions};
 use crate::image::{Digest, Reference};
 use anyhow::{Context as _, bail};
 use bytesize::ByteSize;
@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Commands that talk to registries.
@@ -117,12 +118,11 @@ fn client(ctx: &Context, monolithic: bool) -> RegistryClient {
     RegistryClient::new(options)
 }
 
-fn progress(ctx: &Context) -> Arc<dyn Progress> {
-    if ctx.fancy {
-        Arc::new(Bars::default())
-    } else {
-        Arc::new(NoProgress)
-    }
+fn progress(ctx: &Context) -> Arc<Reporter> {
+    Arc::new(Reporter {
+        bars: ctx.fancy.then(MultiProgress::new),
+        ..Default::default()
+    })
 }
 
 async fn pull(ctx: &Context, images: &[String], platforms: &[String]) -> anyhow::Result<()> {
@@ -181,10 +181,16 @@ async fn push(
         None => src.clone(),
     };
     let store = ctx.store()?;
+    let reporter = progress(ctx);
     let digest: Digest = client(ctx, monolithic)
-        .push(&store, &src, &dest, progress(ctx))
+        .push(&store, &src, &dest, reporter.clone())
         .await?;
-    println!("pushed {dest} {digest}");
+    let sent = reporter.started.load(Ordering::Relaxed);
+    let bytes = reporter.bytes.load(Ordering::Relaxed);
+    println!(
+        "pushed {dest} {digest} ({sent} blobs sent, {})",
+        ByteSize::b(bytes).display().iec()
+    );
     Ok(())
 }
 
@@ -254,16 +260,33 @@ fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s))
 }
 
-/// A progress bar per blob on the terminal.
+/// Counts what moved, and on a terminal draws a bar per blob.
 #[derive(Default)]
-struct Bars {
-    multi: MultiProgress,
-    bars: Mutex<HashMap<Digest, ProgressBar>>,
+struct Reporter {
+    bars: Option<MultiProgress>,
+    active: Mutex<HashMap<Digest, ProgressBar>>,
+    started: AtomicUsize,
+    bytes: AtomicU64,
 }
 
-impl Progress for Bars {
+impl Reporter {
+    fn with_bar(&self, digest: &Digest, f: impl FnOnce(&ProgressBar)) {
+        if let Some(b) = self
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(digest)
+        {
+            f(b);
+        }
+    }
+}
+
+impl Progress for Reporter {
     fn blob_started(&self, digest: &Digest, size: u64) {
-        let bar = self.multi.add(ProgressBar::new(size));
+        self.started.fetch_add(1, Ordering::Relaxed);
+        let Some(multi) = &self.bars else { return };
+        let bar = multi.add(ProgressBar::new(size));
         bar.set_style(
             ProgressStyle::with_template(
                 "{prefix} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
@@ -272,32 +295,23 @@ impl Progress for Bars {
             .progress_chars("=> "),
         );
         bar.set_prefix(digest.short().to_string());
-        self.bars
+        self.active
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(digest.clone(), bar);
     }
 
     fn blob_advanced(&self, digest: &Digest, bytes: u64) {
-        if let Some(b) = self
-            .bars
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(digest)
-        {
-            b.inc(bytes);
-        }
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.with_bar(digest, |b| b.inc(bytes));
     }
 
     fn blob_finished(&self, digest: &Digest) {
-        if let Some(b) = self
-            .bars
+        self.with_bar(digest, ProgressBar::finish_and_clear);
+        self.active
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(digest)
-        {
-            b.finish_and_clear();
-        }
+            .remove(digest);
     }
 }
 
