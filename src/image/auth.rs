@@ -64,7 +64,7 @@ pub fn key_for(registry: &str) -> String {
 
 /// The files credentials are read from, in order: tug's own, then
 /// `REGISTRY_AUTH_FILE`, then docker's.
-pub fn search_path(own: &Path) -> Vec<PathBuf> {
+fn search_path(own: &Path) -> Vec<PathBuf> {
     let mut files = vec![own.to_path_buf()];
     if let Some(f) = std::env::var_os("REGISTRY_AUTH_FILE").filter(|f| !f.is_empty()) {
         files.push(PathBuf::from(f));

@@ -286,3 +286,54 @@ fn actual_digest(detail: &str) -> Option<String> {
         .rfind(|w| w.starts_with("sha256:") && w.len() == 71)
         .map(str::to_string)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(blob: Option<&Digest>) -> At<'_> {
+        At {
+            registry: "127.0.0.1:5000",
+            image: "127.0.0.1:5000/a/b:v1",
+            blob,
+        }
+    }
+
+    #[test]
+    fn registry_answers_become_errors_a_user_can_act_on() {
+        let server = |code| OciDistributionError::ServerError {
+            code,
+            url: "u".into(),
+            message: "m".into(),
+        };
+        let e = at(None).oci(server(401)).to_string();
+        assert!(
+            e.starts_with("unauthorized:") && e.contains("tug login 127.0.0.1:5000"),
+            "{e}"
+        );
+        let e = at(None).oci(server(404)).to_string();
+        assert_eq!(
+            e,
+            "image 127.0.0.1:5000/a/b:v1 not found in registry 127.0.0.1:5000"
+        );
+        let e = at(None).oci(server(500)).to_string();
+        assert!(e.contains("HTTP 500: m"), "{e}");
+    }
+
+    #[test]
+    fn digest_mismatches_name_the_blob_and_what_arrived() {
+        let want = Digest::of(b"want");
+        let got = Digest::of(b"got");
+        let e =
+            OciDistributionError::DigestError(oci_client::errors::DigestError::VerificationError {
+                expected: want.to_string(),
+                actual: got.to_string(),
+            });
+        let msg = at(Some(&want)).oci(e).to_string();
+        assert!(
+            msg.starts_with(&format!("digest mismatch: blob {want} of ")),
+            "{msg}"
+        );
+        assert!(msg.ends_with(&format!("has digest {got}")), "{msg}");
+    }
+}

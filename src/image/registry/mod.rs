@@ -103,11 +103,6 @@ impl RegistryClient {
         }
     }
 
-    /// The options in use.
-    pub fn options(&self) -> &RegistryOptions {
-        &self.options
-    }
-
     /// Pull `reference` into `store` and name it there. An index resolves to
     /// `platforms` (this machine's when empty): with one platform the
     /// manifest is named, with several the index is. Blobs already in the

@@ -223,6 +223,10 @@ fn no_platform(image: &str, want: &Platform, idx: &Index) -> RegistryError {
     }
 }
 
+/// Chunks queued per blob between the network and the disk writer. hyper
+/// hands out up to ~400 KiB a chunk, so 4 blobs × 4 chunks stay under 7 MiB.
+const QUEUE: usize = 4;
+
 /// A chunk for the writer thread, or the end of the blob.
 enum Chunk {
     Data(Bytes),
@@ -263,7 +267,7 @@ async fn fetch_blob(
         let writer = store.begin_blob().map_err(|e| at.store(e))?;
         // A small bounded queue to a blocking writer thread: the network
         // never waits on a disk write, and memory stays a few chunks.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(16);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(QUEUE);
         let expected = desc.digest.clone();
         let sink = tokio::task::spawn_blocking(move || {
             let mut w = writer;
