@@ -146,5 +146,5 @@ echo "tug peak RSS = $((peak_rss >> 10)) MiB"
 # --- unpack (benches/unpack.rs, when present) --------------------------------
 if [ -f benches/unpack.rs ]; then
     echo "== unpack benchmark"
-    TUG_BENCH_LAYOUT=$LAYOUT cargo bench --bench unpack
+    TUG_BENCH_DIR=$BENCH_DIR/unpack cargo bench --bench unpack
 fi
