@@ -658,6 +658,42 @@ fn a_registry_killed_mid_blob_fails_the_pull_and_the_rerun_fetches_only_what_is_
 }
 
 #[test]
+fn ctrl_c_stops_a_pull_with_130_and_leaves_no_temp_files() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    raw_layout(&layout, "v1", &[noise(32 << 20, 11)]);
+    skopeo_push(&reg, &layout, "v1", &reg.reference("slow/app:v1"));
+    let relay = throttled_relay(reg.addr.clone(), 4 << 20);
+    let name = format!("{relay}/slow/app:v1");
+    let tug = Tug::new();
+    let child = tug
+        .cmd()
+        .args(["pull", &name])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tmp = tug.home().join("data/images.tmp");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_dir(&tmp)
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.metadata().map(|m| m.len() > 1 << 20).unwrap_or(false))
+        })
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "the blob never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sh(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let run: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(run.stderr.contains("cancelled"), "{}", run.stderr);
+    assert_store_consistent(&tug, &name);
+}
+
+#[test]
 fn bad_references_unknown_images_and_corrupt_blobs_fail_clearly() {
     let reg = Registry::start();
     let tug = Tug::new();

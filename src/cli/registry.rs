@@ -1,6 +1,6 @@
 //! Registry commands: pull, push, login, logout.
 
-use super::Context;
+use super::{Cancelled, Context};
 use crate::image::auth::{self, Credentials};
 use crate::image::oci::Platform;
 use crate::image::registry::{Progress, PulledImage, RegistryClient, RegistryOptions};
@@ -140,10 +140,19 @@ async fn pull(ctx: &Context, images: &[String], platforms: &[String]) -> anyhow:
     let store = ctx.store()?;
     let client = client(ctx, false);
     for r in &refs {
-        let pulled = client.pull(r, &platforms, &store, progress(ctx)).await?;
+        let pulled = cancellable(client.pull(r, &platforms, &store, progress(ctx))).await??;
         println!("{}", summary(&pulled));
     }
     Ok(())
+}
+
+/// Run a transfer until it ends or Ctrl-C: then it is dropped, which stops
+/// its downloads and removes their unfinished temp files.
+async fn cancellable<T>(work: impl Future<Output = T>) -> anyhow::Result<T> {
+    tokio::select! {
+        done = work => Ok(done),
+        _ = tokio::signal::ctrl_c() => Err(Cancelled.into()),
+    }
 }
 
 /// The one line a pull prints per image.
@@ -182,9 +191,8 @@ async fn push(
     };
     let store = ctx.store()?;
     let reporter = progress(ctx);
-    let digest: Digest = client(ctx, monolithic)
-        .push(&store, &src, &dest, reporter.clone())
-        .await?;
+    let client = client(ctx, monolithic);
+    let digest: Digest = cancellable(client.push(&store, &src, &dest, reporter.clone())).await??;
     let sent = reporter.started.load(Ordering::Relaxed);
     let bytes = reporter.bytes.load(Ordering::Relaxed);
     println!(
