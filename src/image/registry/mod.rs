@@ -228,6 +228,17 @@ mod tests {
     }
 
     #[test]
+    fn transfers_can_run_on_spawned_tasks() {
+        fn send<T: Send>(_: &T) {}
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("images")).unwrap();
+        let client = RegistryClient::new(RegistryOptions::new(dir.path().join("a.json"), vec![]));
+        let r: Reference = "127.0.0.1:1/a:b".parse().unwrap();
+        send(&client.pull(&r, &[], &store, Arc::new(NoProgress)));
+        send(&client.push(&store, &r, &r, Arc::new(NoProgress)));
+    }
+
+    #[test]
     fn references_convert_with_tag_and_digest() {
         let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let r: Reference = format!("127.0.0.1:5000/a/b:v1@{d}").parse().unwrap();

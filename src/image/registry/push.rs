@@ -89,7 +89,7 @@ impl Pusher<'_> {
         };
         let m: Manifest = self.store.read_json(&desc.digest, "manifest")?;
         let blobs: Vec<Descriptor> = std::iter::once(m.config).chain(m.layers).collect();
-        stream::iter(blobs.iter().map(|b| self.push_blob(b)))
+        stream::iter(blobs.into_iter().map(|b| self.push_blob(b)))
             .buffer_unordered(self.options.concurrency.max(1))
             .try_collect::<Vec<()>>()
             .await?;
@@ -110,7 +110,8 @@ impl Pusher<'_> {
     }
 
     /// Upload one blob unless the registry has it.
-    async fn push_blob(&self, desc: &Descriptor) -> Result<()> {
+    async fn push_blob(&self, desc: Descriptor) -> Result<()> {
+        let desc = &desc;
         let at = At {
             registry: &self.s.registry,
             image: self.image,
