@@ -115,6 +115,7 @@ impl RegistryClient {
         progress: Arc<dyn Progress>,
     ) -> Result<PulledImage> {
         let session = self.session(reference.registry())?;
+        let _writing = store.writing()?;
         pull::pull(
             &session,
             reference,
