@@ -9,4 +9,5 @@ pub mod engine;
 pub mod image;
 pub mod kubeadm;
 pub mod paths;
+pub mod secret;
 pub mod template;

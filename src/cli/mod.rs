@@ -82,13 +82,17 @@ pub struct Context {
 }
 
 impl Context {
-    /// Build the context from parsed flags and the environment.
-    pub fn new(cli: &Cli) -> Self {
-        Context {
-            paths: Paths::from_env(),
-            insecure_registries: cli.insecure_registries.clone(),
+    /// Build the context from parsed flags, the environment and the
+    /// preferences file.
+    pub fn new(cli: &Cli) -> anyhow::Result<Self> {
+        let paths = Paths::from_env();
+        let mut insecure_registries = cli.insecure_registries.clone();
+        insecure_registries.extend(registry::insecure_registries_from(&paths.config_file())?);
+        Ok(Context {
+            paths,
+            insecure_registries,
             fancy: !cli.plain && std::io::stderr().is_terminal(),
-        }
+        })
     }
 
     /// Open (creating if needed) the local image store.
@@ -99,7 +103,7 @@ impl Context {
 
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = Context::new(&cli);
+    let ctx = Context::new(&cli)?;
     match cli.command {
         None => {
             Cli::command().print_help()?;

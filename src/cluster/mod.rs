@@ -12,6 +12,5 @@ pub mod env;
 pub mod hosts;
 pub mod model;
 pub mod problem;
-pub mod secret;
 pub mod state;
 pub mod validate;

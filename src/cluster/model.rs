@@ -5,7 +5,7 @@
 //! are read without `#[serde(flatten)]` (which would lose error locations);
 //! `extra` is filled afterwards from the parsed YAML value by [`KeepUnknown`].
 
-use super::secret::Secret;
+use crate::secret::Secret;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_yaml::{Mapping, Value};

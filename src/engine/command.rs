@@ -6,39 +6,8 @@
 //! [`Secret`] values are sent as they are but shown as `******` everywhere a
 //! line is displayed: plans, dry-runs, events and logs.
 
-use secrecy::{ExposeSecret, SecretString};
+pub use crate::secret::{MASK, Secret};
 use std::fmt;
-
-/// What a masked secret looks like wherever it is shown.
-pub const MASK: &str = "******";
-
-/// A value that is sent to a host but never shown: passwords, tokens, keys.
-#[derive(Clone)]
-pub struct Secret(SecretString);
-
-impl Secret {
-    /// Wrap a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(SecretString::from(value.into()))
-    }
-
-    /// The real value, for the bytes that go to a host and nowhere else.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(MASK)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({MASK})")
-    }
-}
 
 /// A string that is either shown as it is or masked: an argument, an env
 /// value, a file's content.

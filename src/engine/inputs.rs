@@ -29,8 +29,8 @@ pub enum InputsError {
     },
 }
 
-fn secret(s: Option<&crate::cluster::secret::Secret>) -> Option<Secret> {
-    s.filter(|s| !s.is_empty()).map(|s| Secret::new(s.expose()))
+fn secret(s: Option<&Secret>) -> Option<Secret> {
+    s.filter(|s| !s.is_empty()).cloned()
 }
 
 impl SpecInputs {

@@ -23,6 +23,7 @@ const CONTAINERD_NAME: &str = "io.containerd.image.name";
 /// Load every named image of `input` (an archive file or a layout
 /// directory) into the store; returns the names set.
 pub fn load(store: &Store, input: &Path) -> Result<Vec<Reference>, ArchiveError> {
+    let _writing = store.writing()?;
     let mut ing = Ingest {
         store,
         archive: input.to_path_buf(),

@@ -1,17 +1,27 @@
-//! A password or key kept in a Clusterfile: written to the file (mode 0600)
-//! but never shown by `Debug`, so it cannot leak into logs or error chains.
+//! Passwords, passphrases, tokens and keys: sent where they are needed and
+//! written to files only with mode 0600, but shown as [`MASK`] by `Display`
+//! and `Debug`, so they cannot leak into logs, plans, screens or error chains.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// A secret string from a Clusterfile (`passwd`, `pkPasswd`, `pkData`).
+/// What a secret looks like wherever it is shown.
+pub const MASK: &str = "******";
+
+/// A secret string: a Clusterfile's `passwd`, `pkPasswd`, `pkData`, a sudo
+/// password, a join token.
 #[derive(Clone, Default)]
 pub struct Secret(SecretString);
 
 impl Secret {
-    /// The plain text, for the one place that needs it (SSH login, the file).
+    /// Wrap a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(SecretString::from(value.into()))
+    }
+
+    /// The plain text, for the bytes that go to a host or into a 0600 file.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
@@ -34,9 +44,15 @@ impl From<&str> for Secret {
     }
 }
 
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+        write!(f, "Secret({MASK})")
     }
 }
 
@@ -90,6 +106,7 @@ mod tests {
     fn debug_hides_serialise_shows() {
         let s = Secret::from("hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.to_string(), MASK);
         assert_eq!(serde_yaml::to_string(&s).unwrap().trim(), "hunter2");
     }
 
