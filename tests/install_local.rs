@@ -327,7 +327,7 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
         data_root: "/var/lib/sealos".into(),
         local_dir: cluster.clone(),
     };
-    let spec = resolve(&store, inputs).unwrap().spec;
+    let spec = resolve(&store, inputs.clone()).unwrap().spec;
     let plan = plan_install(&spec, &InstallOptions::default())
         .unwrap()
         .plan;
@@ -475,6 +475,61 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
             "a log shows the join token"
         );
     }
+
+    // Add a node to the installed cluster: only it receives and runs anything
+    // (and master0 makes a fresh join token for it).
+    let (m0_before, n4_before) = (journal_of(0), journal_of(3));
+    let ip6 = format!("127.{net}.9.6");
+    let host6 = Arc::new(NsHost::start(root, "host6", &bin));
+    transports.insert(HostId::new(&ip6), Arc::new(Shared(Arc::clone(&host6))));
+    let mut bigger = inputs.clone();
+    bigger.hosts.push(HostSpec {
+        id: HostId::new(&ip6),
+        ip: ip6.parse().unwrap(),
+        port: 22,
+        roles: vec![Role::Node],
+        arch: "amd64".into(),
+        ssh: SshSpec::default(),
+        env: vec![],
+    });
+    let spec6 = resolve(&store, bigger).unwrap().spec;
+    let plan6 = plan_install(&spec6, &InstallOptions::default())
+        .unwrap()
+        .plan;
+    let mut j = Journal::load(cluster.join("install.journal")).unwrap();
+    let added = run(&plan6, &transports, &cluster, &mut j)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (h, bytes) in &added.bytes_sent {
+        assert_eq!(*bytes > 0, h.as_str() == ip6, "{added:?}");
+    }
+    let n6 = host6.read(JOURNAL);
+    assert!(
+        n6.contains("check /var/lib/registry") && n6.contains("init sealos.hub"),
+        "{n6}"
+    );
+    assert!(
+        n6.contains("kubeadm join --config=/var/lib/sealos/data/c1/etc/kubeadm-join-node.yaml"),
+        "{n6}"
+    );
+    assert_eq!(journal_of(3), n4_before, "an existing node runs nothing");
+    let m0_after = journal_of(0);
+    for line in [
+        "kubeadm init --config",
+        "check ",
+        "init sealos.hub",
+        "app calico",
+    ] {
+        assert_eq!(
+            m0_after.matches(line).count(),
+            m0_before.matches(line).count(),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        m0_after.matches("kubeadm token create").count(),
+        m0_before.matches("kubeadm token create").count() + 1
+    );
 
     // Reset, with one node gone: the others are cleaned, the run names the gone one.
     Process::new("kill")

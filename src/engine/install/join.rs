@@ -29,7 +29,8 @@ const CA_HASH: &str = "TUG_JOIN_CA_CERT_HASH";
 const CERT_KEY: &str = "TUG_JOIN_CERTIFICATE_KEY";
 
 /// On master0: upload the control-plane certs under a new key, create a
-/// token, and write token, CA hash and key to `$2` (0600). Prints nothing secret.
+/// token, and write token, CA hash and key to `$2` (0600). Prints nothing
+/// secret. `$3…` name the hosts the token is for (unused by the script).
 const JOIN_SECRETS: &str = r#"set -e
 umask 077
 cfg=$1 out=$2
@@ -122,17 +123,28 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
     if masters.is_empty() && nodes.is_empty() {
         return Ok(vec![one_by_one(Phase::KubeadmInit, init)]);
     }
+    // The joining hosts are part of both steps' identity: a host added
+    // later gets a fresh token instead of one that may have expired.
+    let joining: Vec<String> = masters
+        .iter()
+        .chain(&nodes)
+        .map(|h| h.id.to_string())
+        .collect();
+    let tag =
+        crate::image::digest::Digest::of(joining.join(",").as_bytes()).hex()[..12].to_string();
+    let mut args = vec![init_cfg.clone(), secrets_remote.clone()];
+    args.extend(joining.iter().cloned());
     let secrets = vec![
         run(
             Phase::JoinMasters,
             m0,
-            "join-secrets",
-            script(JOIN_SECRETS, [init_cfg.as_str(), secrets_remote.as_str()]),
+            &format!("join-secrets@{tag}"),
+            script(JOIN_SECRETS, args),
         )?,
         Step::new(
             Phase::JoinMasters,
             m0.id.clone(),
-            "fetch-join-secrets",
+            &format!("fetch-join-secrets@{tag}"),
             Action::Fetch {
                 path: secrets_remote.clone(),
                 to_local: secrets_local.clone(),

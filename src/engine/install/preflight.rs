@@ -106,7 +106,12 @@ pub(crate) fn stages(
         HostId::new(JUMP_HOST),
         "hostnames",
         Action::Run {
-            cmd: script(HOSTNAMES, [facts.display().to_string()]),
+            // Every host is named so a host added later makes this run again.
+            cmd: script(
+                HOSTNAMES,
+                std::iter::once(facts.display().to_string())
+                    .chain(deliveries.iter().map(|(h, _)| h.id.to_string())),
+            ),
             timeout: None,
         },
     )?;
