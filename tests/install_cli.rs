@@ -111,6 +111,35 @@ fn apply_to_other_machines_fails_naming_the_host_and_reset_shows_its_plan() {
     let saved = tug.home().join("state/clusters/demo/Clusterfile");
     let text = std::fs::read_to_string(&saved).unwrap();
     assert!(text.contains("ClusterFailed"), "{text}");
+    let add = tug
+        .run(&[
+            "add",
+            "--cluster",
+            "demo",
+            "--nodes",
+            "127.0.10.5",
+            "--dry-run",
+        ])
+        .ok();
+    assert_eq!(
+        add.stdout.matches("run: kubeadm join").count(),
+        4,
+        "{}",
+        add.stdout
+    );
+    assert!(
+        add.stdout.contains("[127.0.10.5] run: kubeadm join"),
+        "{}",
+        add.stdout
+    );
+    let dup = tug
+        .run(&["add", "--cluster", "demo", "--nodes", "127.0.10.4"])
+        .fails();
+    assert!(
+        dup.stderr.contains("127.0.10.4 is already in the cluster"),
+        "{}",
+        dup.stderr
+    );
     let reset = tug.run(&["reset", "--cluster", "demo"]).ok();
     assert!(reset.stdout.contains("kubeadm reset"), "{}", reset.stdout);
     assert!(reset.stderr.contains("--force"), "{}", reset.stderr);

@@ -8,7 +8,8 @@ use super::Context;
 use super::cluster::ClusterArgs;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::generate;
-use crate::cluster::model::{ClusterStatus, Phase as ClusterPhase};
+use crate::cluster::hosts::parse_ip_list;
+use crate::cluster::model::{ClusterStatus, Host, Phase as ClusterPhase};
 use crate::cluster::state::ClusterState;
 use crate::engine::event::PlainPrinter;
 use crate::engine::install::{InstallOptions, plan_install};
@@ -59,6 +60,22 @@ pub enum InstallCommand {
         #[arg(long)]
         skip_checks: bool,
     },
+    /// Add masters or nodes to an installed cluster (a re-apply with more
+    /// hosts: the existing ones receive and run nothing again).
+    Add {
+        /// The cluster.
+        #[arg(long = "cluster", value_name = "NAME", default_value = "default")]
+        cluster: String,
+        /// Masters to add (IPs and ranges, like `gen`).
+        #[arg(long, value_name = "IPS")]
+        masters: Option<String>,
+        /// Nodes to add.
+        #[arg(long, value_name = "IPS")]
+        nodes: Option<String>,
+        /// Print the plan; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Remove a cluster from its hosts: kubeadm reset, the image's clean
     /// scripts, everything tug put there; keeps going past hosts that are gone.
     Reset {
@@ -93,6 +110,22 @@ impl InstallCommand {
                 let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
                 apply(ctx, cf, dry_run, skip_checks).await
             }
+            InstallCommand::Add {
+                cluster,
+                masters,
+                nodes,
+                dry_run,
+            } => {
+                let state = ClusterState::new(&ctx.paths, &cluster)?;
+                let mut cf = state.load()?.with_context(|| {
+                    format!(
+                        "no cluster named {cluster} (nothing under {})",
+                        state.dir().display()
+                    )
+                })?;
+                add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
+                apply(ctx, cf, dry_run, false).await
+            }
             InstallCommand::Reset { cluster, force } => reset(ctx, &cluster, force).await,
         }
     }
@@ -121,6 +154,34 @@ pub fn install_plan(ctx: &Context, cf: &Clusterfile, skip_checks: bool) -> anyho
         ..InstallOptions::default()
     };
     Ok(plan_install(&spec, &opts)?.plan)
+}
+
+/// Append host entries for `masters` and `nodes`, refusing addresses the
+/// cluster already has.
+fn add_hosts(
+    cf: &mut Clusterfile,
+    masters: Option<&str>,
+    nodes: Option<&str>,
+) -> anyhow::Result<()> {
+    let have: Vec<std::net::IpAddr> = cf.cluster.machines()?.iter().map(|m| m.ip()).collect();
+    let mut added = 0;
+    for (flag, list, role) in [("masters", masters, "master"), ("nodes", nodes, "node")] {
+        let Some(list) = list else { continue };
+        let addresses = parse_ip_list(list).with_context(|| format!("--{flag}"))?;
+        if let Some(dup) = addresses.iter().find(|a| have.contains(&a.ip)) {
+            anyhow::bail!("--{flag}: {} is already in the cluster", dup.ip);
+        }
+        added += addresses.len();
+        cf.cluster.spec.hosts.push(Host {
+            ips: addresses.iter().map(ToString::to_string).collect(),
+            roles: vec![role.to_string()],
+            ..Host::default()
+        });
+    }
+    if added == 0 {
+        anyhow::bail!("nothing to add: give --masters or --nodes");
+    }
+    Ok(())
 }
 
 fn set_phase(cf: &mut Clusterfile, phase: ClusterPhase) {
