@@ -174,6 +174,14 @@ case "$1" in
 esac
 "#;
 
+/// A kubectl that records its calls and knows one node, host6.
+fn kubectl(host6_ip: &str) -> String {
+    format!(
+        "#!/bin/bash\necho \"kubectl $*\" >> /var/lib/journal.log\n\
+         if [ \"$1 $2\" = \"get nodes\" ]; then echo \"host6 {host6_ip}\"; fi\n"
+    )
+}
+
 const INIT_REGISTRY: &str = r#"echo "init-registry $* htpasswd=$(cut -d: -f1 ../etc/registry_htpasswd) link=$(readlink /var/lib/registry)" >> /var/lib/journal.log
 setsid /usr/bin/python3 -c '
 import os, socket, sys
@@ -286,9 +294,11 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
     std::fs::create_dir(&bin).unwrap();
     std::fs::write(bin.join("kubeadm"), KUBEADM).unwrap();
     std::fs::set_permissions(bin.join("kubeadm"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let net = 20 + std::process::id() % 200;
+    std::fs::write(bin.join("kubectl"), kubectl(&format!("127.{net}.9.6"))).unwrap();
+    std::fs::set_permissions(bin.join("kubectl"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let store = Store::open(&root.join("store")).unwrap();
     let refs = images(&store, free_port());
-    let net = 20 + std::process::id() % 200;
     let roles = [
         Role::Master,
         Role::Master,
@@ -529,6 +539,28 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
     assert_eq!(
         m0_after.matches("kubeadm token create").count(),
         m0_before.matches("kubeadm token create").count() + 1
+    );
+
+    // Delete the added node: drained and deleted on master0, then reset.
+    let delete = tug::engine::reset::plan_delete(&spec6, &[HostId::new(&ip6)], 8).unwrap();
+    run(&delete, &transports, &cluster, &mut Journal::in_memory())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let m0 = journal_of(0);
+    assert!(
+        m0.contains("kubectl drain host6 --ignore-daemonsets"),
+        "{m0}"
+    );
+    assert!(m0.contains("kubectl delete node host6"), "{m0}");
+    let n6 = host6.read(JOURNAL);
+    assert!(
+        n6.contains("kubeadm reset -f") && n6.contains("clean "),
+        "{n6}"
+    );
+    assert!(!host6.exec("test -e /var/lib/sealos/data/c1".into()));
+    assert!(
+        ns[3].exec("test -e /var/lib/sealos/data/c1".into()),
+        "other nodes keep theirs"
     );
 
     // Reset, with one node gone: the others are cleaned, the run names the gone one.

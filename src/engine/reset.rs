@@ -12,7 +12,7 @@
 use super::command::Command;
 use super::install::shell::{hook, script};
 use super::install::{DEFAULT_REGISTRY_DATA, InstallError};
-use super::plan::{Marker, Order, Phase, Plan, Stage, Step};
+use super::plan::{HostId, Marker, Order, Phase, Plan, Stage, Step};
 use super::spec::{ClusterSpec, HostSpec, Role};
 use crate::cluster::env::Env;
 use crate::kubeadm::APISERVER_DOMAIN;
@@ -60,8 +60,84 @@ fn stage(phase: Phase, order: Order, steps: Vec<Step>) -> Option<Stage> {
     })
 }
 
+/// On master0: drain and delete the node whose InternalIP is `$1`.
+const DRAIN: &str = r#"set -e
+name=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | awk -v ip="$1" '$2 == ip { print $1 }')
+if [ -z "$name" ]; then echo "no node with address $1 in the cluster; nothing to drain" >&2; exit 0; fi
+kubectl drain "$name" --ignore-daemonsets --delete-emptydir-data --force --timeout=120s || echo "drain of $name did not finish; deleting it anyway" >&2
+kubectl delete node "$name" --ignore-not-found"#;
+
 /// Plan the reset of `spec`'s hosts, at most `parallel` at once.
 pub fn plan_reset(spec: &ClusterSpec, parallel: usize) -> Result<Plan, InstallError> {
+    reset_hosts(spec, parallel, &|_| true, Vec::new())
+}
+
+/// Why hosts cannot be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// master0 holds the cluster's first control plane and its registry.
+    #[error("{0} is master0; it cannot be deleted (reset the cluster instead)")]
+    Master0(String),
+    /// A host that is not in the cluster.
+    #[error("{0} is not a host of the cluster")]
+    Unknown(String),
+    /// The plan cannot be made.
+    #[error(transparent)]
+    Plan(#[from] InstallError),
+}
+
+/// Plan the removal of `hosts` from the cluster: each drained and deleted
+/// from Kubernetes on master0, then reset and cleaned like [`plan_reset`].
+/// The caller then drops them from the Clusterfile and re-applies, so the
+/// remaining nodes' IPVS rules and lvscare pods follow a changed master set.
+pub fn plan_delete(
+    spec: &ClusterSpec,
+    hosts: &[HostId],
+    parallel: usize,
+) -> Result<Plan, DeleteError> {
+    let master0 = spec.master0().map_err(InstallError::from)?;
+    for h in hosts {
+        if *h == master0.id {
+            return Err(DeleteError::Master0(h.to_string()));
+        }
+        if !spec.hosts.iter().any(|s| s.id == *h) {
+            return Err(DeleteError::Unknown(h.to_string()));
+        }
+    }
+    let drains = spec
+        .hosts
+        .iter()
+        .filter(|h| hosts.contains(&h.id))
+        .map(|h| {
+            Step::new(
+                Phase::Delete,
+                master0.id.clone(),
+                &format!("drain {}", h.id),
+                super::plan::Action::Run {
+                    cmd: script(DRAIN, [h.ip.to_string()]),
+                    timeout: None,
+                },
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(InstallError::from)?;
+    let first = stage(Phase::Delete, Order::OneByOne, drains)
+        .into_iter()
+        .collect();
+    Ok(reset_hosts(
+        spec,
+        parallel,
+        &|h| hosts.contains(&h.id),
+        first,
+    )?)
+}
+
+fn reset_hosts(
+    spec: &ClusterSpec,
+    parallel: usize,
+    chosen: &dyn Fn(&HostSpec) -> bool,
+    first: Vec<Stage>,
+) -> Result<Plan, InstallError> {
     let master0 = spec.master0()?;
     let rootfs_image = spec.rootfs()?;
     let rootfs = spec.rootfs_dir();
@@ -107,7 +183,7 @@ pub fn plan_reset(spec: &ClusterSpec, parallel: usize) -> Result<Plan, InstallEr
     let mut clean = Vec::new();
     let mut names = Vec::new();
     let mut remove = Vec::new();
-    for h in &spec.hosts {
+    for h in spec.hosts.iter().filter(|h| chosen(h)) {
         let e = &env[h.id.as_str()];
         if h.has(Role::Master) {
             masters.push(step(
@@ -163,17 +239,21 @@ pub fn plan_reset(spec: &ClusterSpec, parallel: usize) -> Result<Plan, InstallEr
     // master0 last, as sealos resets it after the others.
     masters.sort_by_key(|s| s.host == master0.id);
     let plan = Plan {
-        stages: [
-            stage(Phase::Reset, parallel, nodes),
-            stage(Phase::Reset, Order::OneByOne, masters),
-            stage(Phase::Clean, parallel, clean_registry),
-            stage(Phase::Clean, parallel, clean),
-            stage(Phase::Clean, parallel, names),
-            stage(Phase::Clean, parallel, remove),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        stages: first
+            .into_iter()
+            .chain(
+                [
+                    stage(Phase::Reset, parallel, nodes),
+                    stage(Phase::Reset, Order::OneByOne, masters),
+                    stage(Phase::Clean, parallel, clean_registry),
+                    stage(Phase::Clean, parallel, clean),
+                    stage(Phase::Clean, parallel, names),
+                    stage(Phase::Clean, parallel, remove),
+                ]
+                .into_iter()
+                .flatten(),
+            )
+            .collect(),
     };
     plan.validate()?;
     Ok(plan)
@@ -226,5 +306,34 @@ mod tests {
             text.contains("keep going") && !text.contains("passw0rd"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn delete_drains_on_master0_then_resets_only_the_deleted_hosts() {
+        let s = spec(vec![]);
+        let gone = [HostId::new("10.0.0.5")];
+        let plan = plan_delete(&s, &gone, 8).unwrap();
+        assert_eq!(plan.stages[0].phase, Phase::Delete);
+        assert_eq!(plan.stages[0].steps[0].host.as_str(), "10.0.0.1");
+        assert!(
+            plan.stages[0].steps[0]
+                .action
+                .to_string()
+                .ends_with("tug 10.0.0.5")
+        );
+        let others: Vec<_> = plan.stages[1..]
+            .iter()
+            .flat_map(|st| &st.steps)
+            .filter(|st| st.host.as_str() != "10.0.0.5")
+            .collect();
+        assert!(others.is_empty(), "{others:?}");
+        assert_eq!(shown(&plan, "bash clean.sh").len(), 1);
+        let e = plan_delete(&s, &[HostId::new("10.0.0.1")], 8).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "10.0.0.1 is master0; it cannot be deleted (reset the cluster instead)"
+        );
+        let e = plan_delete(&s, &[HostId::new("10.9.9.9")], 8).unwrap_err();
+        assert_eq!(e.to_string(), "10.9.9.9 is not a host of the cluster");
     }
 }
