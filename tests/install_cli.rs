@@ -140,6 +140,27 @@ fn apply_to_other_machines_fails_naming_the_host_and_reset_shows_its_plan() {
         "{}",
         dup.stderr
     );
+    let del = tug
+        .run(&[
+            "delete",
+            "--cluster",
+            "demo",
+            "--nodes",
+            "127.0.10.4",
+            "--dry-run",
+        ])
+        .ok();
+    assert!(
+        del.stdout.contains("[127.0.10.1] run: bash -c"),
+        "{}",
+        del.stdout
+    );
+    assert!(del.stdout.contains("kubectl drain"), "{}", del.stdout);
+    assert!(!del.stdout.contains("[127.0.10.2]"), "{}", del.stdout);
+    let m0 = tug
+        .run(&["delete", "--cluster", "demo", "--masters", "127.0.10.1"])
+        .fails();
+    assert!(m0.stderr.contains("127.0.10.1 is master0"), "{}", m0.stderr);
     let reset = tug.run(&["reset", "--cluster", "demo"]).ok();
     assert!(reset.stdout.contains("kubeadm reset"), "{}", reset.stdout);
     assert!(reset.stderr.contains("--force"), "{}", reset.stderr);

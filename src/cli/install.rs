@@ -14,8 +14,9 @@ use crate::cluster::state::ClusterState;
 use crate::engine::event::PlainPrinter;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
+use crate::engine::plan::HostId;
 use crate::engine::plan::Plan;
-use crate::engine::reset::plan_reset;
+use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::{RunError, Runner};
 use crate::engine::spec::ClusterSpec;
@@ -76,6 +77,22 @@ pub enum InstallCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Remove masters or nodes: drained and deleted from Kubernetes, reset
+    /// and cleaned, dropped from the Clusterfile; the rest is re-applied.
+    Delete {
+        /// The cluster.
+        #[arg(long = "cluster", value_name = "NAME", default_value = "default")]
+        cluster: String,
+        /// Masters to remove.
+        #[arg(long, value_name = "IPS")]
+        masters: Option<String>,
+        /// Nodes to remove.
+        #[arg(long, value_name = "IPS")]
+        nodes: Option<String>,
+        /// Print the plan; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Remove a cluster from its hosts: kubeadm reset, the image's clean
     /// scripts, everything tug put there; keeps going past hosts that are gone.
     Reset {
@@ -126,6 +143,12 @@ impl InstallCommand {
                 add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
                 apply(ctx, cf, dry_run, false).await
             }
+            InstallCommand::Delete {
+                cluster,
+                masters,
+                nodes,
+                dry_run,
+            } => delete(ctx, &cluster, masters.as_deref(), nodes.as_deref(), dry_run).await,
             InstallCommand::Reset { cluster, force } => reset(ctx, &cluster, force).await,
         }
     }
@@ -226,6 +249,52 @@ async fn apply(
         state.admin_conf().display()
     );
     Ok(())
+}
+
+async fn delete(
+    ctx: &Context,
+    name: &str,
+    masters: Option<&str>,
+    nodes: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let state = ClusterState::new(&ctx.paths, name)?;
+    let mut cf = state.load()?.with_context(|| {
+        format!(
+            "no cluster named {name} (nothing under {})",
+            state.dir().display()
+        )
+    })?;
+    let mut gone = Vec::new();
+    for (flag, list) in [("masters", masters), ("nodes", nodes)] {
+        if let Some(list) = list {
+            let addresses = parse_ip_list(list).with_context(|| format!("--{flag}"))?;
+            gone.extend(addresses.into_iter().map(|a| a.ip));
+        }
+    }
+    if gone.is_empty() {
+        anyhow::bail!("nothing to delete: give --masters or --nodes");
+    }
+    let spec = spec_of(ctx, &cf, &state)?;
+    let ids: Vec<HostId> = gone.iter().map(|ip| HostId::new(ip.to_string())).collect();
+    let plan = plan_delete(&spec, &ids, InstallOptions::default().parallel)?;
+    if dry_run {
+        print!("{plan}");
+        return Ok(());
+    }
+    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
+    let result = execute(&spec, &plan, state.logs_dir(), journal).await;
+    let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
+    result?;
+    for host in &mut cf.cluster.spec.hosts {
+        host.ips.retain(|a| {
+            a.parse::<crate::cluster::hosts::Address>()
+                .map_or(true, |a| !gone.contains(&a.ip))
+        });
+    }
+    cf.cluster.spec.hosts.retain(|h| !h.ips.is_empty());
+    // The remaining hosts follow the new master set (IPVS rules, lvscare).
+    apply(ctx, cf, false, true).await
 }
 
 async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
