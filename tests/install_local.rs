@@ -182,6 +182,10 @@ fn kubectl(host6_ip: &str) -> String {
     )
 }
 
+/// init.sh fails while `/var/lib/fail-init` exists on its host.
+const FAIL_ON_FLAG: &str =
+    "if [ -f /var/lib/fail-init ]; then echo 'init failed on purpose'; exit 1; fi\n";
+
 const INIT_REGISTRY: &str = r#"echo "init-registry $* htpasswd=$(cut -d: -f1 ../etc/registry_htpasswd) link=$(readlink /var/lib/registry)" >> /var/lib/journal.log
 setsid /usr/bin/python3 -c '
 import os, socket, sys
@@ -226,7 +230,9 @@ fn images(store: &Store, registry_port: u16) -> Vec<Reference> {
                 ("scripts/check.sh", &record("check"), 0o755),
                 (
                     "scripts/init.sh",
-                    &(record("init") + "echo \"port $registryPort\" >> /var/lib/journal.log\n"),
+                    &(FAIL_ON_FLAG.to_string()
+                        + &record("init")
+                        + "echo \"port $registryPort\" >> /var/lib/journal.log\n"),
                     0o755,
                 ),
                 ("scripts/init-registry.sh", INIT_REGISTRY, 0o755),
@@ -271,46 +277,40 @@ fn images(store: &Store, registry_port: u16) -> Vec<Reference> {
     vec![rootfs, app]
 }
 
-async fn run(
-    plan: &Plan,
-    hosts: &HashMap<HostId, Arc<dyn Transport>>,
-    cluster: &Path,
-    journal: &mut Journal,
-) -> Result<Report, RunError> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let r = Runner::new(hosts.clone(), cluster.join("logs"), tx)
-        .run(plan, journal)
-        .await;
-    drain.await.unwrap();
-    r
+/// Namespace hosts with the given roles at `127.<net>.<octet>.N`, the
+/// fixture images in a store, fake kubeadm/kubectl, and the spec inputs.
+struct Testbed {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    store: Store,
+    ns: Vec<Arc<NsHost>>,
+    transports: HashMap<HostId, Arc<dyn Transport>>,
+    inputs: SpecInputs,
+    cluster: PathBuf,
+    net: u32,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
+fn testbed(roles: &[Role], octet: u8) -> Testbed {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let bin = root.join("bin");
     std::fs::create_dir(&bin).unwrap();
-    std::fs::write(bin.join("kubeadm"), KUBEADM).unwrap();
-    std::fs::set_permissions(bin.join("kubeadm"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let net = 20 + std::process::id() % 200;
-    std::fs::write(bin.join("kubectl"), kubectl(&format!("127.{net}.9.6"))).unwrap();
-    std::fs::set_permissions(bin.join("kubectl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tools = [
+        ("kubeadm", KUBEADM.to_string()),
+        ("kubectl", kubectl(&format!("127.{net}.{octet}.6"))),
+    ];
+    for (name, text) in tools {
+        std::fs::write(bin.join(name), text).unwrap();
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let store = Store::open(&root.join("store")).unwrap();
     let refs = images(&store, free_port());
-    let roles = [
-        Role::Master,
-        Role::Master,
-        Role::Master,
-        Role::Node,
-        Role::Node,
-    ];
     let mut hosts = Vec::new();
     let mut transports: HashMap<HostId, Arc<dyn Transport>> = HashMap::new();
     let mut ns = Vec::new();
     for (i, role) in roles.iter().enumerate() {
-        let ip = format!("127.{net}.9.{}", i + 1);
+        let ip = format!("127.{net}.{octet}.{}", i + 1);
         let host = Arc::new(NsHost::start(root, &format!("host{}", i + 1), &bin));
         transports.insert(HostId::new(&ip), Arc::new(Shared(Arc::clone(&host))));
         ns.push(host);
@@ -337,6 +337,55 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
         data_root: "/var/lib/sealos".into(),
         local_dir: cluster.clone(),
     };
+    Testbed {
+        dir,
+        bin,
+        store,
+        ns,
+        transports,
+        inputs,
+        cluster,
+        net,
+    }
+}
+
+async fn run(
+    plan: &Plan,
+    hosts: &HashMap<HostId, Arc<dyn Transport>>,
+    cluster: &Path,
+    journal: &mut Journal,
+) -> Result<Report, RunError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let r = Runner::new(hosts.clone(), cluster.join("logs"), tx)
+        .run(plan, journal)
+        .await;
+    drain.await.unwrap();
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
+    let Testbed {
+        dir,
+        bin,
+        store,
+        ns,
+        mut transports,
+        inputs,
+        cluster,
+        net,
+    } = testbed(
+        &[
+            Role::Master,
+            Role::Master,
+            Role::Master,
+            Role::Node,
+            Role::Node,
+        ],
+        9,
+    );
+    let root = dir.path();
     let spec = resolve(&store, inputs.clone()).unwrap().spec;
     let plan = plan_install(&spec, &InstallOptions::default())
         .unwrap()
@@ -597,4 +646,73 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
             "{hosts}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_script_names_its_host_and_a_rerun_after_the_fix_completes() {
+    let tb = testbed(&[Role::Master, Role::Node], 8);
+    assert!(tb.ns[1].exec("touch /var/lib/fail-init".into()));
+    let spec = resolve(&tb.store, tb.inputs.clone()).unwrap().spec;
+    let plan = plan_install(&spec, &InstallOptions::default())
+        .unwrap()
+        .plan;
+    let journal = tb.cluster.join("install.journal");
+    let err = run(
+        &plan,
+        &tb.transports,
+        &tb.cluster,
+        &mut Journal::load(&journal).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    let node = format!("127.{}.8.2", tb.net);
+    let RunError::Failed(failures) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(failures.len(), 1, "{err}");
+    assert_eq!(failures[0].host.as_str(), node);
+    assert_eq!(failures[0].error.exit_code(), Some(1));
+    assert!(
+        failures[0]
+            .error
+            .command
+            .contains("bash init.sh $registryDomain"),
+        "{err}"
+    );
+    assert_eq!(failures[0].error.last_lines, ["init failed on purpose"]);
+    let shown = err.to_string();
+    assert!(shown.starts_with(&format!("[{node}] init: `")), "{shown}");
+    assert!(
+        shown.contains("exited with code 1; last output:\n    init failed on purpose"),
+        "{shown}"
+    );
+    let m0_before = tb.ns[0].read(JOURNAL);
+    assert!(
+        !m0_before.contains("kubeadm init --config"),
+        "no later stage started"
+    );
+
+    assert!(tb.ns[1].exec("rm /var/lib/fail-init".into()));
+    let report = run(
+        &plan,
+        &tb.transports,
+        &tb.cluster,
+        &mut Journal::load(&journal).unwrap(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    // No layer again: only the 45-byte join secrets, which the first run never reached.
+    assert!(report.bytes_sent.values().all(|b| *b < 100), "{report:?}");
+    let m0 = tb.ns[0].read(JOURNAL);
+    for line in ["check ", "init sealos.hub", "init-registry"] {
+        assert_eq!(
+            m0.matches(line).count(),
+            m0_before.matches(line).count(),
+            "{line} ran again"
+        );
+    }
+    assert_eq!(m0.matches("kubeadm init --config").count(), 1);
+    let n = tb.ns[1].read(JOURNAL);
+    assert_eq!(n.matches("init sealos.hub").count(), 1, "{n}");
+    assert!(n.contains("kubeadm join"), "{n}");
 }
