@@ -43,7 +43,7 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
         9,
     );
     let root = dir.path();
-    let spec = resolve(&store, inputs.clone()).unwrap().spec;
+    let spec = resolve(&store, inputs.clone(), None).unwrap().spec;
     let plan = plan_install(&spec, &InstallOptions::default())
         .unwrap()
         .plan;
@@ -208,7 +208,7 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
         ssh: SshSpec::default(),
         env: vec![],
     });
-    let spec6 = resolve(&store, bigger).unwrap().spec;
+    let spec6 = resolve(&store, bigger, None).unwrap().spec;
     let plan6 = plan_install(&spec6, &InstallOptions::default())
         .unwrap()
         .plan;
@@ -309,7 +309,7 @@ async fn five_namespace_hosts_are_installed_and_a_rerun_does_nothing() {
 async fn a_failing_script_names_its_host_and_a_rerun_after_the_fix_completes() {
     let tb = testbed(&[Role::Master, Role::Node], 8);
     assert!(tb.ns[1].exec("touch /var/lib/fail-init".into()));
-    let spec = resolve(&tb.store, tb.inputs.clone()).unwrap().spec;
+    let spec = resolve(&tb.store, tb.inputs.clone(), None).unwrap().spec;
     let plan = plan_install(&spec, &InstallOptions::default())
         .unwrap()
         .plan;

@@ -7,7 +7,9 @@
 //! planner reads (templates, `etc/kubeadm.yml`).
 
 use super::spec::{LayerContent, TemplateFile};
+use crate::image::digest::Digest;
 use crate::image::oci::media;
+use crate::image::store::write_atomic;
 use crate::template::render_dir::{DEFAULT_MAX_TEMPLATE_SIZE, TEMPLATE_DIRS, TEMPLATE_SUFFIXES};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -76,7 +78,7 @@ pub const KUBEADM_YML: &str = "etc/kubeadm.yml";
 pub const NOTED: [&str; 2] = ["cri/image-cri-shim", "opt/sealctl"];
 
 /// What a scan learnt about one layer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Scanned {
     /// What the layer holds.
     pub content: LayerContent,
@@ -93,6 +95,38 @@ fn wanted(rel: &str) -> bool {
             .iter()
             .any(|d| rel.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
             && TEMPLATE_SUFFIXES.iter().any(|s| rel.ends_with(s)))
+}
+
+/// [`scan`], or the result of an earlier scan of the same blob kept in
+/// `cache` (blobs are content-addressed, so a result never goes stale): a
+/// re-apply does not decompress every layer again. The cache is best
+/// effort: a missing or unreadable entry means a scan.
+pub fn scan_cached(
+    cache: Option<&Path>,
+    digest: &Digest,
+    path: &Path,
+    media_type: &str,
+) -> Result<Scanned, ScanError> {
+    let entry = cache.map(|d| d.join(format!("v1-{}-{}.json", digest.algorithm(), digest.hex())));
+    if let Some(found) = entry
+        .as_ref()
+        .and_then(|e| std::fs::read(e).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    {
+        return Ok(found);
+    }
+    let scanned = scan(path, media_type)?;
+    if let (Some(entry), Ok(bytes)) = (&entry, serde_json::to_vec(&scanned)) {
+        let saved = entry
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_err(|e| e.to_string())
+            .and_then(|()| write_atomic(entry, &bytes).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
+            tracing::debug!("not caching the scan of {digest}: {e}");
+        }
+    }
+    Ok(scanned)
 }
 
 /// Scan the blob at `path` of media type `media_type`.

@@ -6,7 +6,7 @@
 //! [`SpecInputs`].
 
 use super::command::Secret;
-use super::layer_scan::{KUBEADM_YML, ScanError, scan};
+use super::layer_scan::{KUBEADM_YML, ScanError, scan_cached};
 use super::spec::{
     ClusterSpec, HostSpec, ImageKind, ImageSpec, LayerSpec, RegistryAuth, Role, TemplateFile,
     image_dir_name,
@@ -17,7 +17,7 @@ use crate::image::oci::Platform;
 use crate::image::store::{Store, StoreError};
 use crate::kubeadm;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What the front-end knows about a cluster before its images are read.
 #[derive(Clone, Debug)]
@@ -110,8 +110,13 @@ struct Read {
     noted: BTreeSet<String>,
 }
 
-/// Read every image from `store` (for the hosts' arch) and build the spec.
-pub fn resolve(store: &Store, inputs: SpecInputs) -> Result<Resolved, ResolveError> {
+/// Read every image from `store` (for the hosts' arch) and build the spec;
+/// layer scans are kept in `scan_cache` when given.
+pub fn resolve(
+    store: &Store,
+    inputs: SpecInputs,
+    scan_cache: Option<&Path>,
+) -> Result<Resolved, ResolveError> {
     let arch = inputs
         .hosts
         .iter()
@@ -125,7 +130,7 @@ pub fn resolve(store: &Store, inputs: SpecInputs) -> Result<Resolved, ResolveErr
     let mut reads = Vec::new();
     let mut names = BTreeSet::new();
     for reference in &inputs.images {
-        let (read, w) = read_image(store, reference, platform.as_ref(), &inputs)?;
+        let (read, w) = read_image(store, reference, platform.as_ref(), &inputs, scan_cache)?;
         for warning in w {
             // The cluster's env is resolved once per image: say it once.
             if !warnings.contains(&warning) {
@@ -213,6 +218,7 @@ fn read_image(
     reference: &Reference,
     platform: Option<&Platform>,
     inputs: &SpecInputs,
+    scan_cache: Option<&Path>,
 ) -> Result<(Read, Vec<EnvWarning>), ResolveError> {
     let shown = reference.to_string();
     let stored = store
@@ -255,10 +261,13 @@ fn read_image(
     let mut noted = BTreeSet::new();
     for desc in &stored.manifest.layers {
         let path = store.blob_path(&desc.digest);
-        let scanned = scan(&path, &desc.media_type).map_err(|source| ResolveError::Layer {
-            image: shown.clone(),
-            source,
-        })?;
+        let scanned =
+            scan_cached(scan_cache, &desc.digest, &path, &desc.media_type).map_err(|source| {
+                ResolveError::Layer {
+                    image: shown.clone(),
+                    source,
+                }
+            })?;
         let c = &scanned.content;
         let hidden = |p: &str| {
             c.whiteouts
@@ -424,7 +433,15 @@ mod tests {
             data_root: "/var/lib/sealos".into(),
             local_dir: dir.path().join("cluster"),
         };
-        let r = resolve(&store, inputs).unwrap();
+        let cache = dir.path().join("scans");
+        let r = resolve(&store, inputs.clone(), Some(&cache)).unwrap();
+        assert_eq!(
+            std::fs::read_dir(&cache).unwrap().count(),
+            3,
+            "one scan per layer kept"
+        );
+        let again = resolve(&store, inputs, Some(&cache)).unwrap();
+        assert_eq!(again.spec.images[0].templates.len(), 1);
         assert_eq!(
             r.warnings.len(),
             1,

@@ -77,7 +77,7 @@ pub enum ImageKind {
 /// What a layer holds, read once from the blob on the jump host
 /// (see [`super::layer_scan`]), so the planner can decide what each host
 /// needs without reading it again.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LayerContent {
     /// Entries under `registry/` (the image's registry data).
     pub registry: bool,
@@ -109,7 +109,7 @@ pub struct LayerSpec {
 }
 
 /// A template file from the image's unpacked tree, rendered per host.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TemplateFile {
     /// Its path relative to the image root (e.g. `etc/config.toml.tmpl`).
     pub path: String,
