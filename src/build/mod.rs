@@ -2,6 +2,8 @@
 //! plan what COPY adds, discover the container images the cluster needs,
 //! write them as a docker-distribution tree, and assemble the new image.
 
+pub mod builder;
+pub mod config;
 pub mod discover;
 pub mod glob;
 pub mod kubefile;

@@ -2,6 +2,7 @@
 //! is a `Subcommand` enum flattened into [`Command`], so adding a group
 //! touches only its own file and one line here.
 
+pub mod build;
 pub mod images;
 pub mod output;
 pub mod registry;
@@ -45,6 +46,9 @@ pub enum Command {
     /// Registry commands.
     #[command(flatten)]
     Registry(registry::RegistryCommand),
+    /// Building cluster images.
+    #[command(flatten)]
+    Build(build::BuildCommand),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -95,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Images(c)) => c.run(&ctx).await,
         Some(Command::Registry(c)) => c.run(&ctx).await,
+        Some(Command::Build(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())
