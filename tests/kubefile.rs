@@ -339,3 +339,413 @@ fn invalid_kubefiles_fail_at_the_right_line_and_column() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// `tug build` end to end: the fixture contexts, the registry/ layer served
+// by a real docker-registry, interop with skopeo, reproducibility.
+
+mod support;
+
+use support::registry::Registry;
+use support::tug::Tug;
+use support::{have, sh};
+use tug::image::oci::{Descriptor, media};
+use tug::image::{Digest, Reference, Store};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Put a one-layer image named `name` into `store`; `shared` is a layer
+/// file every image gets (so blobs are shared), `own` one of its own.
+fn put_image(store: &Store, name: &str, own: &str) -> Digest {
+    let mut layer_digests = Vec::new();
+    let mut diff_ids = Vec::new();
+    for (file, body) in [("shared.txt", "the same in every image"), ("own.txt", own)] {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, file, body.as_bytes()).unwrap();
+        let raw = tar.into_inner().unwrap();
+        diff_ids.push(Digest::of(&raw));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &raw).unwrap();
+        let bytes = gz.finish().unwrap();
+        let d = store.put_bytes(&bytes).unwrap();
+        layer_digests.push(Descriptor::new(
+            media::OCI_LAYER_GZIP,
+            d,
+            bytes.len() as u64,
+        ));
+    }
+    let config = serde_json::json!({"architecture": "amd64", "os": "linux",
+        "config": {"Cmd": ["/own"]}, "rootfs": {"type": "layers", "diff_ids": diff_ids}});
+    let cb = serde_json::to_vec(&config).unwrap();
+    let cd = store.put_bytes(&cb).unwrap();
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+        "config": Descriptor::new(media::OCI_CONFIG, cd, cb.len() as u64), "layers": layer_digests});
+    let mb = serde_json::to_vec(&manifest).unwrap();
+    let md = store.put_bytes(&mb).unwrap();
+    let r: Reference = name.parse().unwrap();
+    store
+        .set_name(
+            &r,
+            Descriptor::new(media::OCI_MANIFEST, md.clone(), mb.len() as u64),
+        )
+        .unwrap();
+    md
+}
+
+fn built_digest(run: &support::tug::Run) -> String {
+    run.stdout.trim().rsplit('@').next().unwrap().to_string()
+}
+
+#[test]
+fn the_fixture_rootfs_builds_reproducibly_with_its_labels_and_env() {
+    let tug = Tug::new();
+    let ctx = fixture("rootfs");
+    let a = tug
+        .run(&[
+            "build",
+            "-t",
+            "tugtest/rootfs:v1.28.9",
+            ctx.to_str().unwrap(),
+        ])
+        .ok();
+    let b = tug
+        .run(&[
+            "build",
+            "-t",
+            "tugtest/rootfs:v1.28.9",
+            ctx.to_str().unwrap(),
+        ])
+        .ok();
+    assert_eq!(built_digest(&a), built_digest(&b));
+    let other = Tug::new();
+    let c = other
+        .run(&["build", "-t", "tugtest/rootfs:again", ctx.to_str().unwrap()])
+        .ok();
+    assert_eq!(
+        built_digest(&a),
+        built_digest(&c),
+        "the name must not change the image"
+    );
+
+    let store = Store::open(&tug.store()).unwrap();
+    let img = store
+        .image(&"tugtest/rootfs:v1.28.9".parse().unwrap(), None)
+        .unwrap();
+    assert_eq!(
+        img.manifest.layers.len(),
+        1,
+        "no registry layer without images"
+    );
+    let rc = img.config.config.clone().unwrap();
+    let labels = rc.labels.unwrap();
+    assert_eq!(labels["sealos.io.type"], "rootfs");
+    assert_eq!(labels["check"], "check.sh $registryData");
+    assert_eq!(labels["version"], "v1.28.9");
+    let env = rc.env.unwrap();
+    assert!(
+        env.contains(&"registryDomain=sealos.hub".to_string()),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&"BIN_DIR=/usr/local/bin".to_string()),
+        "{env:?}"
+    );
+
+    // skopeo reads the store and sees the same config; umoci unpacks the layer.
+    let layout = format!(
+        "oci:{}:docker.io/tugtest/rootfs:v1.28.9",
+        tug.store().display()
+    );
+    let out = sh(std::process::Command::new("skopeo").args(["inspect", "--config", &layout]));
+    let cfg: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        cfg["config"]["Labels"]["init"],
+        "init-cri.sh $registryDomain $registryPort && bash init.sh"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let blob = store.blob_path(&img.manifest.layers[0].digest);
+    sh(std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&blob)
+        .arg("-C")
+        .arg(dir.path()));
+    let kubeadm = dir.path().join("bin/kubeadm");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&kubeadm).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
+    assert!(dir.path().join("etc/kubelet.service.tmpl").is_file());
+    assert!(dir.path().join("Kubefile").is_file());
+}
+
+fn app_context(root: &Path) {
+    let w = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w(
+        "Kubefile",
+        "FROM tugtest/rootfs:v1.28.9\nCOPY manifests manifests\nCOPY charts charts\nCOPY imageList manifests\nENV NAME=app\nLABEL app.owner=tests\nCMD [\"kubectl apply -f manifests/app.yaml\"]\n",
+    );
+    w(
+        "manifests/app.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      initContainers:\n      - {name: i, image: registry.k8s.io/pause:3.9}\n      containers:\n      - name: echo\n        image: docker.io/tugtest/echo:v1\n",
+    );
+    w(
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: \"1.0\"\n",
+    );
+    w(
+        "charts/web/values.yaml",
+        "image:\n  repository: tugtest/web\n  tag: \"\"\n",
+    );
+    w("imageList", "# extra\nquay.io/tugtest/extra:v2\n");
+}
+
+const APP_IMAGES: [&str; 4] = [
+    "docker.io/tugtest/echo:v1",
+    "docker.io/tugtest/web:1.0",
+    "quay.io/tugtest/extra:v2",
+    "registry.k8s.io/pause:3.9",
+];
+
+#[test]
+fn an_image_built_from_the_rootfs_carries_every_discovered_image_in_its_registry() {
+    assert!(
+        have("skopeo") && have("docker-registry"),
+        "skopeo and docker-registry are needed"
+    );
+    let tug = Tug::new();
+    tug.run(&[
+        "build",
+        "-t",
+        "tugtest/rootfs:v1.28.9",
+        fixture("rootfs").to_str().unwrap(),
+    ])
+    .ok();
+    let cache = Store::open(&tug.home().join("data/build-cache")).unwrap();
+    let digests: Vec<Digest> = APP_IMAGES.iter().map(|n| put_image(&cache, n, n)).collect();
+    let ctx = tempfile::tempdir().unwrap();
+    app_context(ctx.path());
+
+    let listed = tug
+        .cmd()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .args(["build", "--list-images", ctx.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let listed = support::tug::Run::from(listed).ok();
+    let lines: Vec<&str> = listed.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", listed.stdout);
+    assert_eq!(lines[0], "docker.io/tugtest/echo:v1\tmanifests/app.yaml:10");
+    assert_eq!(lines[2], "quay.io/tugtest/extra:v2\tmanifests/imageList:2");
+    assert!(
+        listed.stderr.contains("helm not found on PATH"),
+        "{}",
+        listed.stderr
+    );
+
+    let run = |tag: &str| {
+        let out = tug
+            .cmd()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .args(["build", "-t", tag, ctx.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        support::tug::Run::from(out).ok()
+    };
+    let first = run("tugtest/app:v1");
+    assert_eq!(built_digest(&first), built_digest(&run("tugtest/app:v1")));
+
+    let store = Store::open(&tug.store()).unwrap();
+    let app = store
+        .image(&"tugtest/app:v1".parse().unwrap(), None)
+        .unwrap();
+    let base = store
+        .image(&"tugtest/rootfs:v1.28.9".parse().unwrap(), None)
+        .unwrap();
+    assert_eq!(app.manifest.layers.len(), 3);
+    assert_eq!(
+        app.manifest.layers[0], base.manifest.layers[0],
+        "base layer reused as is"
+    );
+    let rc = app.config.config.clone().unwrap();
+    assert_eq!(rc.cmd.unwrap(), ["kubectl apply -f manifests/app.yaml"]);
+    let labels = rc.labels.unwrap();
+    assert_eq!(labels["app.owner"], "tests");
+    assert_eq!(
+        labels["init"],
+        "init-cri.sh $registryDomain $registryPort && bash init.sh"
+    );
+    assert!(rc.env.unwrap().contains(&"NAME=app".to_string()));
+
+    // The last layer holds registry/ and nothing else; serve it for real.
+    let dir = tempfile::tempdir().unwrap();
+    let blob = store.blob_path(&app.manifest.layers[2].digest);
+    sh(std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&blob)
+        .arg("-C")
+        .arg(dir.path()));
+    let top: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(top, ["registry"]);
+    let blobs = walk_count(&dir.path().join("registry/docker/registry/v2/blobs"));
+    assert_eq!(blobs, 1 + 4 * 3, "the shared layer is stored once");
+    let registry = Registry::serve(&dir.path().join("registry"));
+    for (name, digest) in APP_IMAGES.iter().zip(&digests) {
+        let r: Reference = name.parse().unwrap();
+        let url = format!(
+            "docker://{}/{}:{}",
+            registry.addr,
+            r.repository(),
+            r.tag().unwrap()
+        );
+        let out =
+            sh(std::process::Command::new("skopeo").args(["inspect", "--tls-verify=false", &url]));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["Digest"], digest.to_string(), "{name}");
+    }
+    let out = tempfile::tempdir().unwrap();
+    sh(std::process::Command::new("skopeo").args([
+        "copy",
+        "--src-tls-verify=false",
+        &format!("docker://{}/tugtest/echo:v1", registry.addr),
+        &format!("dir:{}", out.path().display()),
+    ]));
+    assert!(out.path().join("manifest.json").is_file());
+
+    // The built image itself pushes to a registry and comes back the same.
+    let dest = Registry::start();
+    let layout = format!("oci:{}:docker.io/tugtest/app:v1", tug.store().display());
+    sh(std::process::Command::new("skopeo").args([
+        "copy",
+        "--dest-tls-verify=false",
+        &layout,
+        &format!("docker://{}/tugtest/app:v1", dest.addr),
+    ]));
+    let v = sh(std::process::Command::new("skopeo").args([
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{}/tugtest/app:v1", dest.addr),
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+    assert_eq!(v["Digest"], built_digest(&first));
+}
+
+fn walk_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk_count(&p)
+            } else {
+                usize::from(p.ends_with("data"))
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn an_image_nobody_has_fails_the_build_naming_it_and_leaves_nothing_named() {
+    let tug = Tug::new();
+    tug.run(&[
+        "build",
+        "-t",
+        "tugtest/rootfs:v1.28.9",
+        fixture("rootfs").to_str().unwrap(),
+    ])
+    .ok();
+    let err = tug
+        .run(&[
+            "build",
+            "-t",
+            "tugtest/echo-app:v1",
+            fixture("app").to_str().unwrap(),
+        ])
+        .fails();
+    assert!(
+        err.stderr
+            .contains("pulling docker.io/tugtest/echo:v1 (from manifests/echo.yaml:15)"),
+        "{}",
+        err.stderr
+    );
+    let store = Store::open(&tug.store()).unwrap();
+    let names: Vec<String> = store
+        .names()
+        .unwrap()
+        .into_iter()
+        .map(|(r, _)| r.to_string())
+        .collect();
+    assert_eq!(names, ["docker.io/tugtest/rootfs:v1.28.9"]);
+
+    let missing = tug
+        .run(&["build", "-t", "x:1", "-f", "/nonexistent/Kubefile", "."])
+        .fails();
+    assert!(
+        missing.stderr.contains("/nonexistent/Kubefile"),
+        "{}",
+        missing.stderr
+    );
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("Kubefile"), "FROM scratch\nRUN make\n").unwrap();
+    let bad = tug
+        .run(&["build", "-t", "x:1", ctx.path().to_str().unwrap()])
+        .fails();
+    assert!(
+        bad.stderr.contains("Kubefile:2:1: RUN is not supported"),
+        "{}",
+        bad.stderr
+    );
+    std::fs::write(ctx.path().join("Kubefile"), "FROM tugtest/not-here:v1\n").unwrap();
+    let base = tug
+        .run(&["build", "-t", "x:1", ctx.path().to_str().unwrap()])
+        .fails();
+    assert!(
+        base.stderr
+            .contains("docker.io/tugtest/not-here:v1 is not in the local store"),
+        "{}",
+        base.stderr
+    );
+}
+
+#[test]
+fn the_app_fixture_builds_once_its_image_is_cached() {
+    let tug = Tug::new();
+    let cache = Store::open(&tug.home().join("data/build-cache")).unwrap();
+    put_image(&cache, "docker.io/tugtest/echo:v1", "echo");
+    let run = tug
+        .run(&[
+            "build",
+            "-t",
+            "tugtest/echo-app:v1",
+            fixture("app").to_str().unwrap(),
+        ])
+        .ok();
+    let store = Store::open(&tug.store()).unwrap();
+    let img = store
+        .image(&"tugtest/echo-app:v1".parse().unwrap(), None)
+        .unwrap();
+    let labels = img.config.config.clone().unwrap().labels.unwrap();
+    assert_eq!(labels["sealos.io.type"], "application");
+    assert_eq!(img.manifest.layers.len(), 2);
+    assert!(
+        run.stdout
+            .starts_with("docker.io/tugtest/echo-app:v1@sha256:"),
+        "{}",
+        run.stdout
+    );
+}

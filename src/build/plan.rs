@@ -152,8 +152,16 @@ impl CopyPlan {
                 )));
             }
             for rel in matches {
-                let path = root.join(&rel);
-                let parent = path.parent().unwrap_or(root);
+                let path = if rel.as_os_str().is_empty() {
+                    root.to_path_buf()
+                } else {
+                    root.join(&rel)
+                };
+                let parent = if path == root {
+                    root
+                } else {
+                    path.parent().unwrap_or(root)
+                };
                 let real_parent = fs::canonicalize(parent).map_err(io(parent))?;
                 if !real_parent.starts_with(root) {
                     return Err(fail(format!(
