@@ -749,3 +749,18 @@ fn the_app_fixture_builds_once_its_image_is_cached() {
         run.stdout
     );
 }
+
+#[test]
+fn the_demo_context_builds_as_a_rootfs_image() {
+    let tug = Tug::new();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    tug.run(&["build", "-t", "tug/demo:v1.28.9", demo.to_str().unwrap()])
+        .ok();
+    let store = Store::open(&tug.store()).unwrap();
+    let img = store
+        .image(&"tug/demo:v1.28.9".parse().unwrap(), None)
+        .unwrap();
+    let labels = img.config.config.clone().unwrap().labels.unwrap();
+    assert_eq!(labels["sealos.io.type"], "rootfs");
+    assert_eq!(labels["io.tug.demo"], "true");
+}

@@ -27,9 +27,9 @@ pub enum RegistryDirError {
     )]
     Clash {
         /// The first image.
-        first: Reference,
+        first: String,
         /// The second image.
-        second: Reference,
+        second: String,
         /// The shared repository path.
         repository: String,
         /// The shared tag.
@@ -101,8 +101,8 @@ impl<'a> RegistryDir<'a> {
                 && *d != top.digest
             {
                 return Err(RegistryDirError::Clash {
-                    first: first.clone(),
-                    second: r.clone(),
+                    first: first.to_string(),
+                    second: r.to_string(),
                     repository: key.0,
                     tag: key.1,
                 });
