@@ -294,3 +294,92 @@ fn join(a: &str, b: &str) -> String {
         _ => format!("{a}/{b}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::kubefile::parse;
+
+    fn plan(ctx: &Path, kubefile: &str) -> Result<CopyPlan, PlanError> {
+        let k = parse(kubefile, Path::new("Kubefile"), &Default::default()).unwrap();
+        CopyPlan::from_steps(ctx, Path::new("Kubefile"), &k.steps)
+    }
+
+    fn paths(p: &CopyPlan) -> Vec<&str> {
+        p.entries().map(|(k, _)| k).collect()
+    }
+
+    #[test]
+    fn copy_follows_dockerfile_rules_with_the_sealer_layout_dirs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = tmp.path();
+        for f in [
+            "imageList",
+            "kubeadm.yml",
+            "charts/a/Chart.yaml",
+            "m/x.yaml",
+            "m/y.yml",
+            "helm",
+        ] {
+            let p = ctx.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, f).unwrap();
+        }
+        let p = plan(
+            ctx,
+            "FROM scratch\nCOPY imageList manifests\nCOPY kubeadm.yml etc\nCOPY charts charts\nCOPY m/*.y*ml deploy\nCOPY helm /opt/helm-bin\nCOPY helm tools/\n",
+        )
+        .unwrap();
+        assert_eq!(
+            paths(&p),
+            [
+                "charts",
+                "charts/a",
+                "charts/a/Chart.yaml",
+                "deploy",
+                "deploy/x.yaml",
+                "deploy/y.yml",
+                "etc",
+                "etc/kubeadm.yml",
+                "manifests",
+                "manifests/imageList",
+                "opt",
+                "opt/helm-bin",
+                "tools",
+                "tools/helm",
+            ]
+        );
+        let all = plan(ctx, "FROM scratch\nCOPY . .\nCOPY helm charts\n").unwrap();
+        assert!(matches!(all.get("charts/helm"), Some(Entry::File { .. })));
+        assert!(all.get("imageList").is_some());
+        let replaced = plan(ctx, "FROM scratch\nCOPY charts x\nCOPY helm x\n").unwrap();
+        assert_eq!(
+            paths(&replaced),
+            ["x", "x/a", "x/a/Chart.yaml", "x/helm"],
+            "x is a dir after the first COPY"
+        );
+    }
+
+    #[test]
+    fn sources_outside_the_context_or_missing_are_refused_with_the_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = tmp.path().join("ctx");
+        fs::create_dir_all(&ctx).unwrap();
+        std::os::unix::fs::symlink(tmp.path(), ctx.join("up")).unwrap();
+        fs::write(tmp.path().join("secret"), "s").unwrap();
+        for (src, needle) in [
+            ("../secret x", "points outside the build context"),
+            ("up/secret x", "outside the build context through a symlink"),
+            ("nothing/* x", "matches nothing"),
+            ("up x/../../..", "climbs out of the rootfs"),
+        ] {
+            let e = plan(&ctx, &format!("FROM scratch\n\nCOPY {src}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("Kubefile:3: ") && e.contains(needle),
+                "{src}: {e}"
+            );
+        }
+    }
+}

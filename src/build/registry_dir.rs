@@ -205,3 +205,75 @@ pub fn write_images(store: &Store, images: &[Reference], dir: &Path) -> Result<W
     }
     Ok(w.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::oci::Descriptor;
+
+    fn manifest(store: &Store, layer: &[u8]) -> Descriptor {
+        let l = store.put_bytes(layer).unwrap();
+        let c = store.put_bytes(b"{}").unwrap();
+        let m = serde_json::json!({"schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+            "config": Descriptor::new(media::OCI_CONFIG, c, 2),
+            "layers": [Descriptor::new(media::OCI_LAYER_GZIP, l, layer.len() as u64)]});
+        let b = serde_json::to_vec(&m).unwrap();
+        Descriptor::new(
+            media::OCI_MANIFEST,
+            store.put_bytes(&b).unwrap(),
+            b.len() as u64,
+        )
+    }
+
+    #[test]
+    fn an_index_keeps_the_platforms_the_store_has_and_tags_may_not_clash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("s")).unwrap();
+        let amd = manifest(&store, b"amd64 layer");
+        let absent = Digest::of(b"not stored");
+        let idx = serde_json::json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": [
+            {"mediaType": media::OCI_MANIFEST, "digest": amd.digest, "size": amd.size,
+             "platform": {"architecture": "amd64", "os": "linux"}},
+            {"mediaType": media::OCI_MANIFEST, "digest": absent, "size": 1,
+             "platform": {"architecture": "arm64", "os": "linux"}}]});
+        let ib = serde_json::to_vec(&idx).unwrap();
+        let id = store.put_bytes(&ib).unwrap();
+        let multi: Reference = "registry.k8s.io/pause:3.9".parse().unwrap();
+        store
+            .set_name(
+                &multi,
+                Descriptor::new(media::OCI_INDEX, id.clone(), ib.len() as u64),
+            )
+            .unwrap();
+        let other: Reference = "quay.io/x/pause:3.9".parse().unwrap();
+        store.set_name(&other, manifest(&store, b"other")).unwrap();
+        let same_path: Reference = "example.com/pause:3.9".parse().unwrap();
+        store
+            .set_name(&same_path, manifest(&store, b"different"))
+            .unwrap();
+
+        let dir = tmp.path().join("reg");
+        let w = write_images(&store, &[multi.clone(), other], &dir).unwrap();
+        assert_eq!(
+            (w.images, w.blobs),
+            (2, 6),
+            "index, manifest, config, layer; manifest, layer (config shared)"
+        );
+        let repo = dir.join("docker/registry/v2/repositories/pause/_manifests");
+        let current = fs::read_to_string(repo.join("tags/3.9/current/link")).unwrap();
+        assert_eq!(current, id.to_string());
+        assert!(
+            repo.join("revisions/sha256")
+                .join(amd.digest.hex())
+                .join("link")
+                .is_file()
+        );
+        assert!(!repo.join("revisions/sha256").join(absent.hex()).exists());
+        let e = write_images(&store, &[multi, same_path], &dir)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("would both be pause:3.9"), "{e}");
+        let e = write_images(&store, &["nope:1".parse().unwrap()], &dir).unwrap_err();
+        assert!(matches!(e, RegistryDirError::NotInCache(_)), "{e}");
+    }
+}
