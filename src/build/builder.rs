@@ -5,7 +5,7 @@
 //! name is set last, so a failed build leaves nothing named.
 
 use super::config::{self, NewLayers};
-use super::discover::{self, DiscoverError, Discovery, Options};
+use super::discover::{self, DiscoverError, Discovery, Found, Options};
 use super::kubefile::{Base, Kubefile};
 use super::layer_writer::{self, Layer, LayerError};
 use super::plan::{CopyPlan, Entry, PlanError};
@@ -160,19 +160,21 @@ pub fn prepare(
     })
 }
 
-/// Images of `prepared` the cache does not hold, each with where it was
-/// found: what must be pulled before [`assemble`].
-pub fn missing_from(cache: &Store, prepared: &Prepared) -> Vec<String> {
+/// Images of `prepared` the cache does not hold: what must be pulled
+/// (into `cache`) before [`assemble`].
+pub fn missing_from<'a>(cache: &Store, prepared: &'a Prepared) -> Vec<&'a Found> {
     prepared
         .discovery
         .images
         .iter()
         .filter(|f| cache.resolve(&f.reference).is_err())
-        .map(|f| {
-            let from: Vec<String> = f.origins.iter().map(|o| o.to_string()).collect();
-            format!("{} (from {})", f.reference, from.join(", "))
-        })
         .collect()
+}
+
+/// `reference (from file:line, …)`, for messages about missing images.
+pub fn describe(found: &Found) -> String {
+    let from: Vec<String> = found.origins.iter().map(|o| o.to_string()).collect();
+    format!("{} (from {})", found.reference, from.join(", "))
 }
 
 /// Build the image into `store` and name it `name`. `base` is the FROM
@@ -189,7 +191,9 @@ pub fn assemble(
 ) -> Result<Built, BuildError> {
     let missing = missing_from(cache, prepared);
     if !missing.is_empty() {
-        return Err(BuildError::NotCached(missing));
+        return Err(BuildError::NotCached(
+            missing.into_iter().map(describe).collect(),
+        ));
     }
     let mut layers: Vec<Descriptor> = base.map(|b| b.manifest.layers.clone()).unwrap_or_default();
     if let Some(l) = layers.iter().find(|l| !store.has_blob(&l.digest)) {
@@ -204,6 +208,8 @@ pub fn assemble(
         if !images.is_empty() {
             plan.add_dir_contents(&scratch.0, "registry")?;
         }
+        // Staged dirs and hard-linked blobs carry this machine's umask.
+        plan.set_modes(0o755, 0o644);
         layer_writer::write_layer(store, &plan)?
     };
     layers.extend(

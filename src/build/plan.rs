@@ -275,6 +275,18 @@ impl CopyPlan {
         self.entries.is_empty()
     }
 
+    /// Give every directory and file these modes (for trees tug wrote
+    /// itself, whose modes would otherwise depend on the umask).
+    pub fn set_modes(&mut self, dir_mode: u32, file_mode: u32) {
+        for e in self.entries.values_mut() {
+            match e {
+                Entry::Dir { mode } => *mode = dir_mode,
+                Entry::File { mode, .. } => *mode = file_mode,
+                Entry::Symlink { .. } => {}
+            }
+        }
+    }
+
     /// Move the subtree under top-level `dir` (and `dir` itself) into its
     /// own plan, e.g. `registry/`, which goes into a layer of its own.
     pub fn split_off(&mut self, dir: &str) -> CopyPlan {

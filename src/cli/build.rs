@@ -135,7 +135,8 @@ fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
     let cache = Store::open(&ctx.paths.data.join("build-cache"))?;
     let missing = builder::missing_from(&cache, &prepared);
     if !missing.is_empty() {
-        bail!("pulling {} {NO_PULL}", missing.join("; "));
+        let list: Vec<String> = missing.into_iter().map(builder::describe).collect();
+        bail!("pulling {} {NO_PULL}", list.join("; "));
     }
     eprintln!(
         "building {name} from {} ({} container images)",
