@@ -643,6 +643,45 @@ fn an_image_built_from_the_rootfs_carries_every_discovered_image_in_its_registry
     ]));
     let v: serde_json::Value = serde_json::from_str(&v).unwrap();
     assert_eq!(v["Digest"], built_digest(&first));
+
+    // A build FROM that image needs neither the cache nor a second copy of
+    // the images its registry already holds.
+    std::fs::remove_dir_all(tug.home().join("data/build-cache")).unwrap();
+    let child = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(child.path().join("manifests")).unwrap();
+    std::fs::write(
+        child.path().join("Kubefile"),
+        "FROM tugtest/app:v1\nCOPY m.yaml manifests/\n",
+    )
+    .unwrap();
+    std::fs::write(
+        child.path().join("m.yaml"),
+        "kind: Pod\nspec:\n  containers:\n  - image: tugtest/echo:v1\n  - image: registry.k8s.io/pause:3.9\n",
+    )
+    .unwrap();
+    let built = tug
+        .run(&[
+            "build",
+            "-t",
+            "tugtest/child:v1",
+            child.path().to_str().unwrap(),
+        ])
+        .ok();
+    assert!(
+        built
+            .stderr
+            .contains("2 images are already in the base image's registry"),
+        "{}",
+        built.stderr
+    );
+    let img = store
+        .image(&"tugtest/child:v1".parse().unwrap(), None)
+        .unwrap();
+    assert_eq!(
+        img.manifest.layers.len(),
+        4,
+        "base layers and one COPY layer"
+    );
 }
 
 fn walk_count(dir: &Path) -> usize {

@@ -4,6 +4,7 @@
 //! plus any `registry/` the context copied), and the composed config. The
 //! name is set last, so a failed build leaves nothing named.
 
+use super::base_registry::{self, BaseRegistryError};
 use super::config::{self, NewLayers};
 use super::discover::{self, DiscoverError, Discovery, Found, Options};
 use super::kubefile::{Base, Kubefile};
@@ -33,6 +34,9 @@ pub enum BuildError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The base image's layers could not be read.
+    #[error(transparent)]
+    BaseRegistry(#[from] BaseRegistryError),
     /// Images must be pulled first.
     #[error("{} not in the build cache: {}", if .0.len() == 1 { "this image is" } else { "these images are" }, .0.join("; "))]
     NotCached(Vec<String>),
@@ -58,6 +62,24 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Drop the images `base`'s registry already serves (they need no pull
+    /// and no second copy); returns them.
+    pub fn drop_held_by(
+        &mut self,
+        store: &Store,
+        base: &StoredImage,
+    ) -> Result<Vec<Found>, BuildError> {
+        if self.discovery.images.is_empty() {
+            return Ok(Vec::new());
+        }
+        let held = base_registry::held(store, base)?;
+        let (gone, keep) = std::mem::take(&mut self.discovery.images)
+            .into_iter()
+            .partition(|f| held.contains(&f.reference));
+        self.discovery.images = keep;
+        Ok(gone)
+    }
+
     /// The discovered references, sorted.
     pub fn images(&self) -> Vec<Reference> {
         self.discovery

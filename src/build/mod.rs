@@ -2,6 +2,7 @@
 //! plan what COPY adds, discover the container images the cluster needs,
 //! write them as a docker-distribution tree, and assemble the new image.
 
+pub mod base_registry;
 pub mod builder;
 pub mod config;
 pub mod discover;

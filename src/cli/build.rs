@@ -88,7 +88,8 @@ fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     let store = ctx.store()?;
-    let prepared = builder::prepare(&store, &args.context, &kf, &discover::Options::from_env())?;
+    let mut prepared =
+        builder::prepare(&store, &args.context, &kf, &discover::Options::from_env())?;
     for w in &prepared.discovery.warnings {
         eprintln!("warning: {w}");
     }
@@ -122,6 +123,15 @@ fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         },
     };
+    if let Some(b) = &base {
+        let held = prepared.drop_held_by(&store, b)?;
+        if !held.is_empty() {
+            eprintln!(
+                "{} images are already in the base image's registry",
+                held.len()
+            );
+        }
+    }
     let platform = wanted
         .or_else(|| {
             base.as_ref().map(|b| Platform {
