@@ -3,6 +3,7 @@
 //! OpenSSH test hosts. Each test file includes this with `mod support;`.
 #![allow(dead_code)]
 
+pub mod hosts;
 pub mod registry;
 pub mod tug;
 
@@ -15,7 +16,9 @@ pub fn have(program: &str) -> bool {
 
 /// Run a command, panicking with its output when it fails; returns stdout.
 pub fn sh(cmd: &mut std::process::Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
