@@ -20,17 +20,18 @@
 //! parallel threads and processes never collide. Long-lived processes die with
 //! the test process (`PR_SET_PDEATHSIG`), and everything is killed on drop.
 
+mod procs;
+
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::ops::{Deref, DerefMut};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use procs::{banner, comm, kill_namespace, spawn_tied, try_wait_for, wait_for};
 
 /// The non-root user every host has, with password-protected sudo.
 pub const SUDO_USER: &str = "tugtest";
@@ -434,112 +435,4 @@ fn feed(cmd: &mut Command, input: &str) {
         "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn comm(pid: u32) -> Option<String> {
-    fs::read_to_string(format!("/proc/{pid}/comm"))
-        .ok()
-        .map(|s| s.trim().to_string())
-}
-
-/// Whether something on `addr` speaks SSH.
-fn banner(addr: &str) -> bool {
-    let Ok(mut s) = TcpStream::connect(addr) else {
-        return false;
-    };
-    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    let mut buf = [0u8; 8];
-    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"SSH-2.0")
-}
-
-fn try_wait_for(mut ok: impl FnMut() -> bool, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn wait_for(ok: impl FnMut() -> bool, what: &str) {
-    assert!(
-        try_wait_for(ok, Duration::from_secs(10)),
-        "timed out waiting for {what}"
-    );
-}
-
-/// SIGKILL every live process in `holder`'s mount namespace except `keep`,
-/// leaves of the process tree first so each parent (sshd, a shell) reaps its
-/// children and no zombies are left to an init that may not reap.
-fn kill_namespace(holder: u32, keep: &[u32]) {
-    let Ok(ns) = fs::read_link(format!("/proc/{holder}/ns/mnt")) else {
-        return;
-    };
-    for _ in 0..1000 {
-        let procs: Vec<(u32, u32)> = fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .filter(|pid| {
-                !keep.contains(pid)
-                    && fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok_and(|l| l == ns)
-            })
-            .filter_map(|pid| Some((pid, parent(pid)?)))
-            .collect();
-        if procs.is_empty() {
-            return;
-        }
-        for &(pid, _) in procs
-            .iter()
-            .filter(|(pid, _)| !procs.iter().any(|(_, pp)| pp == pid))
-        {
-            // SAFETY: kill(2) has no memory effects; a stale pid only fails.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Parent pid from /proc/<pid>/stat (the field after the `(comm)` and state).
-fn parent(pid: u32) -> Option<u32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
-
-/// Spawn a long-lived process that gets SIGKILL when this test process dies.
-/// PR_SET_PDEATHSIG fires when the *thread* that forked exits, so all such
-/// processes are forked by one thread that lives as long as the process.
-fn spawn_tied(cmd: Command) -> Child {
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
-    let tx = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SpawnRequest>();
-        std::thread::spawn(move || {
-            for (mut cmd, reply) in rx {
-                // SAFETY: prctl is async-signal-safe and touches no memory of ours.
-                unsafe {
-                    cmd.pre_exec(|| {
-                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                        Ok(())
-                    });
-                }
-                let _ = reply.send(cmd.spawn());
-            }
-        });
-        Mutex::new(tx)
-    });
-    let (reply, answer) = mpsc::channel();
-    let shown = format!("{cmd:?}");
-    tx.lock().unwrap().send((cmd, reply)).unwrap();
-    answer
-        .recv()
-        .unwrap()
-        .unwrap_or_else(|e| panic!("cannot start {shown}: {e}"))
 }
