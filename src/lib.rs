@@ -8,4 +8,5 @@ pub mod cluster;
 pub mod image;
 pub mod kubeadm;
 pub mod paths;
+pub mod ssh;
 pub mod template;

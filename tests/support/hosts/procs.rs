@@ -48,45 +48,32 @@ pub fn wait_for(ok: impl FnMut() -> bool, what: &str) {
 }
 
 /// SIGKILL every live process in `holder`'s mount namespace except `keep`,
-/// leaves of the process tree first so each parent (sshd, a shell) reaps its
-/// children and no zombies are left to an init that may not reap.
+/// sshd processes first: their connections drop without a word, as when a
+/// host dies, instead of reporting the exit of a command killed before them.
+/// (Orphans left as zombies are reaped by init.)
 pub fn kill_namespace(holder: u32, keep: &[u32]) {
     let Ok(ns) = fs::read_link(format!("/proc/{holder}/ns/mnt")) else {
         return;
     };
     for _ in 0..1000 {
-        let procs: Vec<(u32, u32)> = fs::read_dir("/proc")
+        let mut pids: Vec<u32> = fs::read_dir("/proc")
             .unwrap()
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
             .filter(|pid| {
                 !keep.contains(pid)
                     && fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok_and(|l| l == ns)
             })
-            .filter_map(|pid| Some((pid, parent(pid)?)))
             .collect();
-        if procs.is_empty() {
+        if pids.is_empty() {
             return;
         }
-        for &(pid, _) in procs
-            .iter()
-            .filter(|(pid, _)| !procs.iter().any(|(_, pp)| pp == pid))
-        {
+        pids.sort_by_key(|&pid| comm(pid).as_deref() != Some("sshd"));
+        for pid in pids {
             // SAFETY: kill(2) has no memory effects; a stale pid only fails.
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// Parent pid from /proc/<pid>/stat (the field after the `(comm)` and state).
-fn parent(pid: u32) -> Option<u32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);

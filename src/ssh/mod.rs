@@ -1,0 +1,362 @@
+//! The SSH transport: one russh connection per host, reused for every
+//! command and reopened when lost; host keys checked against known_hosts;
+//! commands run with streamed output and exit status, as root directly or
+//! through sudo for other users.
+
+mod auth;
+mod error;
+mod exec;
+mod known_hosts;
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::PublicKeyOrCertificate;
+use russh::keys::ssh_key::{Algorithm, PublicKey};
+use russh::{Preferred, cipher};
+use secrecy::SecretString;
+use tokio::io::AsyncRead;
+
+pub use auth::Auth;
+pub use error::SshError;
+pub use exec::{Exit, Line, Stream};
+pub use known_hosts::{AskFn, HostKeyPolicy, KnownHosts, NewHostKey, Recorded, fingerprint};
+
+use exec::Sudo;
+
+/// Where and as whom to connect.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Host name or IP address.
+    pub host: String,
+    /// SSH port.
+    pub port: u16,
+    /// Login user; anyone but `root` runs commands through sudo.
+    pub user: String,
+    /// How to log in.
+    pub auth: Auth,
+    /// Password for sudo (`sudo -S`); without one, `sudo -n` is used.
+    pub sudo_password: Option<SecretString>,
+    /// Limit for TCP connect plus handshake (and for opening a channel).
+    pub connect_timeout: Duration,
+}
+
+impl Target {
+    /// Port 22, a 10 s connect timeout, and the login password (if any) for sudo.
+    pub fn new(host: impl Into<String>, user: impl Into<String>, auth: Auth) -> Target {
+        let sudo_password = match &auth {
+            Auth::Password(pw) => Some(pw.clone()),
+            _ => None,
+        };
+        Target {
+            host: host.into(),
+            port: 22,
+            user: user.into(),
+            auth,
+            sudo_password,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The same target on another port.
+    pub fn port(mut self, port: u16) -> Target {
+        self.port = port;
+        self
+    }
+
+    /// `host:port` (`[v6]:port` for IPv6 literals), as errors name it.
+    pub fn addr(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A connection to one host, shared by concurrent commands (each gets its own
+/// channel) and reopened on the next command after it was lost.
+pub struct Session {
+    target: Target,
+    known: KnownHosts,
+    policy: HostKeyPolicy,
+    conn: tokio::sync::Mutex<Option<Handle<Checker>>>,
+    new_key: Arc<Mutex<Option<NewHostKey>>>,
+}
+
+impl Session {
+    /// Connect, check the host key and log in; fails with a typed error
+    /// naming the host.
+    pub async fn connect(
+        target: Target,
+        known: KnownHosts,
+        policy: HostKeyPolicy,
+    ) -> Result<Session, SshError> {
+        let session = Session {
+            target,
+            known,
+            policy,
+            conn: Default::default(),
+            new_key: Default::default(),
+        };
+        let handle = session.open().await?;
+        *session.conn.lock().await = Some(handle);
+        Ok(session)
+    }
+
+    /// Who this session talks to.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The host key this session trusted for the first time and recorded,
+    /// if it did (for reporting its fingerprint).
+    pub fn new_host_key(&self) -> Option<NewHostKey> {
+        self.new_key.lock().unwrap().clone()
+    }
+
+    /// Run `command` (a shell command line the caller has quoted) with root
+    /// rights: as is for root, else under sudo. `input` is streamed to its
+    /// stdin, then EOF; output lines go to `on_line` as they arrive. A lost
+    /// connection is reopened before the command starts, never re-running a
+    /// command that had started.
+    pub async fn exec(
+        &self,
+        command: &str,
+        input: Option<&mut (dyn AsyncRead + Unpin + Send)>,
+        mut on_line: impl FnMut(Line) + Send,
+    ) -> Result<Exit, SshError> {
+        let channel = self.channel().await?;
+        let sudo = match (&*self.target.user, &self.target.sudo_password) {
+            ("root", _) => Sudo::No,
+            (_, Some(pw)) => Sudo::Password(pw),
+            (_, None) => Sudo::NoPassword,
+        };
+        let addr = self.target.addr();
+        exec::run(
+            channel,
+            &addr,
+            &self.target.user,
+            command,
+            sudo,
+            input,
+            &mut on_line,
+        )
+        .await
+    }
+
+    /// Run `command` and collect its output lines; a convenience over [`Session::exec`].
+    pub async fn output(&self, command: &str) -> Result<(Exit, Vec<Line>), SshError> {
+        let mut lines = Vec::new();
+        let exit = self.exec(command, None, |l| lines.push(l)).await?;
+        Ok((exit, lines))
+    }
+
+    /// Close the connection politely (a later command reconnects).
+    pub async fn close(&self) {
+        if let Some(h) = self.conn.lock().await.take() {
+            let _ = h
+                .disconnect(russh::Disconnect::ByApplication, "", "en")
+                .await;
+        }
+    }
+
+    /// A fresh channel on the live connection, reconnecting if it is gone.
+    async fn channel(&self) -> Result<russh::Channel<client::Msg>, SshError> {
+        let mut conn = self.conn.lock().await;
+        if let Some(h) = conn.as_ref().filter(|h| !h.is_closed())
+            && let Ok(Ok(ch)) =
+                tokio::time::timeout(self.target.connect_timeout, h.channel_open_session()).await
+        {
+            return Ok(ch);
+        }
+        *conn = None;
+        let h = self.open().await?;
+        let ch = tokio::time::timeout(self.target.connect_timeout, h.channel_open_session())
+            .await
+            .map_err(|_| self.timeout())?
+            .map_err(|source| SshError::Protocol {
+                addr: self.target.addr(),
+                source,
+            })?;
+        *conn = Some(h);
+        Ok(ch)
+    }
+
+    /// Connect, verify the host key, authenticate.
+    async fn open(&self) -> Result<Handle<Checker>, SshError> {
+        let t = &self.target;
+        let addr = t.addr();
+        let recorded = self
+            .known
+            .lookup(&t.host, t.port)
+            .map_err(|(file, reason)| SshError::KnownHosts {
+                addr: addr.clone(),
+                file,
+                reason,
+            })?;
+        let config = Arc::new(client::Config {
+            preferred: Preferred {
+                cipher: Cow::Owned(vec![
+                    cipher::AES_128_GCM,
+                    cipher::AES_256_GCM,
+                    cipher::CHACHA20_POLY1305,
+                ]),
+                key: Cow::Owned(host_key_order(&recorded)),
+                ..Preferred::DEFAULT
+            },
+            nodelay: true,
+            keepalive_interval: Some(Duration::from_secs(15)),
+            keepalive_max: 4,
+            ..Default::default()
+        });
+        let verdict = Arc::new(Mutex::new(None));
+        let checker = Checker {
+            addr: addr.clone(),
+            host: t.host.clone(),
+            port: t.port,
+            recorded,
+            known: self.known.clone(),
+            policy: self.policy.clone(),
+            verdict: verdict.clone(),
+            new_key: self.new_key.clone(),
+        };
+        let connect = async {
+            let tcp = tokio::net::TcpStream::connect((t.host.as_str(), t.port))
+                .await
+                .map_err(|source| SshError::Connect {
+                    addr: addr.clone(),
+                    source,
+                })?;
+            let _ = tcp.set_nodelay(true);
+            client::connect_stream(config, tcp, checker)
+                .await
+                .map_err(|source| {
+                    verdict
+                        .lock()
+                        .unwrap()
+                        .take()
+                        .unwrap_or(SshError::Protocol {
+                            addr: addr.clone(),
+                            source,
+                        })
+                })
+        };
+        let mut handle = tokio::time::timeout(t.connect_timeout, connect)
+            .await
+            .map_err(|_| self.timeout())??;
+        auth::login(&mut handle, &addr, &t.user, &t.auth).await?;
+        Ok(handle)
+    }
+
+    fn timeout(&self) -> SshError {
+        SshError::Timeout {
+            addr: self.target.addr(),
+            secs: self.target.connect_timeout.as_secs(),
+        }
+    }
+}
+
+/// russh's default host key algorithms with those we hold keys for first,
+/// so a host with several keys shows the one on record (as OpenSSH does).
+fn host_key_order(recorded: &[Recorded]) -> Vec<Algorithm> {
+    let mut order = Preferred::DEFAULT.key.to_vec();
+    let known = |a: &Algorithm| {
+        recorded.iter().any(|r| match (r.key.algorithm(), a) {
+            (Algorithm::Rsa { .. }, Algorithm::Rsa { .. }) => true,
+            (k, a) => &k == a,
+        })
+    };
+    order.sort_by_key(|a| !known(a));
+    order
+}
+
+/// The russh handler: decides whether to trust the host key.
+struct Checker {
+    addr: String,
+    host: String,
+    port: u16,
+    recorded: Vec<Recorded>,
+    known: KnownHosts,
+    policy: HostKeyPolicy,
+    /// Why the key was refused, for `Session::open` to return.
+    verdict: Arc<Mutex<Option<SshError>>>,
+    new_key: Arc<Mutex<Option<NewHostKey>>>,
+}
+
+impl Checker {
+    async fn check(&mut self, key: PublicKey) -> Result<bool, SshError> {
+        let offered = fingerprint(&key);
+        if self
+            .recorded
+            .iter()
+            .any(|r| r.key.key_data() == key.key_data())
+        {
+            return Ok(true);
+        }
+        if let Some(r) = self
+            .recorded
+            .iter()
+            .find(|r| r.key.algorithm() == key.algorithm())
+            .or(self.recorded.first())
+        {
+            return Err(SshError::HostKeyChanged {
+                addr: self.addr.clone(),
+                offered,
+                known: fingerprint(&r.key),
+                file: r.file.clone(),
+                line: r.line,
+            });
+        }
+        let new = NewHostKey {
+            addr: self.addr.clone(),
+            algorithm: key.algorithm().to_string(),
+            fingerprint: offered,
+        };
+        let trust = match &self.policy {
+            HostKeyPolicy::AcceptNew => true,
+            HostKeyPolicy::Strict => false,
+            HostKeyPolicy::Ask(ask) => ask(new.clone()).await,
+        };
+        if !trust {
+            return Err(SshError::HostKeyUnknown {
+                addr: self.addr.clone(),
+                fingerprint: new.fingerprint,
+                file: self.known.file().to_path_buf(),
+            });
+        }
+        self.known
+            .record(&self.host, self.port, &key)
+            .map_err(|e| SshError::KnownHosts {
+                addr: self.addr.clone(),
+                file: self.known.file().to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        tracing::info!(addr = %self.addr, fingerprint = %new.fingerprint, "recorded new host key");
+        *self.new_key.lock().unwrap() = Some(new);
+        Ok(true)
+    }
+}
+
+impl client::Handler for Checker {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        offered: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let key = match offered {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(cert) => PublicKey::from(cert.public_key().clone()),
+        };
+        match self.check(key).await {
+            Ok(trusted) => Ok(trusted),
+            Err(e) => {
+                *self.verdict.lock().unwrap() = Some(e);
+                Ok(false)
+            }
+        }
+    }
+}
