@@ -66,7 +66,16 @@ async fn key_auth_streams_lines_and_exit_codes() {
     assert_eq!(exit, Exit::Code(3));
     assert_eq!(texts(&lines, Stream::Stdout), ["out1", "out2", "last"]);
     assert_eq!(texts(&lines, Stream::Stderr), ["err1"]);
-    // Concurrent commands share the one connection.
+    // Concurrent commands share the one connection, more than sshd's 10 sessions wait.
+    let commands: Vec<String> = (0..25).map(|i| format!("sleep 0.2; echo {i}")).collect();
+    let many = commands.iter().map(|c| s.output(c));
+    for (i, r) in futures_util::future::join_all(many)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(texts(&r.unwrap().1, Stream::Stdout), [i.to_string()]);
+    }
     let (a, b) = tokio::join!(s.output("hostname"), s.output("id -u"));
     assert_eq!(
         texts(&a.unwrap().1, Stream::Stdout),
@@ -118,6 +127,22 @@ async fn sudo_user_with_password_runs_as_root_and_never_shows_it() {
         .await
         .unwrap_err();
     assert!(matches!(err, SshError::SudoNeedsPassword { .. }), "{err}");
+
+    // With NOPASSWD, sudo does not read a password: it must not reach the command's stdin.
+    h.exec(&format!(
+        "echo '{SUDO_USER} ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/{SUDO_USER}"
+    ));
+    let s = connect(sudo_user(h, &h.password), &hosts).await;
+    let mut input: &[u8] = b"payload\n";
+    let exit = s
+        .exec("cat > /root/got", Some(&mut input), |_| {})
+        .await
+        .unwrap();
+    assert!(exit.success());
+    assert_eq!(
+        h.exec("cat /root/got; stat -c %U /root/got"),
+        "payload\nroot\n"
+    );
 }
 
 #[tokio::test]

@@ -57,7 +57,7 @@ pub(super) enum Sudo<'a> {
     No,
     /// `sudo -n`: fails at once if sudo wants a password.
     NoPassword,
-    /// `sudo -S -p ''` with this password on stdin first.
+    /// `sudo -k -S -p ''` with this password on stdin first (only when sudo asks for one).
     Password(&'a SecretString),
 }
 
@@ -66,7 +66,8 @@ pub(super) fn wrap(command: &str, sudo: &Sudo) -> String {
     match sudo {
         Sudo::No => command.to_string(),
         Sudo::NoPassword => format!("sudo -n -- sh -c {}", quote(command)),
-        Sudo::Password(_) => format!("sudo -S -p '' -- sh -c {}", quote(command)),
+        // -k: ignore cached credentials, so sudo surely reads the password we send.
+        Sudo::Password(_) => format!("sudo -k -S -p '' -- sh -c {}", quote(command)),
     }
 }
 

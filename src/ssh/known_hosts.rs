@@ -130,15 +130,22 @@ impl KnownHosts {
         Ok(found)
     }
 
-    /// Append `host`'s key to the owned file (creating it and its folder).
+    /// Append `host`'s key to the owned file (creating it and its folder),
+    /// unless it is there already (two sessions may meet a new host at once).
     pub fn record(&self, host: &str, port: u16, key: &PublicKey) -> std::io::Result<()> {
+        static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+        let on_record = KnownHosts::with_files(&self.file, vec![]).lookup(host, port);
+        if on_record.is_ok_and(|r| r.iter().any(|r| r.key.key_data() == key.key_data())) {
+            return Ok(());
+        }
         if let Some(dir) = self.file.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let key = key.to_openssh().map_err(std::io::Error::other)?;
         let key = key.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
         let line = format!("{} {key}\n", host_port(host, port));
-        // One write of a whole line to an O_APPEND file: concurrent records do not interleave.
+        // One write of a whole line to an O_APPEND file: other processes' records do not interleave.
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -84,7 +84,15 @@ pub struct Session {
     policy: HostKeyPolicy,
     conn: tokio::sync::Mutex<Option<Handle<Checker>>>,
     new_key: Arc<Mutex<Option<NewHostKey>>>,
+    /// Commands running at once (OpenSSH allows 10 channels per connection).
+    channels: tokio::sync::Semaphore,
+    /// Whether sudo asks this user for a password (probed once).
+    sudo_asks: tokio::sync::OnceCell<bool>,
 }
+
+/// Concurrent commands per session; more wait their turn. Below OpenSSH's
+/// default `MaxSessions 10`.
+pub const MAX_CHANNELS: usize = 8;
 
 impl Session {
     /// Connect, check the host key and log in; fails with a typed error
@@ -100,6 +108,8 @@ impl Session {
             policy,
             conn: Default::default(),
             new_key: Default::default(),
+            channels: tokio::sync::Semaphore::new(MAX_CHANNELS),
+            sudo_asks: tokio::sync::OnceCell::new(),
         };
         let handle = session.open().await?;
         *session.conn.lock().await = Some(handle);
@@ -121,19 +131,20 @@ impl Session {
     /// rights: as is for root, else under sudo. `input` is streamed to its
     /// stdin, then EOF; output lines go to `on_line` as they arrive. A lost
     /// connection is reopened before the command starts, never re-running a
-    /// command that had started.
+    /// command that had started. At most [`MAX_CHANNELS`] run at once.
     pub async fn exec(
         &self,
         command: &str,
         input: Option<&mut (dyn AsyncRead + Unpin + Send)>,
         mut on_line: impl FnMut(Line) + Send,
     ) -> Result<Exit, SshError> {
-        let channel = self.channel().await?;
+        let _slot = self.channels.acquire().await.expect("never closed");
         let sudo = match (&*self.target.user, &self.target.sudo_password) {
             ("root", _) => Sudo::No,
-            (_, Some(pw)) => Sudo::Password(pw),
-            (_, None) => Sudo::NoPassword,
+            (_, Some(pw)) if self.sudo_asks().await? => Sudo::Password(pw),
+            _ => Sudo::NoPassword,
         };
+        let channel = self.channel(command).await?;
         let addr = self.target.addr();
         exec::run(
             channel,
@@ -163,14 +174,37 @@ impl Session {
         }
     }
 
+    /// Whether sudo wants a password from this user. Asked once, so that a
+    /// password is only ever written to sudo when sudo reads it: with
+    /// NOPASSWD it would reach the command's stdin instead.
+    async fn sudo_asks(&self) -> Result<bool, SshError> {
+        let probe = async {
+            let probe = "sudo -k -n -- sh -c true";
+            let channel = self.channel(probe).await?;
+            let (addr, user) = (self.target.addr(), &self.target.user);
+            let exit = exec::run(channel, &addr, user, probe, Sudo::No, None, &mut |_| {}).await?;
+            Ok(!exit.success())
+        };
+        self.sudo_asks.get_or_try_init(|| probe).await.copied()
+    }
+
     /// A fresh channel on the live connection, reconnecting if it is gone.
-    async fn channel(&self) -> Result<russh::Channel<client::Msg>, SshError> {
+    async fn channel(&self, command: &str) -> Result<russh::Channel<client::Msg>, SshError> {
         let mut conn = self.conn.lock().await;
-        if let Some(h) = conn.as_ref().filter(|h| !h.is_closed())
-            && let Ok(Ok(ch)) =
-                tokio::time::timeout(self.target.connect_timeout, h.channel_open_session()).await
-        {
-            return Ok(ch);
+        if let Some(h) = conn.as_ref().filter(|h| !h.is_closed()) {
+            match tokio::time::timeout(self.target.connect_timeout, h.channel_open_session()).await
+            {
+                Ok(Ok(ch)) => return Ok(ch),
+                // The server is there but says no (e.g. too many sessions): keep the connection.
+                Ok(Err(russh::Error::ChannelOpenFailure(reason))) => {
+                    return Err(SshError::Start {
+                        addr: self.target.addr(),
+                        command: command.to_string(),
+                        reason: format!("the server refused a new channel ({reason:?})"),
+                    });
+                }
+                _ => {}
+            }
         }
         *conn = None;
         let h = self.open().await?;

@@ -348,7 +348,7 @@ fn sshd_config(ip: &str, port: u16, dir: &Path) -> String {
         "Port {port}\nListenAddress {ip}\nHostKey {d}/ssh_host_ed25519_key\n\
          AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin yes\nPasswordAuthentication yes\n\
          KbdInteractiveAuthentication no\nPidFile none\nStrictModes no\nUsePAM no\n\
-         MaxSessions 64\nMaxStartups 64:30:128\nSubsystem sftp /usr/lib/openssh/sftp-server\n"
+         MaxStartups 64:30:128\nSubsystem sftp /usr/lib/openssh/sftp-server\n"
     )
 }
 
