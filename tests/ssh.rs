@@ -394,6 +394,40 @@ async fn tar_streamed_to_stdin_lands_on_that_host_only() {
     assert!(!std::path::Path::new("/opt/up").exists());
 }
 
+#[tokio::test]
+async fn failing_input_is_an_error_and_the_session_stays_usable() {
+    let hosts = Hosts::start(1);
+    let s = Arc::new(connect(root(&hosts[0]), &hosts).await);
+    // Input that breaks once the command runs, like a local file that cannot be read further.
+    let (feed, chunks) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<&'static [u8]>>();
+    feed.send(Ok(b"partial data\n")).unwrap();
+    let stream =
+        futures_util::stream::unfold(
+            chunks,
+            |mut rx| async move { rx.recv().await.map(|c| (c, rx)) },
+        );
+    let mut input = tokio_util::io::StreamReader::new(Box::pin(stream));
+    // Sessions are shared across tasks by the engine.
+    let task = tokio::spawn({
+        let s = s.clone();
+        async move {
+            let cmd = "echo ready; cat > /dev/null";
+            s.exec(cmd, Some(&mut input), move |l| {
+                if l.text == "ready" {
+                    let _ = feed.send(Err(std::io::Error::other("disk read error")));
+                }
+            })
+            .await
+        }
+    });
+    let err = task.await.unwrap().unwrap_err();
+    assert!(matches!(err, SshError::Input { .. }), "{err}");
+    assert!(
+        err.to_string().contains("disk read error") && err.to_string().contains(&hosts[0].addr())
+    );
+    assert!(s.output("true").await.unwrap().0.success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_after_sshd_restart() {
     let mut hosts = Hosts::start(1);

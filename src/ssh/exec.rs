@@ -112,7 +112,10 @@ pub(super) async fn run(
             fed = &mut feed, if feeding => {
                 feeding = false;
                 if let Err(source) = fed {
-                    // Do not send EOF: the command must not take a truncated input as complete.
+                    // Try to stop the command before it sees the input end. OpenSSH refuses
+                    // signals for root sessions, so it may still get EOF: commands fed this
+                    // way must detect a truncated input themselves (tar does).
+                    let _ = write.signal(russh::Sig::TERM).await;
                     let _ = write.close().await;
                     return Err(SshError::Input { addr: addr.into(), command: command.into(), source });
                 }
