@@ -238,12 +238,19 @@ async fn strict_and_ask_policies_for_unknown_keys() {
     assert!(!known_file(&hosts).exists());
 
     let asked = Arc::new(AtomicUsize::new(0));
+    let mut slow = root(h);
+    slow.connect_timeout = std::time::Duration::from_secs(1);
+    let root = |_: &Host| slow.clone();
     let ask = |answer: bool| {
         let (asked, fp) = (asked.clone(), h.fingerprint());
         HostKeyPolicy::Ask(Arc::new(move |k| {
             assert_eq!(k.fingerprint, fp);
             asked.fetch_add(1, Ordering::SeqCst);
-            Box::pin(async move { answer })
+            // A human takes longer than the connect timeout; that must not fail the connect.
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                answer
+            })
         }))
     };
     assert!(

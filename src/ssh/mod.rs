@@ -10,6 +10,7 @@ mod known_hosts;
 mod trust;
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -247,7 +248,9 @@ impl Session {
             ..Default::default()
         });
         let verdict = Arc::new(Mutex::new(None));
+        let asking = Arc::new(AtomicBool::new(false));
         let checker = Checker {
+            asking: asking.clone(),
             addr: addr.clone(),
             host: t.host.clone(),
             port: t.port,
@@ -278,9 +281,10 @@ impl Session {
                         })
                 })
         };
-        let mut handle = tokio::time::timeout(t.connect_timeout, connect)
-            .await
-            .map_err(|_| self.timeout())??;
+        let mut handle = tokio::select! {
+            connected = connect => connected?,
+            () = timer(t.connect_timeout, &asking) => return Err(self.timeout()),
+        };
         auth::login(&mut handle, &addr, &t.user, &t.auth).await?;
         Ok(handle)
     }
@@ -289,6 +293,18 @@ impl Session {
         SshError::Timeout {
             addr: self.target.addr(),
             secs: self.target.connect_timeout.as_secs(),
+        }
+    }
+}
+
+/// Ends after `limit`, not counting time spent while `paused` is set.
+async fn timer(limit: Duration, paused: &AtomicBool) {
+    let step = Duration::from_millis(50);
+    let mut left = limit;
+    while !left.is_zero() {
+        tokio::time::sleep(step).await;
+        if !paused.load(Ordering::SeqCst) {
+            left = left.saturating_sub(step);
         }
     }
 }

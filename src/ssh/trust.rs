@@ -2,6 +2,7 @@
 //! the russh client handler, plus the host key algorithm order that makes a
 //! host show the key we have on record.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use russh::Preferred;
@@ -36,6 +37,9 @@ pub(super) struct Checker {
     /// Why the key was refused, for `Session::open` to return.
     pub(super) verdict: Arc<Mutex<Option<SshError>>>,
     pub(super) new_key: Arc<Mutex<Option<NewHostKey>>>,
+    /// Set while the Ask callback waits for a human: that time does not
+    /// count against the connect timeout.
+    pub(super) asking: Arc<AtomicBool>,
 }
 
 impl Checker {
@@ -70,7 +74,12 @@ impl Checker {
         let trust = match &self.policy {
             HostKeyPolicy::AcceptNew => true,
             HostKeyPolicy::Strict => false,
-            HostKeyPolicy::Ask(ask) => ask(new.clone()).await,
+            HostKeyPolicy::Ask(ask) => {
+                self.asking.store(true, Ordering::SeqCst);
+                let answer = ask(new.clone()).await;
+                self.asking.store(false, Ordering::SeqCst);
+                answer
+            }
         };
         if !trust {
             return Err(SshError::HostKeyUnknown {
