@@ -297,6 +297,19 @@ async fn unreachable_host_and_wrong_password_name_the_host() {
         .unwrap();
     assert!(matches!(err, SshError::Connect { .. }), "{err}");
     assert!(err.to_string().contains(&hosts[0].addr()), "{err}");
+
+    // Something that takes the TCP connection but never speaks SSH.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut mute = root(&hosts[0]).port(silent.local_addr().unwrap().port());
+    mute.host = "127.0.0.1".into();
+    mute.connect_timeout = std::time::Duration::from_secs(1);
+    let addr = mute.addr();
+    let err = Session::connect(mute, known(&hosts), HostKeyPolicy::AcceptNew)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, SshError::Timeout { secs: 1, .. }), "{err}");
+    assert!(err.to_string().contains(&addr), "{err}");
 }
 
 #[tokio::test]
