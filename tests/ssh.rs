@@ -403,6 +403,21 @@ async fn tar_streamed_to_stdin_lands_on_that_host_only() {
         }
         assert_eq!(hosts[i].exec("stat -c %U /opt/up/a.bin"), "root\n");
     }
+    // And back: a binary file fetched as bytes, with a bound on memory.
+    let s = connect(root(&hosts[0]), &hosts).await;
+    let (exit, bytes, _) = s.capture("cat /opt/up/a.bin", 4 << 20).await.unwrap();
+    assert!(exit.success());
+    let sum: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(sum, sums[0].1);
+    let err = s.capture("cat /opt/up/a.bin", 1 << 20).await.unwrap_err();
+    assert!(
+        matches!(err, SshError::TooLarge { limit: 1048576, .. }),
+        "{err}"
+    );
+    assert!(s.output("true").await.unwrap().0.success());
     hosts[0].exec("rm -r /opt/up");
     assert!(!hosts[0].exec_output("test -e /opt/up").status.success());
     assert!(

@@ -125,6 +125,16 @@ pub enum SshError {
         /// The login user.
         user: String,
     },
+    /// A command's collected output was larger than the caller allowed.
+    #[error("{addr}: output of `{command}` exceeds {limit} bytes")]
+    TooLarge {
+        /// `host:port`.
+        addr: String,
+        /// The command line as the caller gave it.
+        command: String,
+        /// The limit.
+        limit: usize,
+    },
     /// Reading the data to send to the command's stdin failed.
     #[error("{addr}: reading input for `{command}`: {source}")]
     Input {

@@ -76,16 +76,30 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Run `command` on `channel` (already opened) and wait for its exit.
+/// Where a command's input comes from and where its output goes.
+pub(super) struct Io<'a, 'i> {
+    /// Streamed to stdin, then EOF.
+    pub input: Option<&'a mut (dyn AsyncRead + Unpin + Send + 'i)>,
+    /// Gets stderr lines, and stdout lines unless `stdout` is set.
+    pub on_line: &'a mut (dyn FnMut(Line) + Send),
+    /// Collect stdout bytes here instead, failing beyond this many.
+    pub stdout: Option<(&'a mut Vec<u8>, usize)>,
+}
+
+/// Run `command` on `channel` (already opened) and wait for its exit;
+/// `addr` and `user` name the host and login in errors.
 pub(super) async fn run(
     channel: russh::Channel<Msg>,
-    addr: &str,
-    user: &str,
+    (addr, user): (&str, &str),
     command: &str,
     sudo: Sudo<'_>,
-    input: Option<&mut (dyn AsyncRead + Unpin + Send)>,
-    on_line: &mut (dyn FnMut(Line) + Send),
+    io: Io<'_, '_>,
 ) -> Result<Exit, SshError> {
+    let Io {
+        input,
+        on_line,
+        mut stdout,
+    } = io;
     let (mut read, write) = channel.split();
     let start_err = |reason: String| SshError::Start {
         addr: addr.into(),
@@ -121,7 +135,14 @@ pub(super) async fn run(
                 }
             }
             msg = read.wait() => match msg {
-                Some(ChannelMsg::Data { data }) => out.push(&data, on_line),
+                Some(ChannelMsg::Data { data }) => match &mut stdout {
+                    None => out.push(&data, on_line),
+                    Some((buf, limit)) if buf.len() + data.len() <= *limit => buf.extend_from_slice(&data),
+                    Some((_, limit)) => {
+                        let _ = write.close().await;
+                        return Err(SshError::TooLarge { addr: addr.into(), command: command.into(), limit: *limit });
+                    }
+                },
                 Some(ChannelMsg::ExtendedData { data, ext: 1 }) => err.push(&data, &mut |line: Line| {
                     sudo_said = sudo_said.take().or_else(|| sudo_failure(&line.text));
                     on_line(line)
@@ -169,7 +190,7 @@ fn sudo_failure(line: &str) -> Option<()> {
 async fn feed(
     write: &russh::ChannelWriteHalf<Msg>,
     password: Option<&SecretString>,
-    input: Option<&mut (dyn AsyncRead + Unpin + Send)>,
+    input: Option<&mut (dyn AsyncRead + Unpin + Send + '_)>,
 ) -> std::io::Result<()> {
     let mut w = write.make_writer();
     if let Some(pw) = password {

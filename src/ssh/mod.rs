@@ -139,6 +139,41 @@ impl Session {
         input: Option<&mut (dyn AsyncRead + Unpin + Send)>,
         mut on_line: impl FnMut(Line) + Send,
     ) -> Result<Exit, SshError> {
+        let io = exec::Io {
+            input,
+            on_line: &mut on_line,
+            stdout: None,
+        };
+        self.run(command, io).await
+    }
+
+    /// Run `command` and collect its output lines; a convenience over [`Session::exec`].
+    pub async fn output(&self, command: &str) -> Result<(Exit, Vec<Line>), SshError> {
+        let mut lines = Vec::new();
+        let exit = self.exec(command, None, |l| lines.push(l)).await?;
+        Ok((exit, lines))
+    }
+
+    /// Run `command` and return its stdout as bytes (e.g. `cat` of a file to
+    /// fetch), failing with [`SshError::TooLarge`] beyond `limit` bytes, plus
+    /// its stderr lines.
+    pub async fn capture(
+        &self,
+        command: &str,
+        limit: usize,
+    ) -> Result<(Exit, Vec<u8>, Vec<Line>), SshError> {
+        let (mut bytes, mut lines) = (Vec::new(), Vec::new());
+        let mut on_line = |l| lines.push(l);
+        let io = exec::Io {
+            input: None,
+            on_line: &mut on_line,
+            stdout: Some((&mut bytes, limit)),
+        };
+        let exit = self.run(command, io).await?;
+        Ok((exit, bytes, lines))
+    }
+
+    async fn run(&self, command: &str, io: exec::Io<'_, '_>) -> Result<Exit, SshError> {
         let _slot = self.channels.acquire().await.expect("never closed");
         let sudo = match (&*self.target.user, &self.target.sudo_password) {
             ("root", _) => Sudo::No,
@@ -147,23 +182,7 @@ impl Session {
         };
         let channel = self.channel(command).await?;
         let addr = self.target.addr();
-        exec::run(
-            channel,
-            &addr,
-            &self.target.user,
-            command,
-            sudo,
-            input,
-            &mut on_line,
-        )
-        .await
-    }
-
-    /// Run `command` and collect its output lines; a convenience over [`Session::exec`].
-    pub async fn output(&self, command: &str) -> Result<(Exit, Vec<Line>), SshError> {
-        let mut lines = Vec::new();
-        let exit = self.exec(command, None, |l| lines.push(l)).await?;
-        Ok((exit, lines))
+        exec::run(channel, (&addr, &self.target.user), command, sudo, io).await
     }
 
     /// Close the connection politely (a later command reconnects).
@@ -183,7 +202,12 @@ impl Session {
             let probe = "sudo -k -n -- sh -c true";
             let channel = self.channel(probe).await?;
             let (addr, user) = (self.target.addr(), &self.target.user);
-            let exit = exec::run(channel, &addr, user, probe, Sudo::No, None, &mut |_| {}).await?;
+            let io = exec::Io {
+                input: None,
+                on_line: &mut |_| {},
+                stdout: None,
+            };
+            let exit = exec::run(channel, (&addr, user), probe, Sudo::No, io).await?;
             Ok(!exit.success())
         };
         self.sudo_asks.get_or_try_init(|| probe).await.copied()
