@@ -255,3 +255,35 @@ fn feed(mut cmd: Command, input: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+#[test]
+fn a_panicking_test_leaves_no_process_behind() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let outcome = std::thread::spawn(move || {
+        let hosts = Hosts::start(1);
+        tx.send((
+            hosts[0].exec("readlink /proc/self/ns/mnt"),
+            hosts.dir().to_path_buf(),
+        ))
+        .unwrap();
+        panic!("a test failing while its hosts run");
+    })
+    .join();
+    assert!(outcome.is_err());
+    let (ns, dir) = rx.recv().unwrap();
+    let ns = ns.trim();
+    assert!(ns.starts_with("mnt:["), "{ns}");
+    let in_ns: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            std::fs::read_link(e.path().join("ns/mnt")).is_ok_and(|l| l.to_str() == Some(ns))
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        in_ns.is_empty(),
+        "processes left in the host's namespace: {in_ns:?}"
+    );
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
