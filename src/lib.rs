@@ -5,8 +5,10 @@
 pub mod build;
 pub mod cli;
 pub mod cluster;
+pub mod engine;
 pub mod image;
 pub mod kubeadm;
 pub mod paths;
+pub mod secret;
 pub mod ssh;
 pub mod template;

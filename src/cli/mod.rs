@@ -2,8 +2,10 @@
 //! is a `Subcommand` enum flattened into [`Command`], so adding a group
 //! touches only its own file and one line here.
 
+pub mod cluster;
 pub mod images;
 pub mod output;
+pub mod plan;
 pub mod registry;
 
 use crate::paths::Paths;
@@ -42,9 +44,15 @@ pub enum Command {
     /// Local image store commands.
     #[command(flatten)]
     Images(images::ImagesCommand),
+    /// Cluster commands.
+    #[command(flatten)]
+    Cluster(cluster::ClusterCommand),
     /// Registry commands.
     #[command(flatten)]
     Registry(registry::RegistryCommand),
+    /// Plan commands.
+    #[command(flatten)]
+    Plan(plan::PlanCommand),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -70,13 +78,17 @@ pub struct Context {
 }
 
 impl Context {
-    /// Build the context from parsed flags and the environment.
-    pub fn new(cli: &Cli) -> Self {
-        Context {
-            paths: Paths::from_env(),
-            insecure_registries: cli.insecure_registries.clone(),
+    /// Build the context from parsed flags, the environment and the
+    /// preferences file.
+    pub fn new(cli: &Cli) -> anyhow::Result<Self> {
+        let paths = Paths::from_env();
+        let mut insecure_registries = cli.insecure_registries.clone();
+        insecure_registries.extend(registry::insecure_registries_from(&paths.config_file())?);
+        Ok(Context {
+            paths,
+            insecure_registries,
             fancy: !cli.plain && std::io::stderr().is_terminal(),
-        }
+        })
     }
 
     /// Open (creating if needed) the local image store.
@@ -87,14 +99,16 @@ impl Context {
 
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = Context::new(&cli);
+    let ctx = Context::new(&cli)?;
     match cli.command {
         None => {
             Cli::command().print_help()?;
             Ok(())
         }
         Some(Command::Images(c)) => c.run(&ctx).await,
+        Some(Command::Cluster(c)) => c.run(&ctx).await,
         Some(Command::Registry(c)) => c.run(&ctx).await,
+        Some(Command::Plan(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())

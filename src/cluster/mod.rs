@@ -1,1 +1,16 @@
 //! The Clusterfile: hosts, images, SSH settings, env, status.
+//!
+//! [`clusterfile::Clusterfile`] is the file (the sealos `Cluster` in
+//! [`model`] plus kubeadm and `Config` documents); [`hosts`] turns its hosts
+//! into [`hosts::Machine`]s; [`validate`] finds what is wrong, by file, line
+//! and field; [`create`] builds a new one from flags; [`state`] keeps a
+//! cluster's own directory; [`env`] resolves the environment images see.
+
+pub mod clusterfile;
+pub mod create;
+pub mod env;
+pub mod hosts;
+pub mod model;
+pub mod problem;
+pub mod state;
+pub mod validate;

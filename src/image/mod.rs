@@ -9,6 +9,7 @@ pub mod layer;
 pub mod oci;
 pub mod reference;
 pub mod registry;
+pub mod rootfs;
 pub mod store;
 
 pub use digest::Digest;

@@ -185,10 +185,32 @@ impl BlobWriter {
     }
 }
 
-/// Holds the store's lock file; index.json changes happen under it.
-struct IndexLock(File);
+/// An flock held on one of the store's lock files; released on drop.
+struct FileLock(File);
 
-impl Drop for IndexLock {
+impl FileLock {
+    fn acquire(path: &Path, exclusive: bool) -> Result<FileLock> {
+        use std::os::fd::AsRawFd;
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io_err("open", path))?;
+        let op = if exclusive {
+            libc::LOCK_EX
+        } else {
+            libc::LOCK_SH
+        };
+        // SAFETY: flock on an fd we own.
+        if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
+            return Err(io_err("lock", path)(io::Error::last_os_error()));
+        }
+        Ok(FileLock(f))
+    }
+}
+
+impl Drop for FileLock {
     fn drop(&mut self) {
         use std::os::fd::AsRawFd;
         // SAFETY: flock on an fd we own; unlocking cannot violate memory safety.
@@ -196,6 +218,13 @@ impl Drop for IndexLock {
             libc::flock(self.0.as_raw_fd(), libc::LOCK_UN);
         }
     }
+}
+
+/// Held by anything that adds blobs before it names them (pull, load,
+/// build): while any is held, [`Store::gc`] waits, so it never removes a
+/// blob that is about to be named.
+pub struct WriteGuard {
+    _lock: FileLock,
 }
 
 impl Store {
@@ -466,7 +495,9 @@ impl Store {
     }
 
     /// Remove every blob no name reaches. Returns (blobs removed, bytes freed).
+    /// Waits for every [`Store::writing`] guard to be released first.
     pub fn gc(&self) -> Result<(usize, u64)> {
+        let _writers_done = FileLock::acquire(&self.tmp.join("gc.lock"), true)?;
         let _lock = self.lock()?;
         let mut keep = BTreeSet::new();
         for d in self.read_index()?.manifests {
@@ -491,21 +522,14 @@ impl Store {
         Ok(removed)
     }
 
-    fn lock(&self) -> Result<IndexLock> {
-        use std::os::fd::AsRawFd;
-        let p = self.tmp.join("index.lock");
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p)
-            .map_err(io_err("open", &p))?;
-        // SAFETY: flock on an fd we own.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
-        if rc != 0 {
-            return Err(io_err("lock", &p)(io::Error::last_os_error()));
-        }
-        Ok(IndexLock(f))
+    fn lock(&self) -> Result<FileLock> {
+        FileLock::acquire(&self.tmp.join("index.lock"), true)
+    }
+
+    /// Keep [`Store::gc`] away until the guard is dropped. Take it before
+    /// writing the first blob of something that will be named at the end.
+    pub fn writing(&self) -> Result<WriteGuard> {
+        FileLock::acquire(&self.tmp.join("gc.lock"), false).map(|l| WriteGuard { _lock: l })
     }
 
     fn update_index(&self, change: impl FnOnce(&mut Index)) -> Result<()> {
@@ -580,5 +604,28 @@ mod tests {
         s.remove_name(&r).unwrap();
         assert!(matches!(s.resolve(&r), Err(StoreError::NotFound(_))));
         assert_eq!(s.gc().unwrap().0, 3);
+    }
+
+    #[test]
+    fn gc_waits_for_writers_so_a_blob_about_to_be_named_survives() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("images")).unwrap();
+        let guard = s.writing().unwrap();
+        let blob = s.put_bytes(b"not named yet").unwrap();
+        let gc = {
+            let s = s.clone();
+            std::thread::spawn(move || s.gc().unwrap())
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(s.has_blob(&blob), "gc ran while a writer held the store");
+        let r: Reference = "example.com/w:v1".parse().unwrap();
+        s.set_name(
+            &r,
+            Descriptor::new("application/octet-stream", blob.clone(), 13),
+        )
+        .unwrap();
+        drop(guard);
+        gc.join().unwrap();
+        assert!(s.has_blob(&blob));
     }
 }

@@ -21,7 +21,11 @@ pub struct Registry {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Registry {
@@ -42,7 +46,10 @@ impl Registry {
     }
 
     fn launch(storage: Option<PathBuf>, auth: Option<(String, String)>) -> Registry {
-        let dir = tempfile::Builder::new().prefix("tug-registry-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("tug-registry-")
+            .tempdir()
+            .unwrap();
         let storage = storage.unwrap_or_else(|| dir.path().join("storage"));
         std::fs::create_dir_all(&storage).unwrap();
         let addr = format!("127.0.0.1:{}", free_port());
@@ -52,7 +59,12 @@ impl Registry {
         );
         if let Some((u, p)) = &auth {
             let htpasswd = dir.path().join("htpasswd");
-            super::sh(Command::new("htpasswd").args(["-Bbc"]).arg(&htpasswd).args([u, p]));
+            super::sh(
+                Command::new("htpasswd")
+                    .args(["-Bbc"])
+                    .arg(&htpasswd)
+                    .args([u, p]),
+            );
             cfg.push_str(&format!(
                 "auth:\n  htpasswd:\n    realm: tug-test\n    path: {}\n",
                 htpasswd.display()

@@ -23,14 +23,22 @@ impl Run {
     /// Panic with the whole output unless the run succeeded.
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "tug failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "tug failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Panic unless the run failed; returns it for checking the message.
     #[track_caller]
     pub fn fails(self) -> Run {
-        assert_ne!(self.code, 0, "tug unexpectedly succeeded:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_ne!(
+            self.code, 0,
+            "tug unexpectedly succeeded:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -49,7 +57,10 @@ impl Tug {
     /// A fresh TUG_HOME.
     pub fn new() -> Tug {
         Tug {
-            home: tempfile::Builder::new().prefix("tug-home-").tempdir().expect("temp TUG_HOME"),
+            home: tempfile::Builder::new()
+                .prefix("tug-home-")
+                .tempdir()
+                .expect("temp TUG_HOME"),
         }
     }
 

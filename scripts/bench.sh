@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Pull benchmark: tug vs skopeo on the same ~1 GiB image from a local
+# docker-registry, in the same run, plus tug's peak RSS. Then the unpack
+# benchmark (benches/unpack.rs) when it exists.
+#
+#   scripts/bench.sh            # BENCH_DIR keeps the generated image between runs
+#
+# Prints `pull ratio tug/skopeo = X.XX` (target <= 1.00) and
+# `tug peak RSS = N MiB` (target <= 64).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH_DIR=${BENCH_DIR:-$TARGET/bench}
+ROUNDS=${ROUNDS:-3}
+TAG=bench/cluster-image:v1
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if [ ! -x /usr/bin/time ]; then apt-get install -y time >/dev/null; fi
+for tool in docker-registry skopeo jq gzip sha256sum; do
+    need "$tool" || { echo "bench: $tool is missing (see scripts/test.sh)" >&2; exit 1; }
+done
+
+echo "== building tug (release)"
+cargo build --release --quiet
+TUG=$TARGET/release/tug
+
+# --- the image: several gzip layers of mixed compressibility, ~1 GiB -------
+LAYOUT=$BENCH_DIR/layout
+make_layer() { # name, then a command that fills $dir
+    local name=$1; shift
+    local dir=$BENCH_DIR/work/$name
+    rm -rf "$dir" && mkdir -p "$dir"
+    "$@" "$dir"
+    tar -C "$dir" -cf "$BENCH_DIR/work/$name.tar" .
+    rm -rf "$dir"
+    local diff_id size digest
+    diff_id=sha256:$(sha256sum "$BENCH_DIR/work/$name.tar" | cut -d' ' -f1)
+    gzip -1 -f "$BENCH_DIR/work/$name.tar"
+    digest=$(sha256sum "$BENCH_DIR/work/$name.tar.gz" | cut -d' ' -f1)
+    size=$(stat -c %s "$BENCH_DIR/work/$name.tar.gz")
+    mv "$BENCH_DIR/work/$name.tar.gz" "$LAYOUT/blobs/sha256/$digest"
+    echo "$digest $size $diff_id" >>"$BENCH_DIR/work/layers"
+}
+random_file() { head -c "$2" /dev/urandom >"$1/random.bin"; }
+random_320m() { random_file "$1" $((320 << 20)); }
+random_256m() { random_file "$1" $((256 << 20)); }
+text_file() { seq 1 60000000 >"$1/numbers.txt"; }
+small_files() {
+    for i in $(seq 1 2000); do head -c 4096 /dev/urandom | base64 >"$1/file-$i.txt"; done
+}
+
+if [ ! -f "$LAYOUT/index.json" ]; then
+    echo "== generating the image in $LAYOUT"
+    rm -rf "$BENCH_DIR/work" "$LAYOUT" "$BENCH_DIR/storage"
+    mkdir -p "$BENCH_DIR/work" "$LAYOUT/blobs/sha256"
+    make_layer random-a random_320m
+    make_layer random-b random_320m
+    make_layer random-c random_256m
+    make_layer text text_file
+    make_layer small small_files
+    blob() { # file -> "digest size"
+        local d; d=$(sha256sum "$1" | cut -d' ' -f1)
+        cp "$1" "$LAYOUT/blobs/sha256/$d"
+        echo "sha256:$d $(stat -c %s "$1")"
+    }
+    jq -n --rawfile l "$BENCH_DIR/work/layers" '{architecture:"amd64", os:"linux",
+        config:{Labels:{"sealos.io.type":"rootfs", version:"v1.25.0"}},
+        rootfs:{type:"layers", diff_ids:[$l | split("\n")[] | select(. != "") | split(" ")[2]]}}' \
+        >"$BENCH_DIR/work/config.json"
+    read -r cdigest csize < <(blob "$BENCH_DIR/work/config.json")
+    jq -n --rawfile l "$BENCH_DIR/work/layers" --arg cd "$cdigest" --argjson cs "$csize" '{
+        schemaVersion:2, mediaType:"application/vnd.oci.image.manifest.v1+json",
+        config:{mediaType:"application/vnd.oci.image.config.v1+json", digest:$cd, size:$cs},
+        layers:[$l | split("\n")[] | select(. != "") | split(" ") |
+            {mediaType:"application/vnd.oci.image.layer.v1.tar+gzip", digest:("sha256:" + .[0]), size:(.[1] | tonumber)}]}' \
+        >"$BENCH_DIR/work/manifest.json"
+    read -r mdigest msize < <(blob "$BENCH_DIR/work/manifest.json")
+    jq -n --arg md "$mdigest" --argjson ms "$msize" '{schemaVersion:2, manifests:[{
+        mediaType:"application/vnd.oci.image.manifest.v1+json", digest:$md, size:$ms,
+        annotations:{"org.opencontainers.image.ref.name":"v1"}}]}' >"$LAYOUT/index.json"
+    echo '{"imageLayoutVersion":"1.0.0"}' >"$LAYOUT/oci-layout"
+    rm -rf "$BENCH_DIR/work"
+fi
+IMAGE_BYTES=$(du -sb "$LAYOUT/blobs" | cut -f1)
+echo "== image: $(jq '.manifests | length' "$LAYOUT/index.json") manifest, $((IMAGE_BYTES >> 20)) MiB of blobs"
+
+# --- a registry on loopback ------------------------------------------------
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/tug-bench-XXXXXX")
+REG_PID=
+cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; rm -rf "$RUN"; }
+trap cleanup EXIT
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ADDR=127.0.0.1:$PORT
+cat >"$RUN/registry.yml" <<EOF
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $BENCH_DIR/storage
+http:
+  addr: $ADDR
+EOF
+docker-registry serve "$RUN/registry.yml" >/dev/null 2>&1 &
+REG_PID=$!
+for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://$ADDR/v2/" 2>/dev/null && break
+    sleep 0.1
+done
+if ! skopeo inspect -n --tls-verify=false "docker://$ADDR/$TAG" >/dev/null 2>&1; then
+    echo "== pushing it to $ADDR with skopeo"
+    skopeo copy -q --dest-tls-verify=false "oci:$LAYOUT:v1" "docker://$ADDR/$TAG"
+fi
+
+# --- pulls -----------------------------------------------------------------
+timed() { # outfile, command... ; records "seconds maxrss_kib cpu_seconds"
+    local out=$1; shift
+    /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >/dev/null
+    awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$out" >"$out.x" && mv "$out.x" "$out"
+}
+best_tug=; best_skopeo=; peak_rss=0
+for round in $(seq 1 "$ROUNDS"); do
+    rm -rf "$RUN/skopeo" "$RUN/tug-home"
+    timed "$RUN/t-skopeo" skopeo copy -q --src-tls-verify=false "docker://$ADDR/$TAG" "oci:$RUN/skopeo:v1"
+    TUG_HOME=$RUN/tug-home timed "$RUN/t-tug" "$TUG" pull --plain "$ADDR/$TAG"
+    read -r s_sec _ s_cpu <"$RUN/t-skopeo"
+    read -r t_sec t_rss t_cpu <"$RUN/t-tug"
+    echo "round $round: skopeo ${s_sec}s (cpu ${s_cpu}s), tug ${t_sec}s (cpu ${t_cpu}s, peak RSS $((t_rss >> 10)) MiB)"
+    best_tug=$(awk -v a="${best_tug:-1e9}" -v b="$t_sec" 'BEGIN{print (b<a)?b:a}')
+    best_skopeo=$(awk -v a="${best_skopeo:-1e9}" -v b="$s_sec" 'BEGIN{print (b<a)?b:a}')
+    [ "$t_rss" -gt "$peak_rss" ] && peak_rss=$t_rss
+done
+# Both stores must hold the same manifest.
+want=$(skopeo inspect --tls-verify=false "docker://$ADDR/$TAG" | jq -r .Digest)
+got=$(skopeo inspect "oci:$RUN/tug-home/data/images:$ADDR/$TAG" | jq -r .Digest)
+[ "$want" = "$got" ] || { echo "bench: tug stored $got, registry has $want" >&2; exit 1; }
+
+echo "best of $ROUNDS: skopeo ${best_skopeo}s, tug ${best_tug}s"
+awk -v t="$best_tug" -v s="$best_skopeo" 'BEGIN{printf "pull ratio tug/skopeo = %.2f\n", t/s}'
+echo "tug peak RSS = $((peak_rss >> 10)) MiB"
+
+# --- unpack (benches/unpack.rs, when present) --------------------------------
+if [ -f benches/unpack.rs ]; then
+    echo "== unpack benchmark"
+    TUG_BENCH_DIR=$BENCH_DIR/unpack cargo bench --bench unpack
+fi

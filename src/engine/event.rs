@@ -1,0 +1,308 @@
+//! Events: the only thing front-ends see of a run. The runner sends them
+//! over a tokio mpsc channel; the wizard's dashboard and [`PlainPrinter`]
+//! are two consumers. Every command and line in an event is already masked.
+
+use super::plan::{HostId, Phase, StepId};
+use chrono::{DateTime, Local};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Which output stream a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// Why a step did not succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailCause {
+    /// The command ran and exited non-zero.
+    Exit(i32),
+    /// The step ran longer than its timeout and was stopped.
+    TimedOut(Duration),
+    /// The host could not be reached or the connection broke (after retries).
+    Connection(String),
+    /// Anything else: a local file that could not be read, a remote file too large.
+    Other(String),
+}
+
+/// A failed step, as shown to the user: which command, why, and the last
+/// lines it printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepError {
+    /// The command or action, secrets masked.
+    pub command: String,
+    /// Why it failed.
+    pub cause: FailCause,
+    /// The last lines of its output (stdout and stderr interleaved), masked.
+    pub last_lines: Vec<String>,
+}
+
+impl StepError {
+    /// The exit code, when the command ran to its end.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self.cause {
+            FailCause::Exit(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` ", self.command)?;
+        match &self.cause {
+            FailCause::Exit(code) => write!(f, "exited with code {code}")?,
+            FailCause::TimedOut(t) => write!(f, "timed out after {}s", t.as_secs())?,
+            FailCause::Connection(e) => write!(f, "lost its connection: {e}")?,
+            FailCause::Other(e) => write!(f, "failed: {e}")?,
+        }
+        if !self.last_lines.is_empty() {
+            write!(f, "; last output:")?;
+            for line in &self.last_lines {
+                write!(f, "\n    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a step was not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The journal says it finished with these inputs.
+    Journal,
+    /// Its marker holds on the host.
+    Marker,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// The step began; `what` is its masked action.
+    Started {
+        /// The action, as a plan shows it.
+        what: String,
+    },
+    /// Bytes sent so far; `total` when known in advance.
+    Progress {
+        /// Bytes done.
+        done: u64,
+        /// Bytes in all, if known.
+        total: Option<u64>,
+    },
+    /// One line of output, masked.
+    Log {
+        /// Which stream.
+        stream: Stream,
+        /// The line, without its newline.
+        line: String,
+    },
+    /// A connection-level error; the step will be tried again.
+    Retrying {
+        /// Which attempt comes next (2 = the first retry).
+        attempt: u32,
+        /// What went wrong.
+        error: String,
+    },
+    /// The step succeeded.
+    Finished,
+    /// The step failed.
+    Failed {
+        /// What, why, and the last output.
+        error: StepError,
+    },
+    /// The step was not run.
+    Skipped {
+        /// Why.
+        reason: SkipReason,
+    },
+}
+
+/// One thing that happened to one step on one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// When it happened.
+    pub at: DateTime<Local>,
+    /// On which host.
+    pub host: HostId,
+    /// In which phase.
+    pub phase: Phase,
+    /// For which step.
+    pub step: StepId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Prints events as `HH:MM:SS [host] phase: message` lines, for output that
+/// is not a terminal (or `--plain`). Progress is printed at every tenth of
+/// the total (or every 64 MiB when the total is unknown), not per chunk.
+pub struct PlainPrinter<W: Write> {
+    out: W,
+    printed: HashMap<StepId, u64>,
+}
+
+impl<W: Write> PlainPrinter<W> {
+    /// Print to `out`.
+    pub fn new(out: W) -> Self {
+        PlainPrinter {
+            out,
+            printed: HashMap::new(),
+        }
+    }
+
+    /// The line for an event, or `None` when it is a progress update too
+    /// small to print.
+    pub fn line(&mut self, ev: &Event) -> Option<String> {
+        let message = match &ev.kind {
+            EventKind::Started { what } => what.clone(),
+            EventKind::Progress { done, total } => {
+                let step = (*total).map_or(64 << 20, |t| (t / 10).max(1));
+                let last = self.printed.get(&ev.step).copied();
+                let finished = Some(*done) == *total;
+                if last.is_some_and(|l| *done < l + step && !finished)
+                    || (last.is_none() && *done == 0)
+                {
+                    return None;
+                }
+                self.printed.insert(ev.step.clone(), *done);
+                match total {
+                    Some(t) => format!(
+                        "sent {} of {} ({}%)",
+                        bytesize::ByteSize(*done),
+                        bytesize::ByteSize(*t),
+                        (done * 100).checked_div(*t).unwrap_or(100)
+                    ),
+                    None => format!("sent {}", bytesize::ByteSize(*done)),
+                }
+            }
+            EventKind::Log {
+                stream: Stream::Stdout,
+                line,
+            } => line.clone(),
+            EventKind::Log {
+                stream: Stream::Stderr,
+                line,
+            } => format!("! {line}"),
+            EventKind::Retrying { attempt, error } => {
+                format!("retrying (attempt {attempt}): {error}")
+            }
+            EventKind::Finished => {
+                self.printed.remove(&ev.step);
+                "done".to_string()
+            }
+            EventKind::Failed { error } => format!("FAILED: {error}"),
+            EventKind::Skipped {
+                reason: SkipReason::Journal,
+            } => "skipped (done before)".to_string(),
+            EventKind::Skipped {
+                reason: SkipReason::Marker,
+            } => "skipped (already there)".to_string(),
+        };
+        Some(format!(
+            "{} [{}] {}: {message}",
+            ev.at.format("%H:%M:%S"),
+            ev.host,
+            ev.phase
+        ))
+    }
+
+    /// Print one event (if it makes a line).
+    pub fn print(&mut self, ev: &Event) -> io::Result<()> {
+        match self.line(ev) {
+            Some(line) => writeln!(self.out, "{line}"),
+            None => Ok(()),
+        }
+    }
+
+    /// Print every event until the runner drops its sender.
+    pub async fn print_all(&mut self, mut rx: UnboundedReceiver<Event>) -> io::Result<()> {
+        while let Some(ev) = rx.recv().await {
+            self.print(&ev)?;
+        }
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            at: Local.with_ymd_and_hms(2026, 11, 23, 9, 5, 7).unwrap(),
+            host: HostId::new("10.0.0.2"),
+            phase: Phase::Init,
+            step: super::super::plan::Step::new(
+                Phase::Init,
+                HostId::new("10.0.0.2"),
+                "init",
+                super::super::plan::Action::Fetch {
+                    path: "/x".into(),
+                    to_local: "/y".into(),
+                },
+            )
+            .unwrap()
+            .id,
+            kind,
+        }
+    }
+
+    #[test]
+    fn plain_lines_have_time_host_phase_and_message() {
+        let mut p = PlainPrinter::new(Vec::new());
+        let lines: Vec<String> = [
+            EventKind::Started {
+                what: "run: bash init.sh".into(),
+            },
+            EventKind::Log {
+                stream: Stream::Stderr,
+                line: "warning".into(),
+            },
+            EventKind::Progress {
+                done: 0,
+                total: Some(100),
+            },
+            EventKind::Progress {
+                done: 5,
+                total: Some(100),
+            },
+            EventKind::Progress {
+                done: 50,
+                total: Some(100),
+            },
+            EventKind::Progress {
+                done: 100,
+                total: Some(100),
+            },
+            EventKind::Failed {
+                error: StepError {
+                    command: "bash init.sh".into(),
+                    cause: FailCause::Exit(3),
+                    last_lines: vec!["boom".into()],
+                },
+            },
+        ]
+        .into_iter()
+        .filter_map(|k| p.line(&event(k)))
+        .collect();
+        assert_eq!(
+            lines,
+            [
+                "09:05:07 [10.0.0.2] init: run: bash init.sh",
+                "09:05:07 [10.0.0.2] init: ! warning",
+                "09:05:07 [10.0.0.2] init: sent 5 B of 100 B (5%)",
+                "09:05:07 [10.0.0.2] init: sent 50 B of 100 B (50%)",
+                "09:05:07 [10.0.0.2] init: sent 100 B of 100 B (100%)",
+                "09:05:07 [10.0.0.2] init: FAILED: `bash init.sh` exited with code 3; last output:\n    boom",
+            ]
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! A plan is data: stages in order, each a set of steps on hosts. Planners
+//! build one from a cluster spec; `tug plan` and `--dry-run` print it; the
+//! runner executes it; the journal recognises its finished steps by their
+//! [`StepId`], which is derived from everything a step would do, so a
+//! changed input makes a new id and the step runs again.
+
+use super::action::Feed;
+pub use super::action::{Action, Compression, LocalFile, Source};
+use super::command::{Command, CommandError, Secret};
+use crate::image::digest::Hasher;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+
+/// A host as the plan names it (its address as written in the Clusterfile).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HostId(String);
+
+impl HostId {
+    /// Name a host.
+    pub fn new(name: impl Into<String>) -> Self {
+        HostId(name.into())
+    }
+
+    /// The name as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A file name for this host's log: anything but `[A-Za-z0-9._:-]`
+    /// becomes `_`, and it never starts with a dot, so a hostile name cannot
+    /// leave the log dir.
+    pub fn file_stem(&self) -> String {
+        let mut s: String = self
+            .0
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._:-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if s.is_empty() || s.starts_with('.') {
+            s.insert(0, '_');
+        }
+        s
+    }
+}
+
+impl fmt::Display for HostId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The phases of tug's lifecycles (SPEC §5), in install order, then the
+/// teardown ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Reach each host and authenticate.
+    Connect,
+    /// Arch, OS, disk, ports, swap, hostnames, clock.
+    Preflight,
+    /// Send each host the rootfs parts it needs.
+    Distribute,
+    /// Render `*.tmpl` files and statics with the env.
+    Render,
+    /// `/etc/hosts` entries, `init-registry`, registry auth.
+    Registry,
+    /// The image's `check` script.
+    Check,
+    /// The image's `init` script.
+    Init,
+    /// `kubeadm init` on master0.
+    KubeadmInit,
+    /// Control-plane joins, one at a time.
+    JoinMasters,
+    /// Worker joins, in parallel.
+    JoinNodes,
+    /// Application images' files and CMDs on master0.
+    Applications,
+    /// Kubeconfig fetched, status written.
+    Finish,
+    /// `kubeadm reset` and the image's clean scripts.
+    Reset,
+    /// Removing what tug put on a host.
+    Clean,
+    /// Draining and deleting nodes from the cluster.
+    Delete,
+}
+
+impl Phase {
+    /// The short name shown in plans and progress lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Connect => "connect",
+            Phase::Preflight => "preflight",
+            Phase::Distribute => "distribute",
+            Phase::Render => "render",
+            Phase::Registry => "registry",
+            Phase::Check => "check",
+            Phase::Init => "init",
+            Phase::KubeadmInit => "kubeadm-init",
+            Phase::JoinMasters => "join-masters",
+            Phase::JoinNodes => "join-nodes",
+            Phase::Applications => "applications",
+            Phase::Finish => "finish",
+            Phase::Reset => "reset",
+            Phase::Clean => "clean",
+            Phase::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the steps of a stage run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// At most this many at once (at least 1).
+    Parallel(usize),
+    /// One after another, in the order given (e.g. control-plane joins).
+    OneByOne,
+}
+
+/// A check on the host that, when it holds, means the step's work is
+/// already there (a layer's marker file, a joined node's kubelet.conf).
+#[derive(Clone, Debug)]
+pub enum Marker {
+    /// The path exists on the host.
+    FileExists(String),
+    /// The command exits 0 on the host.
+    Command(Command),
+}
+
+impl Marker {
+    /// The command that tests the marker.
+    pub fn check(&self) -> Command {
+        match self {
+            Marker::FileExists(path) => Command::new("test").arg("-e").arg(path.as_str()),
+            Marker::Command(cmd) => cmd.clone(),
+        }
+    }
+}
+
+/// A step's stable identity: phase, host, kind and a hash of every input,
+/// secrets included (the hash only; the journal is written 0600).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StepId(String);
+
+impl StepId {
+    /// The id as stored in the journal.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One thing to do on one host.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Derived from host, phase and the action's inputs.
+    pub id: StepId,
+    /// Where it runs.
+    pub host: HostId,
+    /// What it does.
+    pub action: Action,
+    /// When this holds on the host, the step is skipped.
+    pub skip_when: Option<Marker>,
+}
+
+impl Step {
+    /// A step whose id is derived from its inputs. `key` tells apart steps
+    /// that would otherwise be identical in one phase on one host.
+    pub fn new(
+        phase: Phase,
+        host: HostId,
+        key: &str,
+        action: Action,
+    ) -> Result<Self, CommandError> {
+        let mut h = Feed(Hasher::new());
+        h.field(phase.name());
+        h.field(host.as_str());
+        h.field(key);
+        action.feed(&mut h)?;
+        let hash = h.0.finish();
+        let id = StepId(format!("{phase}/{host}/{key}/{}", &hash.hex()[..16]));
+        Ok(Step {
+            id,
+            host,
+            action,
+            skip_when: None,
+        })
+    }
+
+    /// Every secret the step sends, so output echoing one can be masked.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut out: Vec<Secret> = self
+            .action
+            .commands()
+            .iter()
+            .flat_map(|c| c.secrets())
+            .collect();
+        if let Some(Marker::Command(c)) = &self.skip_when {
+            out.extend(c.secrets());
+        }
+        if let Action::WriteFile { content, .. } = &self.action {
+            out.extend(content.secret().cloned());
+        }
+        out
+    }
+
+    /// The command as a failure report names it: the masked command line
+    /// for a run, the action otherwise.
+    pub fn shown_command(&self) -> String {
+        match &self.action {
+            Action::Run { cmd, .. } => cmd.masked(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Skip the step when `marker` holds on the host.
+    pub fn skip_when(mut self, marker: Marker) -> Self {
+        self.skip_when = Some(marker);
+        self
+    }
+}
+
+/// Steps of one phase that may run together.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    /// The phase they belong to.
+    pub phase: Phase,
+    /// The steps.
+    pub steps: Vec<Step>,
+    /// How they run.
+    pub order: Order,
+}
+
+/// A plan that cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Two steps with one id: the journal could not tell them apart.
+    #[error("the plan has two steps with id {0}; give them different keys")]
+    DuplicateStep(StepId),
+    /// A stage with a parallel limit of 0 would never run.
+    #[error("stage {index} ({phase}) allows 0 steps at once")]
+    ZeroParallel {
+        /// 1-based stage number.
+        index: usize,
+        /// Its phase.
+        phase: Phase,
+    },
+    /// A command that cannot be rendered.
+    #[error("[{host}] {phase}: {source}")]
+    Command {
+        /// The step's host.
+        host: HostId,
+        /// The step's phase.
+        phase: Phase,
+        /// What is wrong.
+        source: CommandError,
+    },
+}
+
+/// Stages in order: everything an install, reset, add or delete does.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// The stages, run one after another.
+    pub stages: Vec<Stage>,
+}
+
+impl Plan {
+    /// Check the whole plan before anything runs.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let mut seen = HashSet::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            if stage.order == Order::Parallel(0) {
+                return Err(PlanError::ZeroParallel {
+                    index: i + 1,
+                    phase: stage.phase,
+                });
+            }
+            for step in &stage.steps {
+                if !seen.insert(&step.id) {
+                    return Err(PlanError::DuplicateStep(step.id.clone()));
+                }
+                let marker = step.skip_when.as_ref().map(Marker::check);
+                for cmd in step.action.commands().into_iter().chain(marker.as_ref()) {
+                    cmd.validate().map_err(|source| PlanError::Command {
+                        host: step.host.clone(),
+                        phase: stage.phase,
+                        source,
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every step, in plan order.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.stages.iter().flat_map(|s| &s.steps)
+    }
+}
+
+/// The plan as `tug plan` and `--dry-run` print it: every stage, host and
+/// command, secrets masked.
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, stage) in self.stages.iter().enumerate() {
+            let order = match stage.order {
+                Order::Parallel(1) | Order::OneByOne => "one by one".to_string(),
+                Order::Parallel(n) => format!("parallel, up to {n}"),
+            };
+            writeln!(f, "stage {}: {} ({order})", i + 1, stage.phase)?;
+            for step in &stage.steps {
+                write!(f, "  [{}] {}", step.host, step.action)?;
+                match &step.skip_when {
+                    Some(Marker::FileExists(p)) => writeln!(f, "  (skip if {p} exists)")?,
+                    Some(Marker::Command(c)) => writeln!(f, "  (skip if `{c}` succeeds)")?,
+                    None => writeln!(f)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,379 @@
+//! Executes a [`Plan`] over one [`Transport`] per host: stage after stage;
+//! within a stage up to its parallel limit, or one by one; a timeout per
+//! step; bounded retries with backoff for connection errors only. The
+//! first failure lets the stage's running steps finish, starts nothing
+//! new, and returns every failure with its host, command, exit code and
+//! last output lines. Cancelling starts no new step and lets running ones
+//! finish or time out. Every finished step is saved to the journal at
+//! once, so the next run skips it; every host's output is appended to
+//! `<log dir>/<host>.log`; events report everything.
+
+use super::command::Secret;
+use super::event::{Event, EventKind, FailCause, SkipReason, StepError};
+use super::journal::{Journal, JournalError};
+use super::plan::{Action, HostId, Order, Phase, Plan, PlanError, Step, StepId};
+use super::step::{ActError, Acted, Emitter, Output, attempt};
+use super::transport::Transport;
+use chrono::Local;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// How the runner treats steps.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// A step's timeout unless its action sets one.
+    pub step_timeout: Duration,
+    /// Extra attempts after a connection error.
+    pub retries: u32,
+    /// The wait before the first retry; doubled for each next one.
+    pub backoff: Duration,
+    /// The largest file a fetch accepts.
+    pub fetch_limit: u64,
+    /// How many last output lines a failure keeps.
+    pub last_lines: usize,
+    /// Values masked in every line (e.g. the sudo password).
+    pub secrets: Vec<Secret>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            step_timeout: Duration::from_secs(3600),
+            retries: 2,
+            backoff: Duration::from_secs(1),
+            fetch_limit: 4 << 20,
+            last_lines: 20,
+            secrets: Vec::new(),
+        }
+    }
+}
+
+/// What a successful run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Steps that ran.
+    pub executed: usize,
+    /// Steps skipped (journal or marker).
+    pub skipped: usize,
+    /// Bytes streamed to each host of the plan (0 when nothing was sent).
+    pub bytes_sent: BTreeMap<HostId, u64>,
+}
+
+/// One failed step.
+#[derive(Clone, Debug)]
+pub struct StepFailure {
+    /// Where.
+    pub host: HostId,
+    /// In which phase.
+    pub phase: Phase,
+    /// Which step.
+    pub step: StepId,
+    /// What, why and the last output.
+    pub error: StepError,
+}
+
+impl fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}: {}", self.host, self.phase, self.error)
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The plan itself is wrong; nothing ran.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A step names a host without a transport; nothing ran.
+    #[error("the plan names host {0}, which has no connection")]
+    UnknownHost(HostId),
+    /// The journal could not be saved.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// A host's log file could not be opened; nothing ran.
+    #[error("opening the log {path}: {source}")]
+    Log {
+        /// The log file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Steps failed (the first one first); later stages did not start.
+    #[error("{}", failures_message(.0))]
+    Failed(Vec<StepFailure>),
+    /// Cancelled: no new step started; the journal holds what finished.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+fn failures_message(failures: &[StepFailure]) -> String {
+    let mut msg = failures
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    for other in failures.iter().skip(1) {
+        let e = StepError {
+            last_lines: Vec::new(),
+            ..other.error.clone()
+        };
+        msg.push_str(&format!("\nalso [{}] {}: {e}", other.host, other.phase));
+    }
+    msg
+}
+
+/// How one step ended.
+enum Outcome {
+    Done { bytes: u64 },
+    Skipped,
+    Failed(StepError),
+    Cancelled,
+}
+
+/// Runs plans over a fixed set of hosts.
+pub struct Runner {
+    hosts: HashMap<HostId, Arc<dyn Transport>>,
+    log_dir: PathBuf,
+    events: UnboundedSender<Event>,
+    cancel: CancellationToken,
+    options: RunOptions,
+}
+
+impl Runner {
+    /// A runner over `hosts`, logging to `<log_dir>/<host>.log`, sending events to `events`.
+    pub fn new(
+        hosts: HashMap<HostId, Arc<dyn Transport>>,
+        log_dir: impl Into<PathBuf>,
+        events: UnboundedSender<Event>,
+    ) -> Self {
+        Runner {
+            hosts,
+            log_dir: log_dir.into(),
+            events,
+            cancel: CancellationToken::new(),
+            options: RunOptions::default(),
+        }
+    }
+
+    /// Use these options.
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Stop starting steps when `cancel` is cancelled (Ctrl-C).
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Run `plan`. Steps the journal holds are skipped; the journal forgets
+    /// steps not in this plan (so give each lifecycle of a cluster its own
+    /// journal file) and is saved after every finished step.
+    pub async fn run(&self, plan: &Plan, journal: &mut Journal) -> Result<Report, RunError> {
+        plan.validate()?;
+        if let Some(step) = plan.steps().find(|s| !self.hosts.contains_key(&s.host)) {
+            return Err(RunError::UnknownHost(step.host.clone()));
+        }
+        let logs = self.open_logs(plan)?;
+        let ids: HashSet<&StepId> = plan.steps().map(|s| &s.id).collect();
+        journal.retain(|id| ids.contains(id));
+        let mut report = Report {
+            bytes_sent: logs.keys().map(|h| (h.clone(), 0)).collect(),
+            ..Report::default()
+        };
+        for stage in &plan.stages {
+            if self.cancel.is_cancelled() {
+                journal.save()?;
+                return Err(RunError::Cancelled);
+            }
+            let limit = match stage.order {
+                Order::Parallel(n) => n,
+                Order::OneByOne => 1,
+            };
+            let mut pending = stage.steps.iter().peekable();
+            let mut running = FuturesUnordered::new();
+            let mut failures = Vec::new();
+            let mut fatal = None;
+            let mut cancelled = false;
+            loop {
+                while running.len() < limit
+                    && failures.is_empty()
+                    && fatal.is_none()
+                    && !self.cancel.is_cancelled()
+                {
+                    let Some(step) = pending.next() else { break };
+                    if journal.is_done(&step.id) {
+                        self.emitter(stage.phase, step).emit(EventKind::Skipped {
+                            reason: SkipReason::Journal,
+                        });
+                        report.skipped += 1;
+                        continue;
+                    }
+                    running.push(self.step(stage.phase, step, &logs[&step.host]));
+                }
+                let Some((step, outcome)) = running.next().await else {
+                    break;
+                };
+                match outcome {
+                    Outcome::Failed(error) => failures.push(StepFailure {
+                        host: step.host.clone(),
+                        phase: stage.phase,
+                        step: step.id.clone(),
+                        error,
+                    }),
+                    Outcome::Cancelled => cancelled = true,
+                    Outcome::Done { bytes } => {
+                        report.executed += 1;
+                        *report.bytes_sent.entry(step.host.clone()).or_default() += bytes;
+                        journal.mark_done(step.id.clone());
+                    }
+                    Outcome::Skipped => {
+                        report.skipped += 1;
+                        journal.mark_done(step.id.clone());
+                    }
+                }
+                if fatal.is_none() {
+                    fatal = journal.save().err();
+                }
+            }
+            if let Some(e) = fatal {
+                return Err(e.into());
+            }
+            if !failures.is_empty() {
+                return Err(RunError::Failed(failures));
+            }
+            if cancelled || pending.peek().is_some() {
+                journal.save()?;
+                return Err(RunError::Cancelled);
+            }
+        }
+        journal.save()?;
+        Ok(report)
+    }
+
+    fn emitter<'a>(&'a self, phase: Phase, step: &'a Step) -> Emitter<'a> {
+        Emitter {
+            events: &self.events,
+            phase,
+            step,
+        }
+    }
+
+    fn open_logs(&self, plan: &Plan) -> Result<HashMap<HostId, Mutex<File>>, RunError> {
+        let hosts: BTreeSet<&HostId> = plan.steps().map(|s| &s.host).collect();
+        let mut logs = HashMap::new();
+        for host in hosts {
+            let path = self.log_dir.join(format!("{}.log", host.file_stem()));
+            let file = std::fs::create_dir_all(&self.log_dir).and_then(|()| {
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(0o600)
+                    .open(&path)
+            });
+            let file = file.map_err(|source| RunError::Log { path, source })?;
+            logs.insert(host.clone(), Mutex::new(file));
+        }
+        Ok(logs)
+    }
+
+    /// One step with its retries and timeout.
+    async fn step<'a>(
+        &'a self,
+        phase: Phase,
+        step: &'a Step,
+        log: &'a Mutex<File>,
+    ) -> (&'a Step, Outcome) {
+        let transport = self.hosts[&step.host].as_ref();
+        let mut secrets = self.options.secrets.clone();
+        secrets.extend(step.secrets());
+        let mut out = Output {
+            em: self.emitter(phase, step),
+            log,
+            secrets,
+            last: VecDeque::new(),
+            keep: self.options.last_lines,
+        };
+        // Masked again with the run's secrets: a password may sit in shell text.
+        let what = out.mask(&step.action.to_string());
+        out.log(&format!(
+            "==> {} {phase}: {what}",
+            Local::now().format("%F %T")
+        ));
+        out.em.emit(EventKind::Started { what });
+        let timeout = match &step.action {
+            Action::Run {
+                timeout: Some(t), ..
+            } => *t,
+            _ => self.options.step_timeout,
+        };
+        let mut tries = 1;
+        let cause = loop {
+            let attempted = tokio::time::timeout(
+                timeout,
+                attempt(transport, &mut out, self.options.fetch_limit),
+            )
+            .await;
+            match attempted {
+                Ok(Ok(Acted::Skipped)) => {
+                    out.log("<== skipped: already there");
+                    out.em.emit(EventKind::Skipped {
+                        reason: SkipReason::Marker,
+                    });
+                    return (step, Outcome::Skipped);
+                }
+                Ok(Ok(Acted::Ran { code: 0, bytes })) => {
+                    out.log("<== done");
+                    out.em.emit(EventKind::Finished);
+                    return (step, Outcome::Done { bytes });
+                }
+                Ok(Ok(Acted::Ran { code, .. })) => break FailCause::Exit(code),
+                Ok(Err(ActError::Transport(e)))
+                    if e.is_connection() && tries <= self.options.retries =>
+                {
+                    let error = out.mask(&e.to_string());
+                    out.log(&format!("<== {error}; retrying"));
+                    tries += 1;
+                    out.em.emit(EventKind::Retrying {
+                        attempt: tries,
+                        error,
+                    });
+                    let wait = self
+                        .options
+                        .backoff
+                        .saturating_mul(2u32.saturating_pow(tries - 2));
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.cancel.cancelled() => return (step, Outcome::Cancelled),
+                    }
+                }
+                Ok(Err(e)) => break e.cause(),
+                Err(_) => break FailCause::TimedOut(timeout),
+            }
+        };
+        let cause = match cause {
+            FailCause::Connection(e) => FailCause::Connection(out.mask(&e)),
+            FailCause::Other(e) => FailCause::Other(out.mask(&e)),
+            other => other,
+        };
+        let error = StepError {
+            command: out.mask(&step.shown_command()),
+            cause,
+            last_lines: out.last.iter().cloned().collect(),
+        };
+        out.log(&format!("<== failed: {error}"));
+        out.em.emit(EventKind::Failed {
+            error: error.clone(),
+        });
+        (step, Outcome::Failed(error))
+    }
+}

@@ -1,0 +1,184 @@
+//! Opens the local side of a [`Source`] as one byte stream, only when its
+//! step runs: files chained one after another, or a tar made on the fly by
+//! a thread writing into a pipe (optionally gzip/zstd compressed). Memory
+//! stays bounded by the pipe and a few buffers; nothing is copied to disk.
+
+use super::plan::{Compression, LocalFile, Source};
+use super::transport::ByteStream;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+
+/// Open `source` for reading.
+pub async fn open(source: &Source) -> io::Result<ByteStream<'static>> {
+    match source {
+        Source::Files(files) => open_files(files).await,
+        Source::Tar {
+            dir,
+            paths,
+            compress,
+            ..
+        } => open_tar(dir.clone(), paths.clone(), *compress),
+    }
+}
+
+async fn open_files(files: &[LocalFile]) -> io::Result<ByteStream<'static>> {
+    let mut stream: ByteStream<'static> = Box::new(tokio::io::empty());
+    for f in files {
+        let file = tokio::fs::File::open(&f.path)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", f.path.display())))?;
+        let len = file.metadata().await?.len();
+        if len != f.size {
+            return Err(io::Error::other(format!(
+                "{} is {len} bytes, the plan expected {}",
+                f.path.display(),
+                f.size
+            )));
+        }
+        stream = Box::new(stream.chain(file));
+    }
+    Ok(stream)
+}
+
+fn open_tar(
+    dir: PathBuf,
+    paths: Vec<PathBuf>,
+    compress: Compression,
+) -> io::Result<ByteStream<'static>> {
+    let (reader, writer) = io::pipe()?;
+    let failure = Arc::new(Mutex::new(None));
+    let report = Arc::clone(&failure);
+    // Held open until the outcome is stored, whatever the encoders do with theirs.
+    let hold = writer.try_clone()?;
+    std::thread::spawn(move || {
+        let result = match compress {
+            Compression::None => write_tar(&dir, &paths, writer).map(drop),
+            Compression::Gzip => write_tar(
+                &dir,
+                &paths,
+                flate2::write::GzEncoder::new(writer, flate2::Compression::fast()),
+            )
+            .and_then(|gz| gz.finish().map(drop)),
+            Compression::Zstd => zstd::stream::write::Encoder::new(writer, 3)
+                .and_then(|z| write_tar(&dir, &paths, z))
+                .and_then(|z| z.finish().map(drop)),
+        };
+        if let Err(e) = result {
+            // Stored before `hold`, the last write end, is dropped: the reader sees it at EOF.
+            *report.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        }
+        drop(hold);
+    });
+    let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into())?;
+    Ok(Box::new(TarStream { pipe, failure }))
+}
+
+fn write_tar<W: Write>(dir: &Path, paths: &[PathBuf], out: W) -> io::Result<W> {
+    let mut tar = tar::Builder::new(out);
+    tar.follow_symlinks(false);
+    if paths.is_empty() {
+        tar.append_dir_all(".", dir)?;
+    }
+    for p in paths {
+        let full = dir.join(p);
+        if full.symlink_metadata()?.is_dir() {
+            tar.append_dir_all(p, &full)?;
+        } else {
+            tar.append_path_with_name(&full, p)?;
+        }
+    }
+    tar.into_inner()
+}
+
+/// The pipe's read end; at its end, a failure of the tar thread becomes a
+/// read error, so a truncated tar is never passed off as complete.
+struct TarStream {
+    pipe: tokio::net::unix::pipe::Receiver,
+    failure: Arc<Mutex<Option<io::Error>>>,
+}
+
+impl AsyncRead for TarStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.pipe).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) if buf.filled().len() == before => {
+                let failed = self
+                    .failure
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                Poll::Ready(failed.map_or(Ok(()), Err))
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tar_of_a_dir_streams_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        std::fs::write(dir.path().join("bin/kubeadm"), b"binary").unwrap();
+        let source = Source::Tar {
+            dir: dir.path().into(),
+            paths: vec!["bin".into()],
+            compress: Compression::Zstd,
+            identity: "x".into(),
+        };
+        let mut bytes = Vec::new();
+        open(&source)
+            .await
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .await
+            .unwrap();
+        let tar_bytes = zstd::decode_all(&bytes[..]).unwrap();
+        let mut archive = tar::Archive::new(&tar_bytes[..]);
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert!(names.contains(&"bin/kubeadm".to_string()), "{names:?}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_path_is_a_read_error_not_a_short_tar() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = Source::Tar {
+            dir: dir.path().into(),
+            paths: vec!["nope".into()],
+            compress: Compression::None,
+            identity: "x".into(),
+        };
+        let mut bytes = Vec::new();
+        let r = open(&source).await.unwrap().read_to_end(&mut bytes).await;
+        assert!(r.is_err());
+    }
+
+    #[tokio::test]
+    async fn files_with_a_wrong_size_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        std::fs::write(&path, b"12345").unwrap();
+        let files = vec![LocalFile {
+            path,
+            size: 4,
+            identity: "sha256:x".into(),
+        }];
+        let e = open(&Source::Files(files)).await.err().unwrap();
+        assert!(e.to_string().contains("the plan expected 4"), "{e}");
+    }
+}

@@ -1,0 +1,270 @@
+//! Running one step on its host: the marker check, the action, its output
+//! (masked, appended to the host's log, kept as last lines, sent as events)
+//! and the bytes it streamed. Retries and timeouts are the runner's.
+
+use super::command::{MASK, Secret, quote};
+use super::event::{Event, EventKind, FailCause, Stream};
+use super::plan::{Action, Phase, Step};
+use super::source;
+use super::transport::{ByteStream, Transport, TransportError};
+use chrono::Local;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What an attempt did.
+pub(super) enum Acted {
+    /// The marker held: nothing to do.
+    Skipped,
+    /// The action ran to its end with this exit code, sending this many bytes.
+    Ran { code: i32, bytes: u64 },
+}
+
+/// Sends events about one step.
+#[derive(Clone, Copy)]
+pub(super) struct Emitter<'a> {
+    /// The run's event channel.
+    pub events: &'a UnboundedSender<Event>,
+    /// The stage's phase.
+    pub phase: Phase,
+    /// The step the events are about.
+    pub step: &'a Step,
+}
+
+impl Emitter<'_> {
+    /// Send an event about this step.
+    pub fn emit(self, kind: EventKind) {
+        // A front-end that stopped listening does not stop the run.
+        let _ = self.events.send(Event {
+            at: Local::now(),
+            host: self.step.host.clone(),
+            phase: self.phase,
+            step: self.step.id.clone(),
+            kind,
+        });
+    }
+}
+
+/// Where one step's output goes: masked, to the host's log, the last
+/// lines kept for an error, and as events.
+pub(super) struct Output<'a> {
+    /// Events about the step.
+    pub em: Emitter<'a>,
+    /// The host's log file.
+    pub log: &'a Mutex<File>,
+    /// Values to mask in every line.
+    pub secrets: Vec<Secret>,
+    /// The last lines, for a failure report.
+    pub last: VecDeque<String>,
+    /// How many last lines to keep.
+    pub keep: usize,
+}
+
+impl Output<'_> {
+    /// Append a line to the host's log file.
+    pub fn log(&self, line: &str) {
+        let mut f = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        // A full log disk must not fail the install; the events still carry every line.
+        let _ = writeln!(f, "{line}");
+    }
+
+    /// Replace every secret in `line` with the mask.
+    pub fn mask(&self, line: &str) -> String {
+        self.secrets
+            .iter()
+            .map(Secret::expose)
+            .filter(|s| !s.is_empty())
+            .fold(line.to_string(), |l, s| l.replace(s, MASK))
+    }
+
+    fn line(&mut self, stream: Stream, raw: &str) {
+        let line = self.mask(raw);
+        self.log(&line);
+        if self.keep > 0 {
+            if self.last.len() == self.keep {
+                self.last.pop_front();
+            }
+            self.last.push_back(line.clone());
+        }
+        self.em.emit(EventKind::Log { stream, line });
+    }
+}
+
+/// Why an attempt did not produce an exit code.
+pub(super) enum ActError {
+    /// The transport failed (retried when it is a connection error).
+    Transport(TransportError),
+    /// Something on the jump host failed: not worth a retry.
+    Local(String),
+}
+
+impl ActError {
+    /// The failure as a report shows it.
+    pub fn cause(self) -> FailCause {
+        match self {
+            ActError::Transport(TransportError::Connection(e)) => FailCause::Connection(e),
+            ActError::Transport(e) => FailCause::Other(e.to_string()),
+            ActError::Local(e) => FailCause::Other(e),
+        }
+    }
+}
+
+/// One attempt of `step`: check its marker, then do its action.
+pub(super) async fn attempt(
+    t: &dyn Transport,
+    out: &mut Output<'_>,
+    fetch_limit: u64,
+) -> Result<Acted, ActError> {
+    let step = out.em.step;
+    if let Some(marker) = &step.skip_when {
+        let check = marker
+            .check()
+            .render()
+            .map_err(|e| ActError::Local(e.to_string()))?;
+        let code = t
+            .run(&check, &mut |_, _| {})
+            .await
+            .map_err(ActError::Transport)?;
+        if code == 0 {
+            return Ok(Acted::Skipped);
+        }
+    }
+    let render =
+        |c: &super::command::Command| c.render().map_err(|e| ActError::Local(e.to_string()));
+    match &step.action {
+        Action::Run { cmd, .. } => {
+            let line = render(cmd)?;
+            let code = t
+                .run(&line, &mut |s, l| out.line(s, l))
+                .await
+                .map_err(ActError::Transport)?;
+            Ok(Acted::Ran { code, bytes: 0 })
+        }
+        Action::WriteFile {
+            path,
+            mode,
+            content,
+        } => {
+            let line = write_file_command(path, *mode);
+            let data: ByteStream<'_> = Box::new(content.expose().as_bytes());
+            let code = t
+                .send(data, &line, &mut |s, l| out.line(s, l))
+                .await
+                .map_err(ActError::Transport)?;
+            Ok(Acted::Ran { code, bytes: 0 })
+        }
+        Action::Send { source, to } => {
+            let line = render(to)?;
+            let total = source.size();
+            let data = source::open(source)
+                .await
+                .map_err(|e| ActError::Local(format!("opening what to send: {e}")))?;
+            let counted = AtomicU64::new(0);
+            let reader = Counting {
+                inner: data,
+                done: 0,
+                reported: 0,
+                counted: &counted,
+                em: out.em,
+                total,
+            };
+            let code = t
+                .send(Box::new(reader), &line, &mut |s, l| out.line(s, l))
+                .await
+                .map_err(ActError::Transport)?;
+            Ok(Acted::Ran {
+                code,
+                bytes: counted.load(Ordering::Relaxed),
+            })
+        }
+        Action::Fetch { path, to_local } => {
+            let bytes = t
+                .fetch(path, fetch_limit)
+                .await
+                .map_err(ActError::Transport)?;
+            write_private(to_local, &bytes)
+                .map_err(|e| ActError::Local(format!("writing {}: {e}", to_local.display())))?;
+            Ok(Acted::Ran { code: 0, bytes: 0 })
+        }
+    }
+}
+
+/// `cat` stdin into a temp file beside `path` (0600 while written), then
+/// set the mode and rename: readers never see half a file.
+fn write_file_command(path: &str, mode: u32) -> String {
+    let dir = match path.rsplit_once('/') {
+        Some(("", _)) => "/",
+        Some((dir, _)) => dir,
+        None => ".",
+    };
+    let tmp = format!("{path}.tug-tmp");
+    format!(
+        "umask 077 && mkdir -p -- {d} && cat > {t} && chmod {mode:o} -- {t} && mv -f -- {t} {p}",
+        d = quote(dir),
+        t = quote(&tmp),
+        p = quote(path),
+    )
+}
+
+/// Write a local file atomically with mode 0600 (a kubeconfig is a secret).
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Counts the bytes read through it and reports progress every MiB and at the end.
+struct Counting<'a> {
+    inner: ByteStream<'a>,
+    done: u64,
+    reported: u64,
+    counted: &'a AtomicU64,
+    em: Emitter<'a>,
+    total: Option<u64>,
+}
+
+const REPORT_EVERY: u64 = 1 << 20;
+
+impl AsyncRead for Counting<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            let n = (buf.filled().len() - before) as u64;
+            self.done += n;
+            self.counted.store(self.done, Ordering::Relaxed);
+            if (n == 0 && self.done > self.reported) || self.done - self.reported >= REPORT_EVERY {
+                self.reported = self.done;
+                self.em.emit(EventKind::Progress {
+                    done: self.done,
+                    total: self.total,
+                });
+            }
+        }
+        poll
+    }
+}

@@ -1,0 +1,210 @@
+//! The jump host itself as a host: commands run with the local `bash -c`,
+//! in their own process group so a timeout or cancel stops all of them.
+//! Used when a host's address is one of the jump host's own, and by tests.
+
+use super::{BoxFuture, ByteStream, LineSink, LineSplitter, Transport, TransportError};
+use crate::engine::event::Stream;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+/// Runs steps on this machine.
+#[derive(Debug, Default, Clone)]
+pub struct LocalTransport {
+    dir: Option<PathBuf>,
+}
+
+impl LocalTransport {
+    /// Commands run in the current dir.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Commands run in `dir`, and relative fetch paths resolve there
+    /// (tests give each simulated host its own dir).
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        LocalTransport {
+            dir: Some(dir.into()),
+        }
+    }
+
+    async fn exec(
+        &self,
+        cmd: &str,
+        data: Option<ByteStream<'_>>,
+        out: LineSink<'_>,
+    ) -> Result<i32, TransportError> {
+        let mut c = tokio::process::Command::new("bash");
+        c.arg("-c")
+            .arg(cmd)
+            .stdin(if data.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        if let Some(dir) = &self.dir {
+            c.current_dir(dir);
+        }
+        let mut child = c
+            .spawn()
+            .map_err(|e| TransportError::Other(format!("cannot start bash: {e}")))?;
+        let mut group = Group(child.id().and_then(|p| i32::try_from(p).ok()));
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let feed = async {
+            match (data, stdin) {
+                (Some(data), Some(stdin)) => {
+                    let fed = feed(data, stdin).await;
+                    if fed.is_err() {
+                        // Never let the command see a clean end of a truncated stream.
+                        group.kill();
+                    }
+                    fed
+                }
+                _ => Ok(()),
+            }
+        };
+        let (fed, read) = tokio::join!(feed, read_both(stdout, stderr, out));
+        fed?;
+        read.map_err(|e| TransportError::Other(format!("reading output: {e}")))?;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| TransportError::Other(format!("waiting for bash: {e}")))?;
+        group.0 = None;
+        Ok(status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    }
+}
+
+/// Kills the whole process group unless disarmed: dropping a running
+/// command's future (timeout, cancel) leaves nothing behind.
+struct Group(Option<i32>);
+
+impl Group {
+    fn kill(&mut self) {
+        if let Some(pid) = self.0 {
+            // SAFETY: kill(2) with a negative pid signals the process group we
+            // created for this child; it has not been reaped yet.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Copy `data` into the command's stdin; a command that stops reading
+/// (exits early) ends the copy without error, its exit code tells.
+async fn feed(
+    mut data: ByteStream<'_>,
+    mut stdin: tokio::process::ChildStdin,
+) -> Result<(), TransportError> {
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = data.read(&mut buf).await.map_err(TransportError::Source)?;
+        if n == 0 {
+            break;
+        }
+        if stdin.write_all(&buf[..n]).await.is_err() {
+            return Ok(());
+        }
+    }
+    let _ = stdin.shutdown().await;
+    Ok(())
+}
+
+/// Read stdout and stderr together until both end, line by line.
+async fn read_both(
+    stdout: Option<impl AsyncRead + Unpin>,
+    stderr: Option<impl AsyncRead + Unpin>,
+    out: LineSink<'_>,
+) -> std::io::Result<()> {
+    let (Some(mut so), Some(mut se)) = (stdout, stderr) else {
+        return Ok(());
+    };
+    let (mut lo, mut le) = (LineSplitter::default(), LineSplitter::default());
+    let (mut bo, mut be) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
+    let (mut open_o, mut open_e) = (true, true);
+    while open_o || open_e {
+        tokio::select! {
+            n = so.read(&mut bo), if open_o => {
+                let n = n?;
+                if n == 0 {
+                    open_o = false;
+                    lo.finish(|l| out(Stream::Stdout, l));
+                } else {
+                    lo.feed(&bo[..n], |l| out(Stream::Stdout, l));
+                }
+            }
+            n = se.read(&mut be), if open_e => {
+                let n = n?;
+                if n == 0 {
+                    open_e = false;
+                    le.finish(|l| out(Stream::Stderr, l));
+                } else {
+                    le.feed(&be[..n], |l| out(Stream::Stderr, l));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Transport for LocalTransport {
+    fn run<'a>(
+        &'a self,
+        cmd: &'a str,
+        out: LineSink<'a>,
+    ) -> BoxFuture<'a, Result<i32, TransportError>> {
+        Box::pin(self.exec(cmd, None, out))
+    }
+
+    fn send<'a>(
+        &'a self,
+        data: ByteStream<'a>,
+        cmd: &'a str,
+        out: LineSink<'a>,
+    ) -> BoxFuture<'a, Result<i32, TransportError>> {
+        Box::pin(self.exec(cmd, Some(data), out))
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        path: &'a str,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, TransportError>> {
+        Box::pin(async move {
+            let full = match &self.dir {
+                Some(dir) => dir.join(path),
+                None => PathBuf::from(path),
+            };
+            let fail = |e: std::io::Error| TransportError::Other(format!("reading {path}: {e}"));
+            let file = tokio::fs::File::open(&full).await.map_err(fail)?;
+            let mut bytes = Vec::new();
+            file.take(limit + 1)
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(fail)?;
+            if bytes.len() as u64 > limit {
+                return Err(TransportError::TooLarge {
+                    path: path.to_string(),
+                    limit,
+                });
+            }
+            Ok(bytes)
+        })
+    }
+}

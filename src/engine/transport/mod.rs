@@ -1,0 +1,117 @@
+//! The one thing the runner needs from a host: run a command line with its
+//! output streamed, stream bytes into a command's stdin, and read a small
+//! file. SSH, the jump host itself ([`local::LocalTransport`]) and the demo
+//! implement it. Object-safe, so the runner holds `Arc<dyn Transport>`.
+
+pub mod local;
+
+use super::event::Stream;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::io::AsyncRead;
+
+/// A boxed future, so the trait stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Receives each line of output (without its newline) as it arrives.
+pub type LineSink<'a> = &'a mut (dyn FnMut(Stream, &str) + Send);
+
+/// A stream of bytes to send.
+pub type ByteStream<'a> = Box<dyn AsyncRead + Send + Unpin + 'a>;
+
+/// Lines longer than this are cut into pieces, so output never grows memory.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// What can go wrong talking to a host.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The host could not be reached, or the connection broke: worth a retry.
+    #[error("connection: {0}")]
+    Connection(String),
+    /// Reading the local data to send failed.
+    #[error("reading what to send: {0}")]
+    Source(std::io::Error),
+    /// A fetched file is larger than the caller allows.
+    #[error("{path} is larger than {limit} bytes")]
+    TooLarge {
+        /// The remote path.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// Anything else (a file that cannot be read, a process that cannot start).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl TransportError {
+    /// Whether trying again could help.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, TransportError::Connection(_))
+    }
+}
+
+/// A host the runner can drive. Commands arrive already rendered
+/// (quoted, secrets exposed); implementations must never log them.
+pub trait Transport: Send + Sync {
+    /// Run `cmd` with bash, stdin empty, feeding output lines to `out`;
+    /// returns the exit code.
+    fn run<'a>(
+        &'a self,
+        cmd: &'a str,
+        out: LineSink<'a>,
+    ) -> BoxFuture<'a, Result<i32, TransportError>>;
+
+    /// Run `cmd` with `data` streamed into its stdin (closed at the end),
+    /// feeding output lines to `out`; returns the exit code. When the
+    /// command exits before reading everything, the rest is not sent.
+    fn send<'a>(
+        &'a self,
+        data: ByteStream<'a>,
+        cmd: &'a str,
+        out: LineSink<'a>,
+    ) -> BoxFuture<'a, Result<i32, TransportError>>;
+
+    /// Read a small file, refusing one larger than `limit` bytes.
+    fn fetch<'a>(
+        &'a self,
+        path: &'a str,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, TransportError>>;
+}
+
+/// Splits a byte stream into lines for a [`LineSink`], lossily decoding
+/// UTF-8 and cutting lines at [`MAX_LINE`]. Transports feed it chunks.
+#[derive(Default)]
+pub struct LineSplitter {
+    buf: Vec<u8>,
+}
+
+impl LineSplitter {
+    /// Feed a chunk; complete lines go to `emit`.
+    pub fn feed(&mut self, chunk: &[u8], mut emit: impl FnMut(&str)) {
+        for &b in chunk {
+            if b == b'\n' {
+                self.flush(&mut emit);
+            } else {
+                self.buf.push(b);
+                if self.buf.len() >= MAX_LINE {
+                    self.flush(&mut emit);
+                }
+            }
+        }
+    }
+
+    /// Emit what is left (a last line without a newline).
+    pub fn finish(&mut self, mut emit: impl FnMut(&str)) {
+        if !self.buf.is_empty() {
+            self.flush(&mut emit);
+        }
+    }
+
+    fn flush(&mut self, emit: &mut impl FnMut(&str)) {
+        let line = String::from_utf8_lossy(&self.buf);
+        emit(line.strip_suffix('\r').unwrap_or(&line));
+        self.buf.clear();
+    }
+}

@@ -1,0 +1,360 @@
+//! Pulling: manifests raw (their exact bytes are what the digest covers),
+//! then config and layers streamed into the store's verified blob writers,
+//! several at a time, skipping what is already there. The name is set last,
+//! so a failed pull leaves blobs (reused by the next try) but never a name
+//! pointing at something incomplete.
+
+use super::errors::At;
+use super::progress::Progress;
+use super::{Result, Session, oci_ref};
+use crate::image::digest::Digest;
+use crate::image::oci::{Descriptor, Index, Manifest, Platform, media};
+use crate::image::reference::Reference;
+use crate::image::registry::RegistryError;
+use crate::image::store::{MAX_DOCUMENT, Store};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use oci_client::manifest::OciDescriptor;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use tokio_util::bytes::Bytes;
+
+/// What a pull did.
+#[derive(Debug, Clone)]
+pub struct PulledImage {
+    /// The name it was stored under.
+    pub reference: Reference,
+    /// Digest of what the name points at (a manifest, or an index when
+    /// several platforms were asked for).
+    pub digest: Digest,
+    /// Media type of that document.
+    pub media_type: String,
+    /// The platform manifests pulled: (platform from the index, digest).
+    pub manifests: Vec<(Option<Platform>, Digest)>,
+    /// Layers over all pulled manifests.
+    pub layers: usize,
+    /// Bytes of configs and layers over all pulled manifests.
+    pub size: u64,
+    /// Config and layer blobs the image needs.
+    pub blobs: usize,
+    /// Of those, how many were fetched (the rest were already in the store).
+    pub fetched: usize,
+    /// Bytes fetched.
+    pub fetched_bytes: u64,
+}
+
+/// Media types asked for when fetching a manifest.
+const ACCEPT: &[&str] = &[
+    media::OCI_MANIFEST,
+    media::OCI_INDEX,
+    media::DOCKER_MANIFEST,
+    media::DOCKER_LIST,
+];
+
+pub(super) async fn pull(
+    s: &Session,
+    r: &Reference,
+    platforms: &[Platform],
+    store: &Store,
+    progress: Arc<dyn Progress>,
+    concurrency: usize,
+) -> Result<PulledImage> {
+    let image = r.to_string();
+    let at = At {
+        registry: &s.registry,
+        image: &image,
+        blob: None,
+    };
+    let oref = oci_ref(r);
+    let (top_bytes, top_type) = fetch_manifest(s, &oref, &at, r.digest()).await?;
+    let top_digest = Digest::of(&top_bytes);
+
+    // (descriptor, bytes) of each platform manifest to pull.
+    let mut chosen: Vec<(Descriptor, Bytes)> = Vec::new();
+    if media::is_index(&top_type) {
+        let idx: Index = parse(&top_bytes, &at, "index")?;
+        let current = [Platform::current()];
+        let wanted = if platforms.is_empty() {
+            &current[..]
+        } else {
+            platforms
+        };
+        for want in wanted {
+            let entry = idx
+                .manifests
+                .iter()
+                .find(|d| d.platform.as_ref().is_some_and(|p| want.matches(p)))
+                .ok_or_else(|| no_platform(&image, want, &idx))?;
+            if chosen.iter().any(|(d, _)| d.digest == entry.digest) {
+                continue;
+            }
+            let child_ref = oref.clone_with_digest(entry.digest.to_string());
+            let (bytes, kind) = fetch_manifest(s, &child_ref, &at, Some(&entry.digest)).await?;
+            if !media::is_manifest(&kind) {
+                return Err(at.protocol(format!(
+                    "index entry {} for {want} is a {kind}, not an image manifest",
+                    entry.digest
+                )));
+            }
+            chosen.push((entry.clone(), bytes));
+        }
+    } else {
+        let desc = Descriptor::new(&top_type, top_digest.clone(), top_bytes.len() as u64);
+        chosen.push((desc, top_bytes.clone()));
+    }
+
+    // Every config and layer, once, in manifest order.
+    let mut blobs: BTreeMap<Digest, Descriptor> = BTreeMap::new();
+    let mut order = Vec::new();
+    let (mut layers, mut size) = (0, 0);
+    for (_, bytes) in &chosen {
+        let m: Manifest = parse(bytes, &at, "manifest")?;
+        layers += m.layers.len();
+        size += m.config.size + m.layers.iter().map(|l| l.size).sum::<u64>();
+        for d in std::iter::once(m.config).chain(m.layers) {
+            if !blobs.contains_key(&d.digest) {
+                order.push(d.digest.clone());
+                blobs.insert(d.digest.clone(), d);
+            }
+        }
+    }
+    let total = order.len();
+    let fetched: Vec<Option<u64>> = stream::iter(order.into_iter().map(|d| {
+        let desc = blobs.remove(&d).expect("collected above");
+        fetch_blob(s, &oref, &image, desc, store, progress.clone())
+    }))
+    .buffer_unordered(concurrency.max(1))
+    .try_collect()
+    .await?;
+
+    for (_, bytes) in &chosen {
+        store.put_bytes(bytes)?;
+    }
+    let named = if chosen.len() == 1 {
+        let (mut d, _) = chosen[0].clone();
+        d.annotations.clear();
+        d
+    } else {
+        store.put_bytes(&top_bytes)?;
+        Descriptor::new(&top_type, top_digest, top_bytes.len() as u64)
+    };
+    store.set_name(r, named.clone())?;
+    Ok(PulledImage {
+        reference: r.clone(),
+        digest: named.digest,
+        media_type: named.media_type,
+        manifests: chosen
+            .into_iter()
+            .map(|(d, _)| (d.platform, d.digest))
+            .collect(),
+        layers,
+        size,
+        blobs: total,
+        fetched: fetched.iter().flatten().count(),
+        fetched_bytes: fetched.iter().flatten().sum(),
+    })
+}
+
+/// Fetch a manifest or index as raw bytes and its media type; when a digest
+/// is expected the bytes must hash to it.
+async fn fetch_manifest(
+    s: &Session,
+    oref: &oci_client::Reference,
+    at: &At<'_>,
+    expected: Option<&Digest>,
+) -> Result<(Bytes, String)> {
+    let (bytes, _) = s
+        .client
+        .pull_manifest_raw(oref, &s.auth, ACCEPT)
+        .await
+        .map_err(|e| at.oci(e))?;
+    if bytes.len() as u64 > MAX_DOCUMENT {
+        return Err(at.protocol(format!("manifest is {} bytes, too large", bytes.len())));
+    }
+    if let Some(want) = expected {
+        let got = Digest::of(&bytes);
+        if got != *want {
+            return Err(at.mismatch(&format!("expected {want}, got {got}")));
+        }
+    }
+    let kind = media_type_of(&bytes).ok_or_else(|| RegistryError::BadManifest {
+        image: at.image.to_string(),
+        reason: "the registry sent something that is not an image manifest or index".into(),
+    })?;
+    Ok((bytes, kind))
+}
+
+/// The media type a manifest declares, or the one its shape implies.
+fn media_type_of(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        media_type: Option<String>,
+        manifests: Option<serde_json::Value>,
+        layers: Option<serde_json::Value>,
+    }
+    let p: Probe = serde_json::from_slice(bytes).ok()?;
+    match p.media_type {
+        Some(m) if media::is_index(&m) || media::is_manifest(&m) => Some(m),
+        Some(_) => None,
+        None if p.manifests.is_some() => Some(media::OCI_INDEX.to_string()),
+        None if p.layers.is_some() => Some(media::OCI_MANIFEST.to_string()),
+        None => None,
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], at: &At<'_>, what: &str) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| RegistryError::BadManifest {
+        image: at.image.to_string(),
+        reason: format!("its {what} is not valid: {e}"),
+    })
+}
+
+fn no_platform(image: &str, want: &Platform, idx: &Index) -> RegistryError {
+    RegistryError::NoPlatform {
+        image: image.to_string(),
+        platform: want.to_string(),
+        available: idx
+            .manifests
+            .iter()
+            .filter_map(|d| d.platform.as_ref().map(|p| p.to_string()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Chunks queued per blob between the network and the disk writer. hyper
+/// hands out up to ~400 KiB a chunk, so 4 blobs × 4 chunks stay under 7 MiB.
+const QUEUE: usize = 4;
+
+/// A chunk for the writer thread, or the end of the blob.
+enum Chunk {
+    Data(Bytes),
+    End,
+}
+
+/// Stream one blob into the store unless it is there. Returns the bytes
+/// fetched, or None when it was skipped.
+async fn fetch_blob(
+    s: &Session,
+    oref: &oci_client::Reference,
+    image: &str,
+    desc: Descriptor,
+    store: &Store,
+    progress: Arc<dyn Progress>,
+) -> Result<Option<u64>> {
+    if store.has_blob(&desc.digest) {
+        return Ok(None);
+    }
+    let at = At {
+        registry: &s.registry,
+        image,
+        blob: Some(&desc.digest),
+    };
+    let odesc = OciDescriptor {
+        media_type: desc.media_type.clone(),
+        digest: desc.digest.to_string(),
+        size: desc.size as i64,
+        ..Default::default()
+    };
+    let mut body = s
+        .client
+        .pull_blob_stream(oref, &odesc)
+        .await
+        .map_err(|e| at.oci(e))?;
+    progress.blob_started(&desc.digest, desc.size);
+    let result = async {
+        let writer = store.begin_blob().map_err(|e| at.store(e))?;
+        // A small bounded queue to a blocking writer thread: the network
+        // never waits on a disk write, and memory stays a few chunks.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(QUEUE);
+        let expected = desc.digest.clone();
+        let sink = tokio::task::spawn_blocking(move || {
+            let mut w = writer;
+            while let Some(chunk) = rx.blocking_recv() {
+                match chunk {
+                    Chunk::Data(b) => {
+                        if let Err(e) = w.write_all(&b) {
+                            w.abort();
+                            return Some(Err(e));
+                        }
+                    }
+                    Chunk::End => return Some(Ok(w.commit(Some(&expected)))),
+                }
+            }
+            w.abort();
+            None
+        });
+        let mut got = 0u64;
+        let mut failure = None;
+        while let Some(item) = body.next().await {
+            match item {
+                Ok(b) => {
+                    got += b.len() as u64;
+                    if got > desc.size {
+                        failure = Some(RegistryError::Oversized {
+                            image: image.to_string(),
+                            blob: desc.digest.clone(),
+                            size: desc.size,
+                        });
+                        break;
+                    }
+                    progress.blob_advanced(&desc.digest, b.len() as u64);
+                    if tx.send(Chunk::Data(b)).await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failure = Some(at.io(e));
+                    break;
+                }
+            }
+        }
+        if failure.is_none() {
+            let _ = tx.send(Chunk::End).await;
+        }
+        drop(tx);
+        let outcome = sink
+            .await
+            .map_err(|e| at.protocol(format!("writer task failed: {e}")))?;
+        if let Some(f) = failure {
+            return Err(f);
+        }
+        match outcome {
+            Some(Ok(committed)) => committed.map(|_| got).map_err(|e| at.store(e)),
+            Some(Err(io)) => Err(RegistryError::Store(crate::image::store::StoreError::Io {
+                action: "write blob into",
+                path: store.tmp_dir().to_path_buf(),
+                source: io,
+            })),
+            None => Err(at.protocol("the blob stream ended early".into())),
+        }
+    }
+    .await;
+    progress.blob_finished(&desc.digest);
+    result.map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_come_from_the_document_or_its_shape() {
+        let m = format!(
+            r#"{{"mediaType":"{}","layers":[]}}"#,
+            media::DOCKER_MANIFEST
+        );
+        assert_eq!(media_type_of(m.as_bytes()).unwrap(), media::DOCKER_MANIFEST);
+        assert_eq!(
+            media_type_of(br#"{"schemaVersion":2,"manifests":[]}"#).unwrap(),
+            media::OCI_INDEX
+        );
+        assert_eq!(
+            media_type_of(br#"{"schemaVersion":2,"config":{},"layers":[]}"#).unwrap(),
+            media::OCI_MANIFEST
+        );
+        assert!(media_type_of(br#"{"mediaType":"text/html"}"#).is_none());
+        assert!(media_type_of(b"<html>").is_none());
+    }
+}
