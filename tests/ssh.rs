@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use secrecy::SecretString;
 use support::hosts::{Host, Hosts, SUDO_USER, keygen, random_hex};
+use tug::secret::Secret;
 use tug::ssh::{Auth, HostKeyPolicy, KnownHosts, Line, Session, SshError, Stream, Target};
 
 fn root(h: &Host) -> Target {
@@ -26,12 +26,7 @@ fn root(h: &Host) -> Target {
 }
 
 fn sudo_user(h: &Host, password: &str) -> Target {
-    Target::new(
-        &h.ip,
-        SUDO_USER,
-        Auth::Password(SecretString::from(password)),
-    )
-    .port(h.port)
+    Target::new(&h.ip, SUDO_USER, Auth::Password(Secret::from(password))).port(h.port)
 }
 
 fn known(hosts: &Hosts) -> KnownHosts {
@@ -70,7 +65,7 @@ async fn passphrase_protected_key() {
             "root",
             Auth::Key {
                 path: path.clone(),
-                passphrase: p.map(SecretString::from),
+                passphrase: p.map(Secret::from),
             },
         )
         .port(h.port)
@@ -196,6 +191,7 @@ async fn unreachable_host_and_wrong_password_name_the_host() {
     .err()
     .unwrap();
     assert!(matches!(err, SshError::Auth { .. }), "{err}");
+    assert!(!err.is_connection());
     assert!(
         err.to_string().contains(&hosts[0].addr()) && !err.to_string().contains("not-it"),
         "{err}"
@@ -206,7 +202,10 @@ async fn unreachable_host_and_wrong_password_name_the_host() {
         .await
         .err()
         .unwrap();
-    assert!(matches!(err, SshError::Connect { .. }), "{err}");
+    assert!(
+        matches!(err, SshError::Connect { .. }) && err.is_connection(),
+        "{err}"
+    );
     assert!(err.to_string().contains(&hosts[0].addr()), "{err}");
 
     // Something that takes the TCP connection but never speaks SSH.

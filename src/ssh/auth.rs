@@ -1,51 +1,36 @@
 //! Logging in: password, private key file (optionally with a passphrase),
 //! or the keys of a running ssh-agent.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::secret::Secret;
 use russh::client::Handle;
 use russh::keys::PrivateKeyWithHashAlg;
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
-use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::SshError;
 
-/// How to log in to a host. Secrets stay in `SecretString` (zeroed on drop,
-/// redacted in `Debug`).
-#[derive(Clone)]
+/// How to log in to a host. Secrets are [`Secret`]s (zeroed on drop, masked
+/// in `Debug`).
+#[derive(Clone, Debug)]
 pub enum Auth {
     /// Password authentication.
-    Password(SecretString),
+    Password(Secret),
     /// A private key file (OpenSSH, PKCS#8 or PPK), with its passphrase if it has one.
     Key {
         /// The private key file.
         path: PathBuf,
         /// Its passphrase.
-        passphrase: Option<SecretString>,
+        passphrase: Option<Secret>,
     },
     /// Every key of an ssh-agent, in the agent's order.
     Agent {
         /// The agent's socket; `None` reads `SSH_AUTH_SOCK`.
         socket: Option<PathBuf>,
     },
-}
-
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Auth::Password(_) => f.write_str("Password(***)"),
-            Auth::Key { path, passphrase } => f
-                .debug_struct("Key")
-                .field("path", path)
-                .field("passphrase", &passphrase.as_ref().map(|_| "***"))
-                .finish(),
-            Auth::Agent { socket } => f.debug_struct("Agent").field("socket", socket).finish(),
-        }
-    }
 }
 
 /// Authenticate `user` on an open connection; `Ok` only when the server accepted.
@@ -67,7 +52,7 @@ pub(super) async fn login<H: russh::client::Handler>(
     match auth {
         Auth::Password(pw) => {
             let r = handle
-                .authenticate_password(user, pw.expose_secret())
+                .authenticate_password(user, pw.expose())
                 .await
                 .map_err(protocol)?;
             r.success()
@@ -82,7 +67,7 @@ pub(super) async fn login<H: russh::client::Handler>(
             };
             let text =
                 Zeroizing::new(std::fs::read_to_string(path).map_err(|e| key_err(e.to_string()))?);
-            let pass = passphrase.as_ref().map(|p| p.expose_secret());
+            let pass = passphrase.as_ref().map(|p| p.expose());
             let key = russh::keys::decode_secret_key(&text, pass).map_err(|e| match e {
                 russh::keys::Error::KeyIsEncrypted => {
                     key_err("is encrypted and no passphrase was given".into())

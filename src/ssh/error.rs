@@ -154,3 +154,17 @@ pub enum SshError {
         source: russh::Error,
     },
 }
+
+impl SshError {
+    /// Whether the host could not be reached or the connection broke, so a
+    /// later try may work (as opposed to refused credentials or host keys).
+    pub fn is_connection(&self) -> bool {
+        matches!(
+            self,
+            SshError::Connect { .. }
+                | SshError::Timeout { .. }
+                | SshError::Lost { .. }
+                | SshError::Protocol { .. }
+        )
+    }
+}

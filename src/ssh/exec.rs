@@ -4,9 +4,9 @@
 //! exit status. For non-root users the command runs under sudo, with the
 //! password fed on stdin before the caller's input.
 
+use crate::secret::Secret;
 use russh::ChannelMsg;
 use russh::client::Msg;
-use secrecy::{ExposeSecret, SecretString};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use zeroize::Zeroizing;
 
@@ -58,7 +58,7 @@ pub(super) enum Sudo<'a> {
     /// `sudo -n`: fails at once if sudo wants a password.
     NoPassword,
     /// `sudo -k -S -p ''` with this password on stdin first (only when sudo asks for one).
-    Password(&'a SecretString),
+    Password(&'a Secret),
 }
 
 /// The command line sent to the host for `command` under `sudo`.
@@ -189,12 +189,12 @@ fn sudo_failure(line: &str) -> Option<()> {
 /// command exited) just ends feeding.
 async fn feed(
     write: &russh::ChannelWriteHalf<Msg>,
-    password: Option<&SecretString>,
+    password: Option<&Secret>,
     input: Option<&mut (dyn AsyncRead + Unpin + Send + '_)>,
 ) -> std::io::Result<()> {
     let mut w = write.make_writer();
     if let Some(pw) = password {
-        let mut line = Zeroizing::new(pw.expose_secret().as_bytes().to_vec());
+        let mut line = Zeroizing::new(pw.expose().as_bytes().to_vec());
         line.push(b'\n');
         if w.write_all(&line).await.is_err() {
             return Ok(());
@@ -274,7 +274,7 @@ mod tests {
             wrap("echo 'a b'", &Sudo::NoPassword),
             r"sudo -n -- sh -c 'echo '\''a b'\'''"
         );
-        let pw = SecretString::from("pw");
+        let pw = Secret::from("pw");
         assert!(!wrap("id", &Sudo::Password(&pw)).contains("pw"));
     }
 

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::secret::Secret;
 use russh::client::{self, Handle};
 use russh::{Preferred, cipher};
-use secrecy::SecretString;
 use tokio::io::AsyncRead;
 
 pub use auth::Auth;
@@ -39,7 +39,7 @@ pub struct Target {
     /// How to log in.
     pub auth: Auth,
     /// Password for sudo (`sudo -S`); without one, `sudo -n` is used.
-    pub sudo_password: Option<SecretString>,
+    pub sudo_password: Option<Secret>,
     /// Limit for TCP connect plus handshake (and for opening a channel).
     pub connect_timeout: Duration,
 }

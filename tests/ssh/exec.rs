@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use secrecy::SecretString;
 use sha2::Digest;
+use tug::secret::Secret;
 use tug::ssh::{Auth, Exit, SshError, Stream, Target};
 
 use super::support::hosts::{Hosts, SUDO_USER, random_hex};
@@ -58,7 +58,7 @@ async fn sudo_user_with_password_runs_as_root_and_never_shows_it() {
 
     let mut wrong = sudo_user(h, &h.password);
     let bad = format!("bad-{}", random_hex(4));
-    wrong.sudo_password = Some(SecretString::from(bad.as_str()));
+    wrong.sudo_password = Some(Secret::from(bad.as_str()));
     let s = connect(wrong, &hosts).await;
     let err = s.output("id -u").await.unwrap_err();
     assert!(matches!(err, SshError::SudoRejected { .. }), "{err}");
