@@ -3,6 +3,7 @@
 //! OpenSSH test hosts. Each test file includes this with `mod support;`.
 #![allow(dead_code)]
 
+pub mod hosts;
 pub mod registry;
 pub mod tug;
 
