@@ -17,7 +17,13 @@ ROUNDS=${ROUNDS:-3}
 TAG=bench/cluster-image:v1
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if [ ! -x /usr/bin/time ]; then apt-get install -y time >/dev/null; fi
+# GNU time (peak RSS) and jq are not test dependencies; install them here.
+missing=()
+[ -x /usr/bin/time ] || missing+=(time)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ "${#missing[@]}" -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 for tool in docker-registry skopeo jq gzip sha256sum; do
     need "$tool" || { echo "bench: $tool is missing (see scripts/test.sh)" >&2; exit 1; }
 done

@@ -10,4 +10,5 @@ pub mod image;
 pub mod kubeadm;
 pub mod paths;
 pub mod secret;
+pub mod ssh;
 pub mod template;

@@ -381,8 +381,10 @@ async fn a_step_past_its_timeout_is_stopped_with_its_children() {
     let pgid = read(&bed.host_dir(1).join("pid")).trim().to_string();
     let mut gone = false;
     for _ in 0..100 {
+        // Live processes only: the killed bash stays a zombie until tokio
+        // reaps it, which it does the next time it spawns a process.
         let out = std::process::Command::new("pgrep")
-            .args(["-g", &pgid])
+            .args(["-g", &pgid, "--runstates", "R,S,D,T,t"])
             .output()
             .unwrap();
         if out.stdout.is_empty() {

@@ -2,6 +2,7 @@
 //! is a `Subcommand` enum flattened into [`Command`], so adding a group
 //! touches only its own file and one line here.
 
+pub mod build;
 pub mod cluster;
 pub mod images;
 pub mod install;
@@ -57,6 +58,9 @@ pub enum Command {
     /// Plan commands.
     #[command(flatten)]
     Plan(plan::PlanCommand),
+    /// Building cluster images.
+    #[command(flatten)]
+    Build(build::BuildCommand),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -114,6 +118,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Install(c)) => c.run(&ctx).await,
         Some(Command::Registry(c)) => c.run(&ctx).await,
         Some(Command::Plan(c)) => c.run(&ctx).await,
+        Some(Command::Build(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())

@@ -5,6 +5,7 @@
 
 pub mod local;
 pub mod select;
+pub mod ssh;
 
 use super::event::Stream;
 use std::future::Future;

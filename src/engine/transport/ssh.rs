@@ -4,12 +4,7 @@
 //! uploads stream into the command's stdin; fetches `cat` the file with a
 //! size limit. A lost connection is a [`TransportError::Connection`], so
 //! the runner retries the step over a fresh connection.
-//!
-//! Not yet declared in `transport/mod.rs`: it is written against the
-//! `crate::ssh` module of branch `hosts` (checked to build and pass clippy
-//! with it). When that lands, add `pub mod ssh;` there and connect the
-//! non-local hosts in `cli/install.rs` `execute` (the `remote` closure of
-//! `select::transports`), adding each sudo password to `RunOptions::secrets`.
+
 
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
 use crate::engine::command::quote;

@@ -1,0 +1,291 @@
+//! Running one command on an open channel: optional stdin streamed from an
+//! `AsyncRead` (bounded memory: one buffer in flight, the channel window
+//! throttles us), stdout and stderr cut into lines for the caller, and the
+//! exit status. For non-root users the command runs under sudo, with the
+//! password fed on stdin before the caller's input.
+
+use crate::secret::Secret;
+use russh::ChannelMsg;
+use russh::client::Msg;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use zeroize::Zeroizing;
+
+use super::SshError;
+
+/// Longest line handed out; longer runs (binary output) are cut into pieces.
+const MAX_LINE: usize = 64 * 1024;
+/// Bytes read from the caller's input per channel write.
+const CHUNK: usize = 64 * 1024;
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// One line of a command's output, without its newline (UTF-8, lossily).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Where it came from.
+    pub stream: Stream,
+    /// The text.
+    pub text: String,
+}
+
+/// How a remote command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this code.
+    Code(u32),
+    /// A signal killed it (`TERM`, `KILL`, …).
+    Signal(String),
+}
+
+impl Exit {
+    /// Whether it exited with code 0.
+    pub fn success(&self) -> bool {
+        *self == Exit::Code(0)
+    }
+}
+
+/// How to run the command with privileges.
+pub(super) enum Sudo<'a> {
+    /// Logged in as root: run as is.
+    No,
+    /// `sudo -n`: fails at once if sudo wants a password.
+    NoPassword,
+    /// `sudo -k -S -p ''` with this password on stdin first (only when sudo asks for one).
+    Password(&'a Secret),
+}
+
+/// The command line sent to the host for `command` under `sudo`.
+pub(super) fn wrap(command: &str, sudo: &Sudo) -> String {
+    match sudo {
+        Sudo::No => command.to_string(),
+        Sudo::NoPassword => format!("sudo -n -- sh -c {}", quote(command)),
+        // -k: ignore cached credentials, so sudo surely reads the password we send.
+        Sudo::Password(_) => format!("sudo -k -S -p '' -- sh -c {}", quote(command)),
+    }
+}
+
+/// POSIX shell single-quoting.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Where a command's input comes from and where its output goes.
+pub(super) struct Io<'a, 'i> {
+    /// Streamed to stdin, then EOF.
+    pub input: Option<&'a mut (dyn AsyncRead + Unpin + Send + 'i)>,
+    /// Gets stderr lines, and stdout lines unless `stdout` is set.
+    pub on_line: &'a mut (dyn FnMut(Line) + Send),
+    /// Collect stdout bytes here instead, failing beyond this many.
+    pub stdout: Option<(&'a mut Vec<u8>, usize)>,
+}
+
+/// Run `command` on `channel` (already opened) and wait for its exit;
+/// `addr` and `user` name the host and login in errors.
+pub(super) async fn run(
+    channel: russh::Channel<Msg>,
+    (addr, user): (&str, &str),
+    command: &str,
+    sudo: Sudo<'_>,
+    io: Io<'_, '_>,
+) -> Result<Exit, SshError> {
+    let Io {
+        input,
+        on_line,
+        mut stdout,
+    } = io;
+    let (mut read, write) = channel.split();
+    let start_err = |reason: String| SshError::Start {
+        addr: addr.into(),
+        command: command.into(),
+        reason,
+    };
+    write
+        .exec(true, wrap(command, &sudo))
+        .await
+        .map_err(|e| start_err(e.to_string()))?;
+
+    let password = match &sudo {
+        Sudo::Password(pw) => Some(*pw),
+        _ => None,
+    };
+    let feed = feed(&write, password, input);
+    tokio::pin!(feed);
+    let mut feeding = true;
+    let (mut out, mut err) = (Splitter::new(Stream::Stdout), Splitter::new(Stream::Stderr));
+    let mut exit = None;
+    let mut sudo_said = None;
+    loop {
+        tokio::select! {
+            fed = &mut feed, if feeding => {
+                feeding = false;
+                if let Err(source) = fed {
+                    // Try to stop the command before it sees the input end. OpenSSH refuses
+                    // signals for root sessions, so it may still get EOF: commands fed this
+                    // way must detect a truncated input themselves (tar does).
+                    let _ = write.signal(russh::Sig::TERM).await;
+                    let _ = write.close().await;
+                    return Err(SshError::Input { addr: addr.into(), command: command.into(), source });
+                }
+            }
+            msg = read.wait() => match msg {
+                Some(ChannelMsg::Data { data }) => match &mut stdout {
+                    None => out.push(&data, on_line),
+                    Some((buf, limit)) if buf.len() + data.len() <= *limit => buf.extend_from_slice(&data),
+                    Some((_, limit)) => {
+                        let _ = write.close().await;
+                        return Err(SshError::TooLarge { addr: addr.into(), command: command.into(), limit: *limit });
+                    }
+                },
+                Some(ChannelMsg::ExtendedData { data, ext: 1 }) => err.push(&data, &mut |line: Line| {
+                    sudo_said = sudo_said.take().or_else(|| sudo_failure(&line.text));
+                    on_line(line)
+                }),
+                Some(ChannelMsg::Failure) => return Err(start_err("the server refused to run it".into())),
+                Some(ChannelMsg::ExitStatus { exit_status }) => exit = Some(Exit::Code(exit_status)),
+                Some(ChannelMsg::ExitSignal { signal_name, .. }) => exit = Some(Exit::Signal(format!("{signal_name:?}"))),
+                Some(_) => {}
+                None => break,
+            },
+        }
+    }
+    out.finish(on_line);
+    err.finish(on_line);
+    let exit = exit.ok_or_else(|| SshError::Lost {
+        addr: addr.into(),
+        command: command.into(),
+    })?;
+    match (sudo, sudo_said, &exit) {
+        (Sudo::No, ..) | (_, None, _) => Ok(exit),
+        (_, Some(_), Exit::Code(0)) => Ok(exit),
+        (Sudo::NoPassword, Some(_), _) => Err(SshError::SudoNeedsPassword {
+            addr: addr.into(),
+            user: user.into(),
+        }),
+        (Sudo::Password(_), Some(_), _) => Err(SshError::SudoRejected {
+            addr: addr.into(),
+            user: user.into(),
+        }),
+    }
+}
+
+/// sudo's own complaint about the password, if this stderr line is one.
+fn sudo_failure(line: &str) -> Option<()> {
+    let l = line.trim();
+    (l == "sudo: a password is required"
+        || l == "Sorry, try again."
+        || l.contains("incorrect password attempt"))
+    .then_some(())
+}
+
+/// Write the sudo password line, then the caller's input, then EOF. Errors
+/// reading the input are returned; a channel that stops taking data (the
+/// command exited) just ends feeding.
+async fn feed(
+    write: &russh::ChannelWriteHalf<Msg>,
+    password: Option<&Secret>,
+    input: Option<&mut (dyn AsyncRead + Unpin + Send + '_)>,
+) -> std::io::Result<()> {
+    let mut w = write.make_writer();
+    if let Some(pw) = password {
+        let mut line = Zeroizing::new(pw.expose().as_bytes().to_vec());
+        line.push(b'\n');
+        if w.write_all(&line).await.is_err() {
+            return Ok(());
+        }
+    }
+    if let Some(input) = input {
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = input.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            if w.write_all(&buf[..n]).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    let _ = w.flush().await;
+    let _ = write.eof().await;
+    Ok(())
+}
+
+/// Cuts a byte stream into lines.
+struct Splitter {
+    stream: Stream,
+    buf: Vec<u8>,
+}
+
+impl Splitter {
+    fn new(stream: Stream) -> Splitter {
+        Splitter {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, data: &[u8], on_line: &mut (dyn FnMut(Line) + Send)) {
+        for &b in data {
+            if b == b'\n' {
+                self.emit(on_line);
+            } else {
+                self.buf.push(b);
+                if self.buf.len() >= MAX_LINE {
+                    self.emit(on_line);
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, on_line: &mut (dyn FnMut(Line) + Send)) {
+        if !self.buf.is_empty() {
+            self.emit(on_line);
+        }
+    }
+
+    fn emit(&mut self, on_line: &mut (dyn FnMut(Line) + Send)) {
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        let text = String::from_utf8_lossy(&self.buf).into_owned();
+        self.buf.clear();
+        on_line(Line {
+            stream: self.stream,
+            text,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_quotes_for_sudo() {
+        assert_eq!(wrap("echo 'a b'", &Sudo::No), "echo 'a b'");
+        assert_eq!(
+            wrap("echo 'a b'", &Sudo::NoPassword),
+            r"sudo -n -- sh -c 'echo '\''a b'\'''"
+        );
+        let pw = Secret::from("pw");
+        assert!(!wrap("id", &Sudo::Password(&pw)).contains("pw"));
+    }
+
+    #[test]
+    fn splitter_cuts_lines_across_chunks() {
+        let mut lines = Vec::new();
+        let mut s = Splitter::new(Stream::Stdout);
+        let mut sink = |l: Line| lines.push(l.text);
+        s.push(b"one\ntw", &mut sink);
+        s.push(b"o\r\nthree", &mut sink);
+        s.finish(&mut sink);
+        assert_eq!(lines, ["one", "two", "three"]);
+    }
+}
