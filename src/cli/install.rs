@@ -18,9 +18,10 @@ use crate::engine::plan::HostId;
 use crate::engine::plan::Plan;
 use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
-use crate::engine::runner::{RunError, Runner};
+use crate::engine::runner::{RunError, RunOptions, Runner};
 use crate::engine::spec::ClusterSpec;
-use crate::engine::transport::select::{NoTransport, transports};
+use crate::engine::transport::select::connect;
+use crate::ssh::{HostKeyPolicy, KnownHosts};
 use anyhow::Context as _;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -235,7 +236,14 @@ async fn apply(
     set_phase(&mut cf, ClusterPhase::ClusterInProcess);
     state.save(&cf)?;
     let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
-    let result = execute(&spec, &plan, state.logs_dir(), journal).await;
+    let result = execute(
+        ctx.paths.known_hosts(),
+        &spec,
+        &plan,
+        state.logs_dir(),
+        journal,
+    )
+    .await;
     let phase = match &result {
         Ok(()) => ClusterPhase::ClusterSuccess,
         Err(e) if e.is::<super::Cancelled>() => ClusterPhase::ClusterInProcess,
@@ -284,7 +292,14 @@ async fn delete(
         return Ok(());
     }
     let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(&spec, &plan, state.logs_dir(), journal).await;
+    let result = execute(
+        ctx.paths.known_hosts(),
+        &spec,
+        &plan,
+        state.logs_dir(),
+        journal,
+    )
+    .await;
     let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
     result?;
     for host in &mut cf.cluster.spec.hosts {
@@ -314,7 +329,14 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(&spec, &plan, state.logs_dir(), journal).await;
+    let result = execute(
+        ctx.paths.known_hosts(),
+        &spec,
+        &plan,
+        state.logs_dir(),
+        journal,
+    )
+    .await;
     // Whatever was left, the install journal no longer describes the hosts.
     for j in [INSTALL_JOURNAL, RESET_JOURNAL] {
         let _ = std::fs::remove_file(state.dir().join(j));
@@ -327,18 +349,29 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
 
 /// Run `plan` over the hosts of `spec`, printing events as plain lines.
 async fn execute(
+    known_hosts: PathBuf,
     spec: &ClusterSpec,
     plan: &Plan,
     logs: PathBuf,
     mut journal: Journal,
 ) -> anyhow::Result<()> {
-    let hosts = transports(&spec.hosts, |h| {
-        Err(NoTransport {
-            host: h.id.to_string(),
-            ip: h.ip,
-            reason: "this build of tug cannot reach other hosts yet (SSH is not wired in)".into(),
-        })
-    })?;
+    let known = KnownHosts::new(known_hosts);
+    let hosts = connect(&spec.hosts, known, HostKeyPolicy::AcceptNew, |h, k| {
+        eprintln!(
+            "[{}] new host key {} {} recorded (trusted on first use)",
+            h.id, k.algorithm, k.fingerprint
+        );
+    })
+    .await?;
+    // The sudo (login) passwords are masked in every line the hosts print.
+    let options = RunOptions {
+        secrets: spec
+            .hosts
+            .iter()
+            .filter_map(|h| h.ssh.password.clone())
+            .collect(),
+        ..RunOptions::default()
+    };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
@@ -350,7 +383,9 @@ async fn execute(
     });
     let printer =
         tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await });
-    let runner = Runner::new(hosts, logs, tx).with_cancel(cancel);
+    let runner = Runner::new(hosts, logs, tx)
+        .with_options(options)
+        .with_cancel(cancel);
     let result = runner.run(plan, &mut journal).await;
     drop(runner);
     watcher.abort();

@@ -153,7 +153,7 @@ impl Transport for Shared {
 
 pub const JOURNAL: &str = "/var/lib/journal.log";
 
-const KUBEADM: &str = r#"#!/bin/bash
+pub const KUBEADM: &str = r#"#!/bin/bash
 echo "kubeadm $*" >> /var/lib/journal.log
 case "$1" in
   init) [ "$2" = phase ] && exit 0
@@ -172,7 +172,7 @@ esac
 "#;
 
 /// A kubectl that records its calls and knows one node, host6.
-fn kubectl(host6_ip: &str) -> String {
+pub fn kubectl(host6_ip: &str) -> String {
     format!(
         "#!/bin/bash\necho \"kubectl $*\" >> /var/lib/journal.log\n\
          if [ \"$1 $2\" = \"get nodes\" ]; then echo \"host6 {host6_ip}\"; fi\n"
@@ -194,7 +194,7 @@ while True: s.accept()[0].close()
 for i in $(seq 50); do [ -f /var/lib/registry.pid ] && exit 0; sleep 0.1; done
 "#;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -202,7 +202,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn images(store: &Store, registry_port: u16) -> Vec<Reference> {
+pub fn images(store: &Store, registry_port: u16) -> Vec<Reference> {
     let record = |what: &str| format!("echo \"{what} $*\" >> /var/lib/journal.log\n");
     let rootfs = put_image(
         store,

@@ -5,9 +5,11 @@
 
 use super::Transport;
 use super::local::LocalTransport;
+use super::ssh::SshTransport;
 use crate::engine::install::JUMP_HOST;
 use crate::engine::plan::HostId;
 use crate::engine::spec::HostSpec;
+use crate::ssh::{HostKeyPolicy, KnownHosts, NewHostKey};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -60,6 +62,53 @@ pub struct NoTransport {
     pub ip: IpAddr,
     /// Why no transport fits.
     pub reason: String,
+}
+
+/// Why the hosts could not all be reached.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct ConnectError(pub Vec<String>);
+
+/// Connect to every host of `hosts` that is not this machine, all at once,
+/// and return a transport for every host plus the jump host. Every host
+/// that fails is named (not only the first), and each newly trusted host
+/// key is reported through `new_key`.
+pub async fn connect(
+    hosts: &[HostSpec],
+    known: KnownHosts,
+    policy: HostKeyPolicy,
+    mut new_key: impl FnMut(&HostSpec, &NewHostKey),
+) -> Result<HashMap<HostId, Arc<dyn Transport>>, ConnectError> {
+    let mine = local_addresses().unwrap_or_default();
+    let remote: Vec<&HostSpec> = hosts.iter().filter(|h| !mine.contains(&h.ip)).collect();
+    let attempts = remote
+        .iter()
+        .map(|h| SshTransport::connect(h, known.clone(), policy.clone()));
+    let results = futures_util::future::join_all(attempts).await;
+    let mut connected = HashMap::new();
+    let mut failed = Vec::new();
+    for (h, r) in remote.into_iter().zip(results) {
+        match r {
+            Ok(t) => {
+                if let Some(k) = t.new_host_key() {
+                    new_key(h, &k);
+                }
+                connected.insert(h.id.clone(), Arc::new(t) as Arc<dyn Transport>);
+            }
+            Err(e) => failed.push(format!("host {}: {e}", h.id)),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(ConnectError(failed));
+    }
+    transports(hosts, |h| {
+        connected.remove(&h.id).ok_or_else(|| NoTransport {
+            host: h.id.to_string(),
+            ip: h.ip,
+            reason: "it was not connected".into(),
+        })
+    })
+    .map_err(|e| ConnectError(vec![e.to_string()]))
 }
 
 /// A transport for every host of `hosts` plus the jump host: local for

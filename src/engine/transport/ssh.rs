@@ -5,7 +5,6 @@
 //! size limit. A lost connection is a [`TransportError::Connection`], so
 //! the runner retries the step over a fresh connection.
 
-
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
 use crate::engine::command::quote;
 use crate::engine::event::Stream;
@@ -40,6 +39,13 @@ impl SshTransport {
         Ok(SshTransport {
             session: Session::connect(target, known, policy).await?,
         })
+    }
+}
+
+impl SshTransport {
+    /// The host key this connection trusted for the first time, if any.
+    pub fn new_host_key(&self) -> Option<crate::ssh::NewHostKey> {
+        self.session.new_host_key()
     }
 }
 
