@@ -103,3 +103,46 @@ fn three_masters_and_two_nodes_over_ssh_then_a_no_op_reapply() {
         assert!(!text.contains("passw0rd"));
     }
 }
+
+#[test]
+fn a_non_root_user_installs_through_sudo_and_its_password_shows_nowhere() {
+    let hosts = Hosts::start(2);
+    let tug = Tug::new();
+    let store = Store::open(&tug.store()).unwrap();
+    let refs = images(&store, free_port());
+    for h in hosts.iter() {
+        std::fs::write(hosts.dir().join("kubeadm"), KUBEADM).unwrap();
+        h.exec(&format!(
+            "cp {} /usr/local/bin/kubeadm && chmod 755 /usr/local/bin/kubeadm",
+            hosts.dir().join("kubeadm").display()
+        ));
+    }
+    let mut args = vec!["run".to_string()];
+    args.extend(refs.iter().map(ToString::to_string));
+    args.extend([
+        "--masters".into(),
+        hosts[0].addr(),
+        "--nodes".into(),
+        hosts[1].addr(),
+        "-u".into(),
+        support::hosts::SUDO_USER.into(),
+        "-p".into(),
+        hosts.password.clone(),
+    ]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = tug.run(&argv).ok();
+    assert!(
+        hosts[1]
+            .exec(&format!("cat {JOURNAL}"))
+            .contains("kubeadm join")
+    );
+    assert!(!out.stdout.contains(&hosts.password) && !out.stderr.contains(&hosts.password));
+    let logs = tug.home().join("state/clusters/default/logs");
+    for entry in std::fs::read_dir(logs).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !text.contains(&hosts.password),
+            "a log shows the sudo password"
+        );
+    }
+}
