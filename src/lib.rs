@@ -6,6 +6,7 @@ pub mod build;
 pub mod cli;
 pub mod cluster;
 pub mod engine;
+pub mod fsutil;
 pub mod image;
 pub mod kubeadm;
 pub mod paths;

@@ -5,9 +5,9 @@
 use super::model::{API_VERSION, Cluster, KeepUnknown};
 use super::problem::{FieldPath, Locator, Problem, Severity};
 use super::validate;
+use crate::fsutil::write_private;
 use serde::Deserialize;
 use serde_yaml::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The largest Clusterfile tug reads; real ones are a few kilobytes.
@@ -385,34 +385,4 @@ impl Clusterfile {
             source,
         })
     }
-}
-
-/// Write `data` to `path` atomically with mode 0600, creating parent dirs.
-pub(crate) fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        // An existing temp file keeps its old mode; force it.
-        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

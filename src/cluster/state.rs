@@ -2,8 +2,9 @@
 //! Clusterfile with its status, the install logs and the admin kubeconfig.
 //! A second apply reads it to resume or change the cluster.
 
-use super::clusterfile::{Clusterfile, ClusterfileError, write_private};
+use super::clusterfile::{Clusterfile, ClusterfileError};
 use super::validate::check_name;
+use crate::fsutil::write_private;
 use crate::paths::Paths;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};

@@ -6,12 +6,12 @@
 //! leaves either the old or the new journal, never half of one.
 
 use super::plan::StepId;
+use crate::fsutil::write_private;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 /// The journal file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -122,30 +122,13 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| io("creating the dir of", e))?;
         }
-        let tmp = tmp_path(path);
         let body = serde_json::to_vec_pretty(&File {
             version: 1,
             done: self.done.clone(),
         })
         .map_err(|e| io("encoding", e.into()))?;
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| io("writing", e))?;
-        f.write_all(&body)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| io("writing", e))?;
-        fs::rename(&tmp, path).map_err(|e| io("replacing", e))
+        write_private(path, &body).map_err(|e| io("writing", e))
     }
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 use super::spec::{LayerContent, TemplateFile};
 use crate::image::digest::Digest;
 use crate::image::oci::media;
-use crate::image::store::write_atomic;
 use crate::template::render_dir::{DEFAULT_MAX_TEMPLATE_SIZE, TEMPLATE_DIRS, TEMPLATE_SUFFIXES};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -117,11 +116,7 @@ pub fn scan_cached(
     }
     let scanned = scan(path, media_type)?;
     if let (Some(entry), Ok(bytes)) = (&entry, serde_json::to_vec(&scanned)) {
-        let saved = entry
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .map_err(|e| e.to_string())
-            .and_then(|()| write_atomic(entry, &bytes).map_err(|e| e.to_string()));
+        let saved = crate::fsutil::write_atomic(entry, &bytes, 0o600);
         if let Err(e) = saved {
             tracing::debug!("not caching the scan of {digest}: {e}");
         }

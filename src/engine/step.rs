@@ -7,12 +7,11 @@ use super::event::{Event, EventKind, FailCause, Stream};
 use super::plan::{Action, Phase, Step};
 use super::source;
 use super::transport::{ByteStream, Transport, TransportError};
+use crate::fsutil::write_private;
 use chrono::Local;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -212,25 +211,6 @@ fn write_file_command(path: &str, mode: u32) -> String {
         t = quote(&tmp),
         p = quote(path),
     )
-}
-
-/// Write a local file atomically with mode 0600 (a kubeconfig is a secret).
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Counts the bytes read through it and reports progress every MiB and at the end.

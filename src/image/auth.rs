@@ -6,9 +6,7 @@
 
 use base64::Engine;
 use secrecy::SecretString;
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 /// A user name and password for one registry.
@@ -210,33 +208,14 @@ fn auths<'a>(
         .ok_or_else(|| malformed("\"auths\" is not an object"))
 }
 
-/// Write `doc` to a sibling temp file created with mode 0600, then rename it
-/// over `file`: readers see the old or the new file, never half of one.
+/// Write `doc` atomically with mode 0600 (see [`crate::fsutil`]).
 fn write_private(file: &Path, doc: &serde_json::Value) -> Result<()> {
-    let io = |action, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| AuthError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    if let Some(dir) = file.parent() {
-        fs::create_dir_all(dir).map_err(io("create", dir))?;
-    }
-    let tmp = file.with_extension(format!("tmp-{}", std::process::id()));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io("create", &tmp))?;
     let body = serde_json::to_vec_pretty(doc).expect("JSON value serialises");
-    f.write_all(&body).map_err(io("write", &tmp))?;
-    f.sync_all().map_err(io("sync", &tmp))?;
-    drop(f);
-    fs::rename(&tmp, file).map_err(io("replace", file))
+    crate::fsutil::write_private(file, &body).map_err(|source| AuthError::Io {
+        action: "write",
+        path: file.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

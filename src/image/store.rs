@@ -551,13 +551,10 @@ fn unique_suffix() -> String {
     format!("{nanos:x}-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Write a file by writing a sibling temp file and renaming it over the target.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", unique_suffix()));
-    let mut f = File::create(&tmp).map_err(io_err("create", &tmp))?;
-    f.write_all(bytes).map_err(io_err("write", &tmp))?;
-    f.sync_all().map_err(io_err("sync", &tmp))?;
-    fs::rename(&tmp, path).map_err(io_err("replace", path))
+/// Replace one of the layout's files (index.json, oci-layout) atomically;
+/// readable by all, like the rest of the layout.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::fsutil::write_atomic(path, bytes, 0o644).map_err(io_err("replace", path))
 }
 
 #[cfg(test)]
