@@ -5,93 +5,25 @@
 //! when their digest checks out: a crash or a bad download never leaves a
 //! wrong blob under its name.
 
-use super::digest::{Digest, Hasher};
+mod blob;
+mod error;
+mod lock;
+#[cfg(test)]
+mod tests;
+
+pub use blob::BlobWriter;
+pub use error::{MAX_DOCUMENT, StoreError};
+pub use lock::WriteGuard;
+
+use super::digest::Digest;
 use super::oci::{ANNOTATION_REF_NAME, Descriptor, ImageConfig, Index, Manifest, Platform, media};
 use super::reference::Reference;
+use error::{Result, io_err};
+use lock::FileLock;
 use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-
-/// Largest JSON document (manifest, index, config) tug reads into memory.
-pub const MAX_DOCUMENT: u64 = 16 << 20;
-
-/// What can go wrong in the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// A filesystem operation failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What tug was doing.
-        action: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The OS error.
-        source: io::Error,
-    },
-    /// No image of that name in the store.
-    #[error("image {0} is not in the local store (try `tug pull {0}` or `tug images`)")]
-    NotFound(String),
-    /// A blob's content does not match its digest.
-    #[error("digest mismatch: expected {expected}, got {actual}")]
-    DigestMismatch {
-        /// The digest it should have had.
-        expected: Digest,
-        /// The digest of what arrived.
-        actual: Digest,
-    },
-    /// A blob a document refers to is missing.
-    #[error("blob {0} is missing from the store")]
-    MissingBlob(Digest),
-    /// A JSON document could not be parsed.
-    #[error("{what} {digest} is not valid JSON: {source}")]
-    BadDocument {
-        /// Which document kind.
-        what: &'static str,
-        /// Its digest.
-        digest: Digest,
-        /// The parse error.
-        source: serde_json::Error,
-    },
-    /// A document is too large to be a manifest or config.
-    #[error("{what} {digest} is {size} bytes, more than a manifest or config may be")]
-    TooLarge {
-        /// Which document kind.
-        what: &'static str,
-        /// Its digest.
-        digest: Digest,
-        /// Its size.
-        size: u64,
-    },
-    /// An index has no manifest for the wanted platform.
-    #[error("{reference} has no image for platform {platform} (it has: {available})")]
-    NoPlatform {
-        /// The image.
-        reference: String,
-        /// What was asked.
-        platform: String,
-        /// What the index offers.
-        available: String,
-    },
-    /// Unexpected media type.
-    #[error("{digest} has media type {media_type}, which is not an image manifest or index")]
-    UnsupportedMediaType {
-        /// The descriptor's digest.
-        digest: Digest,
-        /// Its media type.
-        media_type: String,
-    },
-}
-
-type Result<T> = std::result::Result<T, StoreError>;
-
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |source| StoreError::Io {
-        action,
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// A handle on the store directory. Cheap to clone; all state is on disk.
 #[derive(Debug, Clone)]
@@ -125,106 +57,6 @@ impl StoredImage {
     pub fn size(&self) -> u64 {
         self.manifest.config.size + self.manifest.layers.iter().map(|l| l.size).sum::<u64>()
     }
-}
-
-/// A blob being written: bytes are hashed and counted as they go by.
-pub struct BlobWriter {
-    file: File,
-    path: PathBuf,
-    hasher: Hasher,
-    written: u64,
-    store: Store,
-}
-
-impl Write for BlobWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.written += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
-impl BlobWriter {
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// Verify the digest (when one is expected) and move the blob into place.
-    /// On a mismatch the temp file is removed and nothing enters the store.
-    pub fn commit(self, expected: Option<&Digest>) -> Result<Descriptor> {
-        let BlobWriter {
-            file,
-            path,
-            hasher,
-            written,
-            store,
-        } = self;
-        file.sync_all().map_err(io_err("sync", &path))?;
-        drop(file);
-        let actual = hasher.finish();
-        if let Some(want) = expected.filter(|w| **w != actual) {
-            let _ = fs::remove_file(&path);
-            return Err(StoreError::DigestMismatch {
-                expected: want.clone(),
-                actual,
-            });
-        }
-        let dest = store.blob_path(&actual);
-        fs::rename(&path, &dest).map_err(io_err("move blob into", &dest))?;
-        Ok(Descriptor::new("application/octet-stream", actual, written))
-    }
-
-    /// Give up: remove the temp file.
-    pub fn abort(self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// An flock held on one of the store's lock files; released on drop.
-struct FileLock(File);
-
-impl FileLock {
-    fn acquire(path: &Path, exclusive: bool) -> Result<FileLock> {
-        use std::os::fd::AsRawFd;
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(io_err("open", path))?;
-        let op = if exclusive {
-            libc::LOCK_EX
-        } else {
-            libc::LOCK_SH
-        };
-        // SAFETY: flock on an fd we own.
-        if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
-            return Err(io_err("lock", path)(io::Error::last_os_error()));
-        }
-        Ok(FileLock(f))
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock on an fd we own; unlocking cannot violate memory safety.
-        unsafe {
-            libc::flock(self.0.as_raw_fd(), libc::LOCK_UN);
-        }
-    }
-}
-
-/// Held by anything that adds blobs before it names them (pull, load,
-/// build): while any is held, [`Store::gc`] waits, so it never removes a
-/// blob that is about to be named.
-pub struct WriteGuard {
-    _lock: FileLock,
 }
 
 impl Store {
@@ -275,23 +107,14 @@ impl Store {
             .tmp
             .join(format!("blob-{}-{}", std::process::id(), unique_suffix()));
         let file = File::create(&path).map_err(io_err("create", &path))?;
-        Ok(BlobWriter {
-            file,
-            path,
-            hasher: Hasher::new(),
-            written: 0,
-            store: self.clone(),
-        })
+        Ok(BlobWriter::new(file, path, self.clone()))
     }
 
     /// Store a small blob from memory (manifests, configs).
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<Digest> {
         let d = Digest::of(bytes);
         if !self.has_blob(&d) {
-            let mut w = self.begin_blob()?;
-            w.write_all(bytes)
-                .map_err(io_err("write", &w.path.clone()))?;
-            w.commit(Some(&d))?;
+            self.put_reader(bytes, Some(&d))?;
         }
         Ok(d)
     }
@@ -299,7 +122,7 @@ impl Store {
     /// Copy a blob from a reader, verifying it against `expected`.
     pub fn put_reader(&self, mut r: impl Read, expected: Option<&Digest>) -> Result<Descriptor> {
         let mut w = self.begin_blob()?;
-        let path = w.path.clone();
+        let path = w.temp_path().to_path_buf();
         if let Err(e) = io::copy(&mut r, &mut w) {
             w.abort();
             return Err(io_err("write", &path)(e));
@@ -529,7 +352,7 @@ impl Store {
     /// Keep [`Store::gc`] away until the guard is dropped. Take it before
     /// writing the first blob of something that will be named at the end.
     pub fn writing(&self) -> Result<WriteGuard> {
-        FileLock::acquire(&self.tmp.join("gc.lock"), false).map(|l| WriteGuard { _lock: l })
+        WriteGuard::shared(&self.tmp.join("gc.lock"))
     }
 
     fn update_index(&self, change: impl FnOnce(&mut Index)) -> Result<()> {
@@ -555,74 +378,4 @@ fn unique_suffix() -> String {
 /// readable by all, like the rest of the layout.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     crate::fsutil::write_atomic(path, bytes, 0o644).map_err(io_err("replace", path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_bad_blob_never_enters_the_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("images")).unwrap();
-        let want = Digest::of(b"good");
-        let e = s.put_reader(&b"evil"[..], Some(&want)).unwrap_err();
-        assert!(matches!(e, StoreError::DigestMismatch { .. }), "{e}");
-        assert!(!s.has_blob(&want));
-        assert_eq!(fs::read_dir(s.tmp_dir()).unwrap().count(), 0);
-        let d = s.put_reader(&b"good"[..], Some(&want)).unwrap();
-        assert_eq!(d.digest, want);
-        assert!(s.has_blob(&want));
-    }
-
-    #[test]
-    fn names_point_at_descriptors_and_gc_keeps_only_reachable_blobs() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("images")).unwrap();
-        let layer = s.put_bytes(b"layer").unwrap();
-        let config = s.put_bytes(b"{}").unwrap();
-        let orphan = s.put_bytes(b"orphan").unwrap();
-        let m = serde_json::json!({
-            "schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
-            "config": {"mediaType": media::OCI_CONFIG, "digest": config.to_string(), "size": 2},
-            "layers": [{"mediaType": media::OCI_LAYER_TAR, "digest": layer.to_string(), "size": 5}]
-        });
-        let mb = serde_json::to_vec(&m).unwrap();
-        let md = s.put_bytes(&mb).unwrap();
-        let r: Reference = "example.com/a/b:v1".parse().unwrap();
-        s.set_name(
-            &r,
-            Descriptor::new(media::OCI_MANIFEST, md.clone(), mb.len() as u64),
-        )
-        .unwrap();
-        assert_eq!(s.resolve(&r).unwrap().digest, md);
-        assert_eq!(s.gc().unwrap().0, 1);
-        assert!(!s.has_blob(&orphan) && s.has_blob(&layer));
-        s.remove_name(&r).unwrap();
-        assert!(matches!(s.resolve(&r), Err(StoreError::NotFound(_))));
-        assert_eq!(s.gc().unwrap().0, 3);
-    }
-
-    #[test]
-    fn gc_waits_for_writers_so_a_blob_about_to_be_named_survives() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("images")).unwrap();
-        let guard = s.writing().unwrap();
-        let blob = s.put_bytes(b"not named yet").unwrap();
-        let gc = {
-            let s = s.clone();
-            std::thread::spawn(move || s.gc().unwrap())
-        };
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        assert!(s.has_blob(&blob), "gc ran while a writer held the store");
-        let r: Reference = "example.com/w:v1".parse().unwrap();
-        s.set_name(
-            &r,
-            Descriptor::new("application/octet-stream", blob.clone(), 13),
-        )
-        .unwrap();
-        drop(guard);
-        gc.join().unwrap();
-        assert!(s.has_blob(&blob));
-    }
 }
