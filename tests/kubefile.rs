@@ -699,38 +699,8 @@ fn walk_count(dir: &Path) -> usize {
 }
 
 #[test]
-fn an_image_nobody_has_fails_the_build_naming_it_and_leaves_nothing_named() {
+fn a_missing_kubefile_or_a_run_step_fails_the_build_naming_the_file() {
     let tug = Tug::new();
-    tug.run(&[
-        "build",
-        "-t",
-        "tugtest/rootfs:v1.28.9",
-        fixture("rootfs").to_str().unwrap(),
-    ])
-    .ok();
-    let err = tug
-        .run(&[
-            "build",
-            "-t",
-            "tugtest/echo-app:v1",
-            fixture("app").to_str().unwrap(),
-        ])
-        .fails();
-    assert!(
-        err.stderr
-            .contains("pulling docker.io/tugtest/echo:v1 (from manifests/echo.yaml:15)"),
-        "{}",
-        err.stderr
-    );
-    let store = Store::open(&tug.store()).unwrap();
-    let names: Vec<String> = store
-        .names()
-        .unwrap()
-        .into_iter()
-        .map(|(r, _)| r.to_string())
-        .collect();
-    assert_eq!(names, ["docker.io/tugtest/rootfs:v1.28.9"]);
-
     let missing = tug
         .run(&["build", "-t", "x:1", "-f", "/nonexistent/Kubefile", "."])
         .fails();
@@ -749,15 +719,12 @@ fn an_image_nobody_has_fails_the_build_naming_it_and_leaves_nothing_named() {
         "{}",
         bad.stderr
     );
-    std::fs::write(ctx.path().join("Kubefile"), "FROM tugtest/not-here:v1\n").unwrap();
-    let base = tug
-        .run(&["build", "-t", "x:1", ctx.path().to_str().unwrap()])
-        .fails();
     assert!(
-        base.stderr
-            .contains("docker.io/tugtest/not-here:v1 is not in the local store"),
-        "{}",
-        base.stderr
+        Store::open(&tug.store())
+            .unwrap()
+            .names()
+            .unwrap()
+            .is_empty()
     );
 }
 

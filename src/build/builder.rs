@@ -182,15 +182,44 @@ pub fn prepare(
     })
 }
 
-/// Images of `prepared` the cache does not hold: what must be pulled
-/// (into `cache`) before [`assemble`].
-pub fn missing_from<'a>(cache: &Store, prepared: &'a Prepared) -> Vec<&'a Found> {
+/// Images of `prepared` the cache does not hold for every one of
+/// `platforms` (this machine's when empty): what must be pulled (into
+/// `cache`) before [`assemble`].
+pub fn missing_from<'a>(
+    cache: &Store,
+    prepared: &'a Prepared,
+    platforms: &[Platform],
+) -> Vec<&'a Found> {
+    let current = [Platform::current()];
+    let wanted = if platforms.is_empty() {
+        &current[..]
+    } else {
+        platforms
+    };
     prepared
         .discovery
         .images
         .iter()
-        .filter(|f| cache.resolve(&f.reference).is_err())
+        .filter(|f| !wanted.iter().all(|p| cached_for(cache, &f.reference, p)))
         .collect()
+}
+
+/// Whether `cache` names `r` with a complete image for `platform` (a lone
+/// manifest counts only when its config says that platform).
+fn cached_for(cache: &Store, r: &Reference, platform: &Platform) -> bool {
+    let Ok(img) = cache.image(r, Some(platform)) else {
+        return false;
+    };
+    let have = Platform {
+        architecture: img.config.architecture.clone(),
+        os: img.config.os.clone(),
+        variant: img.config.variant.clone(),
+        extra: Default::default(),
+    };
+    platform.matches(&have)
+        && std::iter::once(&img.manifest.config)
+            .chain(&img.manifest.layers)
+            .all(|d| cache.has_blob(&d.digest))
 }
 
 /// `reference (from file:line, …)`, for messages about missing images.
@@ -201,7 +230,9 @@ pub fn describe(found: &Found) -> String {
 
 /// Build the image into `store` and name it `name`. `base` is the FROM
 /// image, already in `store` (None for scratch); every discovered image
-/// must already be in `cache`.
+/// must already be in `cache`. Holds the store's writer guard throughout,
+/// so a concurrent gc cannot take the new blobs before the name is set;
+/// on failure the blobs this build added and no name reaches are removed.
 pub fn assemble(
     store: &Store,
     cache: &Store,
@@ -211,7 +242,66 @@ pub fn assemble(
     base: Option<&StoredImage>,
     platform: &Platform,
 ) -> Result<Built, BuildError> {
-    let missing = missing_from(cache, prepared);
+    let _writing = store.writing()?;
+    let mut added = Vec::new();
+    let result = write_image(
+        store, cache, name, kubefile, prepared, base, platform, &mut added,
+    );
+    if result.is_err() {
+        rollback(store, &added);
+    }
+    result
+}
+
+/// Remove the blobs of `added` no name in `store` reaches.
+fn rollback(store: &Store, added: &[Digest]) {
+    let mut keep = std::collections::BTreeSet::new();
+    if let Ok(names) = store.names() {
+        for (_, d) in names {
+            let _ = store.reachable(&d, &mut keep);
+        }
+    }
+    for d in added.iter().filter(|d| !keep.contains(*d)) {
+        let _ = std::fs::remove_file(store.blob_path(d));
+    }
+}
+
+/// Put a blob into `store`, remembering it in `added` if it was new.
+fn put_new(store: &Store, bytes: &[u8], added: &mut Vec<Digest>) -> Result<Digest, BuildError> {
+    let d = Digest::of(bytes);
+    let new = !store.has_blob(&d);
+    store.put_bytes(bytes)?;
+    if new {
+        added.push(d.clone());
+    }
+    Ok(d)
+}
+
+/// Write a layer, remembering it in `added` if it was new.
+fn layer_new(
+    store: &Store,
+    plan: &CopyPlan,
+    added: &mut Vec<Digest>,
+) -> Result<Option<Layer>, BuildError> {
+    let layer = layer_writer::write_layer(store, plan)?;
+    if let Some(l) = &layer {
+        added.push(l.descriptor.digest.clone());
+    }
+    Ok(layer)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_image(
+    store: &Store,
+    cache: &Store,
+    name: &Reference,
+    kubefile: &Kubefile,
+    prepared: &Prepared,
+    base: Option<&StoredImage>,
+    platform: &Platform,
+    added: &mut Vec<Digest>,
+) -> Result<Built, BuildError> {
+    let missing = missing_from(cache, prepared, std::slice::from_ref(platform));
     if !missing.is_empty() {
         return Err(BuildError::NotCached(
             missing.into_iter().map(describe).collect(),
@@ -221,7 +311,7 @@ pub fn assemble(
     if let Some(l) = layers.iter().find(|l| !store.has_blob(&l.digest)) {
         return Err(StoreError::MissingBlob(l.digest.clone()).into());
     }
-    let copy_layer = layer_writer::write_layer(store, &prepared.files)?;
+    let copy_layer = layer_new(store, &prepared.files, added)?;
     let images = prepared.images();
     let registry_layer = {
         let scratch = Scratch::new(store, "build-registry")?;
@@ -232,7 +322,7 @@ pub fn assemble(
         }
         // Staged dirs and hard-linked blobs carry this machine's umask.
         plan.set_modes(0o755, 0o644);
-        layer_writer::write_layer(store, &plan)?
+        layer_new(store, &plan, added)?
     };
     layers.extend(
         copy_layer
@@ -256,7 +346,7 @@ pub fn assemble(
         &new,
     );
     let cfg_bytes = serde_json::to_vec(&cfg).expect("config serialises");
-    let cfg_digest = store.put_bytes(&cfg_bytes)?;
+    let cfg_digest = put_new(store, &cfg_bytes, added)?;
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(media::OCI_MANIFEST.to_string()),
@@ -270,7 +360,7 @@ pub fn assemble(
         extra: Default::default(),
     };
     let m_bytes = serde_json::to_vec(&manifest).expect("manifest serialises");
-    let m_digest = store.put_bytes(&m_bytes)?;
+    let m_digest = put_new(store, &m_bytes, added)?;
     let desc = Descriptor::new(media::OCI_MANIFEST, m_digest, m_bytes.len() as u64);
     store.set_name(name, desc.clone())?;
     Ok(Built {

@@ -6,6 +6,7 @@ pub mod base_registry;
 pub mod builder;
 pub mod config;
 pub mod discover;
+pub mod fetch;
 pub mod glob;
 pub mod kubefile;
 pub mod layer_writer;

@@ -1,22 +1,34 @@
 //! `tug build`: a cluster image from a Kubefile, without running anything
-//! (lite build). Discovered container images come from the build cache
-//! (`<data>/build-cache`, an OCI layout); pulling into it is not wired in
-//! yet, so a build that needs images the cache lacks stops and says so.
+//! (lite build). A missing FROM image is pulled into the store; discovered
+//! container images are pulled into the build cache (`<data>/build-cache`,
+//! an OCI layout) unless it already has them, a few at a time, and written
+//! from there into the new image's `registry/`.
 
 use super::Context;
-use crate::build::{builder, discover, kubefile};
+use super::registry::{cancellable, client, progress, summary};
+use crate::build::builder::{self, Prepared};
+use crate::build::kubefile::{self, Base, Kubefile};
+use crate::build::{discover, fetch};
 use crate::image::oci::Platform;
-use crate::image::store::StoreError;
+use crate::image::registry::{Progress, PulledImage, RegistryClient};
+use crate::image::store::{StoreError, StoredImage};
 use crate::image::{Reference, Store};
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The build command.
 #[derive(Debug, Subcommand)]
 pub enum BuildCommand {
     /// Build a cluster image from a Kubefile (lite build: nothing is run).
+    ///
+    /// The FROM image is pulled when the local store lacks it. Container
+    /// images found in manifests/, charts/, manifests/imageList and
+    /// images/shim/ are pulled (4 at a time) into the build cache, unless it
+    /// or the base image's registry already has them, and written into the
+    /// new image's registry/ layer.
     Build(BuildArgs),
 }
 
@@ -29,9 +41,12 @@ pub struct BuildArgs {
     /// The Kubefile (default: Kubefile, Sealfile or Dockerfile in CONTEXT).
     #[arg(short = 'f', long = "file", value_name = "KUBEFILE")]
     pub file: Option<PathBuf>,
-    /// Platform of the image and of the images it carries (os/arch).
-    #[arg(long, value_name = "OS/ARCH")]
-    pub platform: Option<String>,
+    /// Platforms of the images the cluster image carries, e.g.
+    /// linux/amd64,linux/arm64 (default: the base image's, else this
+    /// machine's). The first is the cluster image's own platform and the
+    /// one a missing FROM image is pulled for.
+    #[arg(long, value_delimiter = ',', value_name = "OS/ARCH")]
+    pub platform: Vec<String>,
     /// Set an ARG (K=V, or K to take it from the environment); repeatable.
     #[arg(long = "build-arg", value_name = "K=V")]
     pub build_args: Vec<String>,
@@ -48,8 +63,7 @@ impl BuildCommand {
     /// Run the command.
     pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let BuildCommand::Build(args) = self;
-        let ctx = ctx.clone();
-        tokio::task::spawn_blocking(move || build(&ctx, args)).await?
+        build(ctx, args).await
     }
 }
 
@@ -69,9 +83,34 @@ fn parse_platform(p: &str, what: &str) -> anyhow::Result<Platform> {
     Platform::parse(p).with_context(|| format!("{what} {p:?}: expected OS/ARCH, e.g. linux/amd64"))
 }
 
-const NO_PULL: &str = "needs the registry client, which tug build does not have yet";
+/// Run blocking work (file walks, helm, layer writing) off the runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f).await?
+}
 
-fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
+/// The Kubefile read and the context scanned.
+struct Scanned {
+    path: PathBuf,
+    kf: Kubefile,
+    prepared: Prepared,
+}
+
+fn scan(store: &Store, args: &BuildArgs) -> anyhow::Result<Scanned> {
+    let path = kubefile::locate(&args.context, args.file.as_deref())?;
+    let kf = kubefile::load(&path, &build_args(&args.build_args)?)?;
+    for w in &kf.warnings {
+        eprintln!("warning: {w}");
+    }
+    let prepared = builder::prepare(store, &args.context, &kf, &discover::Options::from_env())?;
+    for w in &prepared.discovery.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(Scanned { path, kf, prepared })
+}
+
+async fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
     if !args.context.is_dir() {
         bail!(
             "build context {} is not a directory",
@@ -82,17 +121,22 @@ fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
     if name.is_none() && !args.list_images {
         bail!("tug build needs -t NAME:TAG (or --list-images to only list images)");
     }
-    let path = kubefile::locate(&args.context, args.file.as_deref())?;
-    let kf = kubefile::load(&path, &build_args(&args.build_args)?)?;
-    for w in &kf.warnings {
-        eprintln!("warning: {w}");
-    }
+    let platforms = args
+        .platform
+        .iter()
+        .map(|p| parse_platform(p, "--platform"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let store = ctx.store()?;
-    let mut prepared =
-        builder::prepare(&store, &args.context, &kf, &discover::Options::from_env())?;
-    for w in &prepared.discovery.warnings {
-        eprintln!("warning: {w}");
-    }
+    let (store, args, scanned) = blocking(move || {
+        let scanned = scan(&store, &args)?;
+        Ok((store, args, scanned))
+    })
+    .await?;
+    let Scanned {
+        path,
+        kf,
+        mut prepared,
+    } = scanned;
     if args.list_images {
         for f in &prepared.discovery.images {
             let from: Vec<String> = f.origins.iter().map(|o| o.to_string()).collect();
@@ -101,27 +145,23 @@ fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let name = name.expect("checked above");
-    let wanted = match (&args.platform, &kf.base) {
-        (Some(p), _) => Some(parse_platform(p, "--platform")?),
+    let wanted = match (platforms.first(), &kf.base) {
+        (Some(p), _) => Some(p.clone()),
         (
             None,
-            kubefile::Base::Image {
+            Base::Image {
                 platform: Some(p), ..
             },
         ) => Some(parse_platform(p, "FROM --platform")?),
         _ => None,
     };
+    let client = client(ctx, false);
+    let reporter = progress(ctx);
     let base = match &kf.base {
-        kubefile::Base::Scratch => None,
-        kubefile::Base::Image { reference, .. } => match store.image(reference, wanted.as_ref()) {
-            Ok(img) => Some(img),
-            Err(StoreError::NotFound(_)) => {
-                bail!(
-                    "the base image {reference} is not in the local store, and pulling it {NO_PULL}; load it first (tug load) or build FROM scratch"
-                )
-            }
-            Err(e) => return Err(e.into()),
-        },
+        Base::Scratch => None,
+        Base::Image { reference, .. } => {
+            Some(base_image(ctx, &client, &store, reference, wanted.as_ref(), &reporter).await?)
+        }
     };
     if let Some(b) = &base {
         let held = prepared.drop_held_by(&store, b)?;
@@ -142,26 +182,77 @@ fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
             })
         })
         .unwrap_or_else(Platform::current);
+    let carried = if platforms.is_empty() {
+        vec![platform.clone()]
+    } else {
+        platforms
+    };
     let cache = Store::open(&ctx.paths.data.join("build-cache"))?;
-    let missing = builder::missing_from(&cache, &prepared);
+    let missing = builder::missing_from(&cache, &prepared, &carried);
     if !missing.is_empty() {
-        let list: Vec<String> = missing.into_iter().map(builder::describe).collect();
-        bail!("pulling {} {NO_PULL}", list.join("; "));
+        eprintln!(
+            "pulling {} of {} container images into the build cache",
+            missing.len(),
+            prepared.discovery.images.len()
+        );
+        let fancy = ctx.fancy;
+        let pulls = fetch::pull_missing(
+            &client,
+            &cache,
+            &missing,
+            &carried,
+            fetch::PARALLEL_IMAGES,
+            reporter.clone(),
+            |p: &PulledImage| {
+                if !fancy {
+                    eprintln!("{}", summary(p));
+                }
+            },
+        );
+        cancellable(pulls).await??;
     }
     eprintln!(
         "building {name} from {} ({} container images)",
         path.display(),
         prepared.discovery.images.len()
     );
-    let built = builder::assemble(
-        &store,
-        &cache,
-        &name,
-        &kf,
-        &prepared,
-        base.as_ref(),
-        &platform,
-    )?;
+    let built = blocking(move || {
+        Ok(builder::assemble(
+            &store,
+            &cache,
+            &name,
+            &kf,
+            &prepared,
+            base.as_ref(),
+            &platform,
+        )?)
+    })
+    .await?;
     println!("{}@{}", built.reference, built.manifest.digest);
     Ok(())
+}
+
+/// The FROM image from the store, pulled first when the store lacks it
+/// (or lacks the wanted platform of it).
+async fn base_image(
+    ctx: &Context,
+    client: &RegistryClient,
+    store: &Store,
+    reference: &Reference,
+    platform: Option<&Platform>,
+    reporter: &Arc<impl Progress + 'static>,
+) -> anyhow::Result<StoredImage> {
+    match store.image(reference, platform) {
+        Ok(img) => return Ok(img),
+        Err(StoreError::NotFound(_) | StoreError::NoPlatform { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let platforms: Vec<Platform> = platform.into_iter().cloned().collect();
+    let pulled = cancellable(client.pull(reference, &platforms, store, reporter.clone()))
+        .await?
+        .with_context(|| format!("pull the base image {reference} (FROM)"))?;
+    if !ctx.fancy {
+        eprintln!("{}", summary(&pulled));
+    }
+    Ok(store.image(reference, platform)?)
 }

@@ -112,13 +112,15 @@ pub fn insecure_registries_from(config_file: &Path) -> anyhow::Result<Vec<String
     Ok(prefs.insecure_registries)
 }
 
-fn client(ctx: &Context, monolithic: bool) -> RegistryClient {
+/// A registry client set up from the context (auth file, insecure registries).
+pub(super) fn client(ctx: &Context, monolithic: bool) -> RegistryClient {
     let mut options = RegistryOptions::new(ctx.paths.auth_file(), ctx.insecure_registries.clone());
     options.monolithic_push = monolithic;
     RegistryClient::new(options)
 }
 
-fn progress(ctx: &Context) -> Arc<Reporter> {
+/// Progress for transfers: bars on a terminal, counting only otherwise.
+pub(super) fn progress(ctx: &Context) -> Arc<Reporter> {
     Arc::new(Reporter {
         bars: ctx.fancy.then(MultiProgress::new),
         ..Default::default()
@@ -148,7 +150,7 @@ async fn pull(ctx: &Context, images: &[String], platforms: &[String]) -> anyhow:
 
 /// Run a transfer until it ends or Ctrl-C: then it is dropped, which stops
 /// its downloads and removes their unfinished temp files.
-async fn cancellable<T>(work: impl Future<Output = T>) -> anyhow::Result<T> {
+pub(super) async fn cancellable<T>(work: impl Future<Output = T>) -> anyhow::Result<T> {
     tokio::select! {
         done = work => Ok(done),
         _ = tokio::signal::ctrl_c() => Err(Cancelled.into()),
@@ -156,7 +158,7 @@ async fn cancellable<T>(work: impl Future<Output = T>) -> anyhow::Result<T> {
 }
 
 /// The one line a pull prints per image.
-fn summary(p: &PulledImage) -> String {
+pub(super) fn summary(p: &PulledImage) -> String {
     let platforms = if p.manifests.len() > 1 {
         let names: Vec<String> = p
             .manifests
@@ -270,7 +272,7 @@ fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
 
 /// Counts what moved, and on a terminal draws a bar per blob.
 #[derive(Default)]
-struct Reporter {
+pub(super) struct Reporter {
     bars: Option<MultiProgress>,
     active: Mutex<HashMap<Digest, ProgressBar>>,
     started: AtomicUsize,
