@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Pull benchmark: tug vs skopeo on the same ~1 GiB image from a local
-# docker-registry, in the same run, plus tug's peak RSS. Then the unpack
-# benchmark (benches/unpack.rs) when it exists.
+# docker-registry, in the same run, plus tug's peak RSS. Registry fill
+# benchmark: `tug build` of a context whose imageList names 20 images of
+# that registry (fresh build cache each round) vs `skopeo copy` of the same
+# 20 images into dirs. Then the unpack benchmark (benches/unpack.rs) when it
+# exists.
 #
-#   scripts/bench.sh            # BENCH_DIR keeps the generated image between runs
+#   scripts/bench.sh                  # BENCH_DIR keeps generated images between runs
+#   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack
 #
-# Prints `pull ratio tug/skopeo = X.XX` (target <= 1.00) and
-# `tug peak RSS = N MiB` (target <= 64).
+# Prints `pull ratio tug/skopeo = X.XX` (target <= 1.00),
+# `tug peak RSS = N MiB` (target <= 64) and
+# `registry fill ratio tug/skopeo = X.XX` (target <= 1.00).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,6 +20,8 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BENCH_DIR=${BENCH_DIR:-$TARGET/bench}
 ROUNDS=${ROUNDS:-3}
 TAG=bench/cluster-image:v1
+SECTIONS=${SECTIONS:-pull fill unpack}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 need() { command -v "$1" >/dev/null 2>&1; }
 # GNU time (peak RSS) and jq are not test dependencies; install them here.
@@ -24,7 +31,7 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for tool in docker-registry skopeo jq gzip sha256sum; do
+for tool in docker-registry skopeo umoci jq gzip sha256sum; do
     need "$tool" || { echo "bench: $tool is missing (see scripts/test.sh)" >&2; exit 1; }
 done
 
@@ -57,7 +64,7 @@ small_files() {
     for i in $(seq 1 2000); do head -c 4096 /dev/urandom | base64 >"$1/file-$i.txt"; done
 }
 
-if [ ! -f "$LAYOUT/index.json" ]; then
+if want pull && [ ! -f "$LAYOUT/index.json" ]; then
     echo "== generating the image in $LAYOUT"
     rm -rf "$BENCH_DIR/work" "$LAYOUT" "$BENCH_DIR/storage"
     mkdir -p "$BENCH_DIR/work" "$LAYOUT/blobs/sha256"
@@ -89,8 +96,10 @@ if [ ! -f "$LAYOUT/index.json" ]; then
     echo '{"imageLayoutVersion":"1.0.0"}' >"$LAYOUT/oci-layout"
     rm -rf "$BENCH_DIR/work"
 fi
-IMAGE_BYTES=$(du -sb "$LAYOUT/blobs" | cut -f1)
-echo "== image: $(jq '.manifests | length' "$LAYOUT/index.json") manifest, $((IMAGE_BYTES >> 20)) MiB of blobs"
+if want pull; then
+    IMAGE_BYTES=$(du -sb "$LAYOUT/blobs" | cut -f1)
+    echo "== image: $(jq '.manifests | length' "$LAYOUT/index.json") manifest, $((IMAGE_BYTES >> 20)) MiB of blobs"
+fi
 
 # --- a registry on loopback ------------------------------------------------
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/tug-bench-XXXXXX")
@@ -117,7 +126,7 @@ for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://$ADDR/v2/" 2>/dev/null && break
     sleep 0.1
 done
-if ! skopeo inspect -n --tls-verify=false "docker://$ADDR/$TAG" >/dev/null 2>&1; then
+if want pull && ! skopeo inspect -n --tls-verify=false "docker://$ADDR/$TAG" >/dev/null 2>&1; then
     echo "== pushing it to $ADDR with skopeo"
     skopeo copy -q --dest-tls-verify=false "oci:$LAYOUT:v1" "docker://$ADDR/$TAG"
 fi
@@ -128,29 +137,88 @@ timed() { # outfile, command... ; records "seconds maxrss_kib cpu_seconds"
     /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >/dev/null
     awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$out" >"$out.x" && mv "$out.x" "$out"
 }
-best_tug=; best_skopeo=; peak_rss=0
-for round in $(seq 1 "$ROUNDS"); do
-    rm -rf "$RUN/skopeo" "$RUN/tug-home"
-    timed "$RUN/t-skopeo" skopeo copy -q --src-tls-verify=false "docker://$ADDR/$TAG" "oci:$RUN/skopeo:v1"
-    TUG_HOME=$RUN/tug-home timed "$RUN/t-tug" "$TUG" pull --plain "$ADDR/$TAG"
-    read -r s_sec _ s_cpu <"$RUN/t-skopeo"
-    read -r t_sec t_rss t_cpu <"$RUN/t-tug"
-    echo "round $round: skopeo ${s_sec}s (cpu ${s_cpu}s), tug ${t_sec}s (cpu ${t_cpu}s, peak RSS $((t_rss >> 10)) MiB)"
-    best_tug=$(awk -v a="${best_tug:-1e9}" -v b="$t_sec" 'BEGIN{print (b<a)?b:a}')
-    best_skopeo=$(awk -v a="${best_skopeo:-1e9}" -v b="$s_sec" 'BEGIN{print (b<a)?b:a}')
-    [ "$t_rss" -gt "$peak_rss" ] && peak_rss=$t_rss
-done
-# Both stores must hold the same manifest.
-want=$(skopeo inspect --tls-verify=false "docker://$ADDR/$TAG" | jq -r .Digest)
-got=$(skopeo inspect "oci:$RUN/tug-home/data/images:$ADDR/$TAG" | jq -r .Digest)
-[ "$want" = "$got" ] || { echo "bench: tug stored $got, registry has $want" >&2; exit 1; }
+if want pull; then
+    best_tug=; best_skopeo=; peak_rss=0
+    for round in $(seq 1 "$ROUNDS"); do
+        rm -rf "$RUN/skopeo" "$RUN/tug-home"
+        timed "$RUN/t-skopeo" skopeo copy -q --src-tls-verify=false "docker://$ADDR/$TAG" "oci:$RUN/skopeo:v1"
+        TUG_HOME=$RUN/tug-home timed "$RUN/t-tug" "$TUG" pull --plain "$ADDR/$TAG"
+        read -r s_sec _ s_cpu <"$RUN/t-skopeo"
+        read -r t_sec t_rss t_cpu <"$RUN/t-tug"
+        echo "round $round: skopeo ${s_sec}s (cpu ${s_cpu}s), tug ${t_sec}s (cpu ${t_cpu}s, peak RSS $((t_rss >> 10)) MiB)"
+        best_tug=$(awk -v a="${best_tug:-1e9}" -v b="$t_sec" 'BEGIN{print (b<a)?b:a}')
+        best_skopeo=$(awk -v a="${best_skopeo:-1e9}" -v b="$s_sec" 'BEGIN{print (b<a)?b:a}')
+        [ "$t_rss" -gt "$peak_rss" ] && peak_rss=$t_rss
+    done
+    # Both stores must hold the same manifest.
+    expected=$(skopeo inspect --tls-verify=false "docker://$ADDR/$TAG" | jq -r .Digest)
+    got=$(skopeo inspect "oci:$RUN/tug-home/data/images:$ADDR/$TAG" | jq -r .Digest)
+    [ "$expected" = "$got" ] || { echo "bench: tug stored $got, registry has $expected" >&2; exit 1; }
 
-echo "best of $ROUNDS: skopeo ${best_skopeo}s, tug ${best_tug}s"
-awk -v t="$best_tug" -v s="$best_skopeo" 'BEGIN{printf "pull ratio tug/skopeo = %.2f\n", t/s}'
-echo "tug peak RSS = $((peak_rss >> 10)) MiB"
+    echo "best of $ROUNDS: skopeo ${best_skopeo}s, tug ${best_tug}s"
+    awk -v t="$best_tug" -v s="$best_skopeo" 'BEGIN{printf "pull ratio tug/skopeo = %.2f\n", t/s}'
+    echo "tug peak RSS = $((peak_rss >> 10)) MiB"
+fi
+
+# --- registry fill: 20 images into a build's registry/ ---------------------
+FILL_LAYOUT=$BENCH_DIR/fill-layout
+FILL_N=20
+fill_image() { # i: a shared 8 MiB layer and an own one of 2-16 MiB
+    local i=$1 src=$BENCH_DIR/fill-work
+    mkdir -p "$src"
+    [ -f "$src/shared.bin" ] || head -c $((8 << 20)) /dev/urandom >"$src/shared.bin"
+    head -c $(((2 + (i * 7) % 15) << 20)) /dev/urandom >"$src/own.bin"
+    umoci new --image "$FILL_LAYOUT:img-$i"
+    umoci insert --image "$FILL_LAYOUT:img-$i" "$src/shared.bin" /shared.bin
+    umoci insert --image "$FILL_LAYOUT:img-$i" "$src/own.bin" /own.bin
+    umoci config --image "$FILL_LAYOUT:img-$i" --os linux --architecture "$(go_arch)"
+}
+go_arch() { case $(uname -m) in x86_64) echo amd64 ;; aarch64) echo arm64 ;; *) uname -m ;; esac; }
+if want fill; then
+    if [ ! -f "$FILL_LAYOUT/index.json" ] || [ "$(jq '.manifests | length' "$FILL_LAYOUT/index.json")" != "$FILL_N" ]; then
+        echo "== generating $FILL_N images in $FILL_LAYOUT"
+        rm -rf "$FILL_LAYOUT" "$BENCH_DIR/fill-work"
+        umoci init --layout "$FILL_LAYOUT"
+        for i in $(seq 1 "$FILL_N"); do fill_image "$i"; done
+        rm -rf "$BENCH_DIR/fill-work"
+    fi
+    mkdir -p "$RUN/fill-ctx"
+    printf 'FROM scratch\nCOPY imageList manifests\n' >"$RUN/fill-ctx/Kubefile"
+    : >"$RUN/fill-ctx/imageList"
+    for i in $(seq 1 "$FILL_N"); do
+        ref=$ADDR/bench/fill-$i:v1
+        echo "$ref" >>"$RUN/fill-ctx/imageList"
+        skopeo inspect -n --tls-verify=false "docker://$ref" >/dev/null 2>&1 ||
+            skopeo copy -q --dest-tls-verify=false "oci:$FILL_LAYOUT:img-$i" "docker://$ref"
+    done
+    echo "== fill: $FILL_N images, $(($(du -sb "$FILL_LAYOUT/blobs" | cut -f1) >> 20)) MiB of blobs"
+    fill_skopeo() {
+        for i in $(seq 1 "$FILL_N"); do
+            skopeo copy -q --src-tls-verify=false "docker://$ADDR/bench/fill-$i:v1" "dir:$RUN/fill-skopeo/$i"
+        done
+    }
+    best_tug=; best_skopeo=
+    for round in $(seq 1 "$ROUNDS"); do
+        rm -rf "$RUN/fill-skopeo" "$RUN/fill-home"
+        mkdir -p "$RUN/fill-skopeo"
+        export -f fill_skopeo
+        export ADDR RUN FILL_N
+        timed "$RUN/f-skopeo" bash -c fill_skopeo
+        TUG_HOME=$RUN/fill-home timed "$RUN/f-tug" "$TUG" build --plain -t bench/fill:v1 "$RUN/fill-ctx"
+        read -r s_sec _ s_cpu <"$RUN/f-skopeo"
+        read -r t_sec t_rss t_cpu <"$RUN/f-tug"
+        echo "fill round $round: skopeo ${s_sec}s (cpu ${s_cpu}s), tug ${t_sec}s (cpu ${t_cpu}s, peak RSS $((t_rss >> 10)) MiB)"
+        best_tug=$(awk -v a="${best_tug:-1e9}" -v b="$t_sec" 'BEGIN{print (b<a)?b:a}')
+        best_skopeo=$(awk -v a="${best_skopeo:-1e9}" -v b="$s_sec" 'BEGIN{print (b<a)?b:a}')
+    done
+    n=$(find "$RUN/fill-home/data/build-cache" -maxdepth 1 -name index.json -exec jq '.manifests | length' {} \;)
+    [ "$n" = "$FILL_N" ] || { echo "bench: the build cache holds $n images, not $FILL_N" >&2; exit 1; }
+    echo "fill best of $ROUNDS: skopeo ${best_skopeo}s, tug ${best_tug}s"
+    awk -v t="$best_tug" -v s="$best_skopeo" 'BEGIN{printf "registry fill ratio tug/skopeo = %.2f\n", t/s}'
+fi
 
 # --- unpack (benches/unpack.rs, when present) --------------------------------
-if [ -f benches/unpack.rs ]; then
+if want unpack && [ -f benches/unpack.rs ]; then
     echo "== unpack benchmark"
     TUG_BENCH_DIR=$BENCH_DIR/unpack cargo bench --bench unpack
 fi
