@@ -11,6 +11,7 @@ use std::process::Command;
 use support::registry::Registry;
 use support::tug::{Run, Tug};
 use support::{have, sh};
+use tug::image::oci::media;
 use tug::image::{Reference, Store};
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -173,9 +174,11 @@ fn a_build_pulls_its_base_and_images_and_the_result_serves_pushes_and_pulls_back
         .image(&"tugtest/app:v1".parse().unwrap(), None)
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let registry_layer = app.manifest.layers.last().unwrap();
+    assert_eq!(registry_layer.media_type, media::OCI_LAYER_TAR);
     sh(Command::new("tar")
-        .arg("-xzf")
-        .arg(store.blob_path(&app.manifest.layers.last().unwrap().digest))
+        .arg("-xf")
+        .arg(store.blob_path(&registry_layer.digest))
         .arg("-C")
         .arg(dir.path()));
     let served = Registry::serve(&dir.path().join("registry"));

@@ -8,7 +8,7 @@ use super::base_registry::{self, BaseRegistryError};
 use super::config::{self, NewLayers};
 use super::discover::{self, DiscoverError, Discovery, Found, Options};
 use super::kubefile::{Base, Kubefile};
-use super::layer_writer::{self, Layer, LayerError};
+use super::layer_writer::{self, Layer, LayerError, Packing};
 use super::plan::{CopyPlan, Entry, PlanError};
 use super::registry_dir::{self, RegistryDirError};
 use crate::image::oci::{Descriptor, Manifest, Platform, media};
@@ -281,9 +281,10 @@ fn put_new(store: &Store, bytes: &[u8], added: &mut Vec<Digest>) -> Result<Diges
 fn layer_new(
     store: &Store,
     plan: &CopyPlan,
+    packing: Packing,
     added: &mut Vec<Digest>,
 ) -> Result<Option<Layer>, BuildError> {
-    let layer = layer_writer::write_layer(store, plan)?;
+    let layer = layer_writer::write_layer(store, plan, packing)?;
     if let Some(l) = &layer {
         added.push(l.descriptor.digest.clone());
     }
@@ -311,7 +312,7 @@ fn write_image(
     if let Some(l) = layers.iter().find(|l| !store.has_blob(&l.digest)) {
         return Err(StoreError::MissingBlob(l.digest.clone()).into());
     }
-    let copy_layer = layer_new(store, &prepared.files, added)?;
+    let copy_layer = layer_new(store, &prepared.files, Packing::Gzip, added)?;
     let images = prepared.images();
     let registry_layer = {
         let scratch = Scratch::new(store, "build-registry")?;
@@ -322,7 +323,7 @@ fn write_image(
         }
         // Staged dirs and hard-linked blobs carry this machine's umask.
         plan.set_modes(0o755, 0o644);
-        layer_new(store, &plan, added)?
+        layer_new(store, &plan, Packing::Plain, added)?
     };
     layers.extend(
         copy_layer

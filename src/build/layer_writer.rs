@@ -1,6 +1,7 @@
-//! Write a [`CopyPlan`] as a deterministic gzip tar layer straight into the
-//! store: entries sorted by path, mtime 0, uid/gid 0, no user names, modes
-//! and symlinks kept, a fixed gzip header. The same plan always gives the
+//! Write a [`CopyPlan`] as a deterministic tar layer (gzip, or plain for
+//! already-compressed content) straight into the store: entries sorted by
+//! path, mtime 0, uid/gid 0, no user names, modes and symlinks kept, a fixed
+//! gzip header. The same plan always gives the
 //! same bytes, so the same context builds the same image digest. Nothing
 //! is held in memory: files stream from the context through tar and gzip
 //! into the blob, hashed on the way (diff id before gzip, digest after).
@@ -18,7 +19,7 @@ use std::io::{self, Write};
 /// A layer written into the store.
 #[derive(Debug, Clone)]
 pub struct Layer {
-    /// The compressed blob (OCI gzip layer media type).
+    /// The blob (OCI gzip or plain tar layer media type).
     pub descriptor: Descriptor,
     /// Digest of the uncompressed tar (the config's diff id).
     pub diff_id: Digest,
@@ -87,16 +88,55 @@ fn append(b: &mut tar::Builder<impl Write>, path: &str, entry: &Entry) -> io::Re
     }
 }
 
-/// Tar and gzip `plan` into a new blob of `store`. Returns None for an
-/// empty plan (no layer at all rather than an empty one).
-pub fn write_layer(store: &Store, plan: &CopyPlan) -> Result<Option<Layer>, LayerError> {
+/// How a layer's tar is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    /// gzip: for files as they come from a build context.
+    Gzip,
+    /// Plain tar: for content that is compressed already (the `registry/`
+    /// tree is blobs of compressed layers), where gzip costs CPU and saves
+    /// nothing.
+    Plain,
+}
+
+/// Tar `plan` (gzipped or not) into a new blob of `store`. Returns None for
+/// an empty plan (no layer at all rather than an empty one).
+pub fn write_layer(
+    store: &Store,
+    plan: &CopyPlan,
+    packing: Packing,
+) -> Result<Option<Layer>, LayerError> {
     if plan.is_empty() {
         return Ok(None);
     }
+    let fail = |source| LayerError::Io {
+        entry: "(end of archive)".into(),
+        source,
+    };
     let blob = store.begin_blob()?;
-    let gz = GzEncoder::new(blob, Compression::new(6));
+    let (blob, diff_id, media_type) = match packing {
+        Packing::Gzip => {
+            let (gz, diff_id) = write_tar(plan, GzEncoder::new(blob, Compression::new(6)))?;
+            (gz.finish().map_err(fail)?, diff_id, media::OCI_LAYER_GZIP)
+        }
+        Packing::Plain => {
+            let (blob, diff_id) = write_tar(plan, blob)?;
+            (blob, diff_id, media::OCI_LAYER_TAR)
+        }
+    };
+    let mut descriptor = blob.commit(None)?;
+    descriptor.media_type = media_type.to_string();
+    Ok(Some(Layer {
+        descriptor,
+        diff_id,
+    }))
+}
+
+/// Write the deterministic tar of `plan` into `out`; returns `out` and the
+/// tar's digest (the diff id).
+fn write_tar<W: Write>(plan: &CopyPlan, out: W) -> Result<(W, Digest), LayerError> {
     let mut tar = tar::Builder::new(HashWriter {
-        inner: gz,
+        inner: out,
         hasher: Hasher::new(),
     });
     tar.mode(tar::HeaderMode::Deterministic);
@@ -109,19 +149,11 @@ pub fn write_layer(store: &Store, plan: &CopyPlan) -> Result<Option<Layer>, Laye
             return Err(LayerError::Io { entry, source });
         }
     }
-    let fail = |source| LayerError::Io {
+    let hw = tar.into_inner().map_err(|source| LayerError::Io {
         entry: "(end of archive)".into(),
         source,
-    };
-    let hw = tar.into_inner().map_err(fail)?;
-    let diff_id = hw.hasher.finish();
-    let blob = hw.inner.finish().map_err(fail)?;
-    let mut descriptor = blob.commit(None)?;
-    descriptor.media_type = media::OCI_LAYER_GZIP.to_string();
-    Ok(Some(Layer {
-        descriptor,
-        diff_id,
-    }))
+    })?;
+    Ok((hw.inner, hw.hasher.finish()))
 }
 
 #[cfg(test)]
@@ -150,11 +182,11 @@ mod tests {
         context(&ctx);
         let mut plan = CopyPlan::default();
         plan.add_dir_contents(&ctx, "").unwrap();
-        let a = write_layer(&store, &plan).unwrap().unwrap();
+        let a = write_layer(&store, &plan, Packing::Gzip).unwrap().unwrap();
         // Touch every file: mtimes must not matter.
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(ctx.join("etc/sub/a.conf"), "a").unwrap();
-        let b = write_layer(&store, &plan).unwrap().unwrap();
+        let b = write_layer(&store, &plan, Packing::Gzip).unwrap().unwrap();
         assert_eq!(a.descriptor.digest, b.descriptor.digest);
         assert_eq!(a.diff_id, b.diff_id);
         assert_ne!(a.descriptor.digest, a.diff_id);
@@ -192,7 +224,7 @@ mod tests {
             ]
         );
         std::fs::write(ctx.join("etc/sub/a.conf"), "b").unwrap();
-        let c = write_layer(&store, &plan).unwrap().unwrap();
+        let c = write_layer(&store, &plan, Packing::Gzip).unwrap().unwrap();
         assert_ne!(a.diff_id, c.diff_id);
     }
 }
