@@ -7,7 +7,7 @@
 # exists.
 #
 #   scripts/bench.sh                  # BENCH_DIR keeps generated images between runs
-#   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack
+#   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack discover
 #
 # Prints `pull ratio tug/skopeo = X.XX` (target <= 1.00),
 # `tug peak RSS = N MiB` (target <= 64) and
@@ -20,7 +20,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BENCH_DIR=${BENCH_DIR:-$TARGET/bench}
 ROUNDS=${ROUNDS:-3}
 TAG=bench/cluster-image:v1
-SECTIONS=${SECTIONS:-pull fill unpack}
+SECTIONS=${SECTIONS:-pull fill unpack discover}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -221,4 +221,10 @@ fi
 if want unpack && [ -f benches/unpack.rs ]; then
     echo "== unpack benchmark"
     TUG_BENCH_DIR=$BENCH_DIR/unpack cargo bench --bench unpack
+fi
+
+# --- discovery over 2,000 manifests (benches/discover.rs) -------------------
+if want discover; then
+    echo "== discovery benchmark"
+    cargo bench --quiet --bench discover
 fi
