@@ -1,0 +1,117 @@
+//! Faults an install meets on real OpenSSH hosts: each gives a clear error
+//! naming the host, a non-zero exit, and a state a re-run can repair.
+
+mod support;
+#[allow(dead_code)]
+#[path = "install_local/testbed.rs"]
+mod testbed;
+
+use support::hosts::{Host, Hosts, SUDO_USER};
+use support::tug::{Run, Tug};
+use testbed::{JOURNAL, KUBEADM, free_port, images};
+use tug::image::Store;
+
+/// A one-master cluster's `tug run` arguments for `host`, plus `extra`.
+fn run_args(tug: &Tug, host: &Host, extra: &[&str]) -> Vec<String> {
+    let store = Store::open(&tug.store()).unwrap();
+    let mut args = vec!["run".to_string()];
+    args.extend(images(&store, free_port()).iter().map(ToString::to_string));
+    args.extend(["--masters".to_string(), host.addr()]);
+    args.extend(extra.iter().map(ToString::to_string));
+    args
+}
+
+fn tug_run(tug: &Tug, args: &[String]) -> Run {
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    tug.run(&argv)
+}
+
+fn install_kubeadm(hosts: &Hosts, h: &Host) {
+    std::fs::write(hosts.dir().join("kubeadm"), KUBEADM).unwrap();
+    h.exec(&format!(
+        "cp {} /usr/local/bin/kubeadm && chmod 755 /usr/local/bin/kubeadm",
+        hosts.dir().join("kubeadm").display()
+    ));
+}
+
+#[test]
+fn a_wrong_password_names_the_host_changes_nothing_and_the_right_one_installs() {
+    let hosts = Hosts::start(1);
+    install_kubeadm(&hosts, &hosts[0]);
+    let tug = Tug::new();
+    let wrong = "not-the-password-7f3a";
+    let args = run_args(&tug, &hosts[0], &["-u", SUDO_USER, "-p", wrong]);
+    let out = tug_run(&tug, &args).fails();
+    assert!(
+        out.stderr
+            .contains(&format!("{}: authentication failed", hosts[0].addr())),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(wrong) && !out.stdout.contains(wrong));
+    assert_eq!(
+        hosts[0]
+            .exec("ls /var/lib/sealos 2>/dev/null | wc -l")
+            .trim(),
+        "0",
+        "nothing reached the host"
+    );
+
+    let args = run_args(&tug, &hosts[0], &["-u", SUDO_USER, "-p", &hosts.password]);
+    tug_run(&tug, &args).ok();
+    assert!(
+        hosts[0]
+            .exec(&format!("cat {JOURNAL}"))
+            .contains("kubeadm init")
+    );
+}
+
+#[test]
+fn a_changed_host_key_is_refused_naming_the_host_and_both_fingerprints() {
+    let mut hosts = Hosts::start(1);
+    install_kubeadm(&hosts, &hosts[0]);
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let args = run_args(&tug, &hosts[0], &["--pk", &key, "--cluster", "k"]);
+    tug_run(&tug, &args).ok();
+    let before = hosts[0].fingerprint();
+    let journal_before = hosts[0].exec(&format!("cat {JOURNAL}"));
+
+    hosts[0].regenerate_host_key();
+    let after = hosts[0].fingerprint();
+    assert_ne!(before, after);
+    let file = tug.home().join("state/clusters/k/Clusterfile");
+    let out = tug.run(&["apply", "-f", file.to_str().unwrap()]).fails();
+    assert!(
+        out.stderr.contains(&hosts[0].addr())
+            && out.stderr.contains("HOST KEY CHANGED")
+            && out.stderr.contains(&before)
+            && out.stderr.contains(&after),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        hosts[0].exec(&format!("cat {JOURNAL}")),
+        journal_before,
+        "nothing ran on a host whose key changed"
+    );
+}
+
+#[test]
+fn an_unreachable_host_is_named_and_nothing_runs_on_the_others() {
+    let hosts = Hosts::start(1);
+    install_kubeadm(&hosts, &hosts[0]);
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    // 127.0.11.x is outside what the testbed hands out: no sshd there.
+    let args = run_args(&tug, &hosts[0], &["--nodes", "127.0.11.250", "--pk", &key]);
+    let out = tug_run(&tug, &args).fails();
+    assert!(out.stderr.contains("127.0.11.250"), "{}", out.stderr);
+    assert_eq!(
+        hosts[0]
+            .exec("ls /var/lib/sealos 2>/dev/null | wc -l")
+            .trim(),
+        "0",
+        "a run that cannot reach every host changes none"
+    );
+}
