@@ -115,3 +115,39 @@ fn an_unreachable_host_is_named_and_nothing_runs_on_the_others() {
         "a run that cannot reach every host changes none"
     );
 }
+
+#[test]
+fn strict_host_keys_refuse_an_unknown_key_and_accept_a_recorded_one() {
+    let hosts = Hosts::start(1);
+    install_kubeadm(&hosts, &hosts[0]);
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let args = run_args(&tug, &hosts[0], &["--pk", &key, "--strict-host-keys"]);
+    let out = tug_run(&tug, &args).fails();
+    assert!(
+        out.stderr.contains(&format!(
+            "{}: unknown host key {} refused",
+            hosts[0].addr(),
+            hosts[0].fingerprint()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        hosts[0]
+            .exec("ls /var/lib/sealos 2>/dev/null | wc -l")
+            .trim(),
+        "0"
+    );
+
+    let known = tug.home().join("config/known_hosts");
+    std::fs::create_dir_all(known.parent().unwrap()).unwrap();
+    std::fs::write(&known, format!("{}\n", hosts[0].known_hosts_line())).unwrap();
+    let out = tug_run(&tug, &args).ok();
+    assert!(!out.stderr.contains("new host key"), "{}", out.stderr);
+    assert!(
+        hosts[0]
+            .exec(&format!("cat {JOURNAL}"))
+            .contains("kubeadm init")
+    );
+}

@@ -236,14 +236,7 @@ async fn apply(
     set_phase(&mut cf, ClusterPhase::ClusterInProcess);
     state.save(&cf)?;
     let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
-    let result = execute(
-        ctx.paths.known_hosts(),
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-    )
-    .await;
+    let result = execute(ctx, &spec, &plan, state.logs_dir(), journal).await;
     let phase = match &result {
         Ok(()) => ClusterPhase::ClusterSuccess,
         Err(e) if e.is::<super::Cancelled>() => ClusterPhase::ClusterInProcess,
@@ -292,14 +285,7 @@ async fn delete(
         return Ok(());
     }
     let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(
-        ctx.paths.known_hosts(),
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-    )
-    .await;
+    let result = execute(ctx, &spec, &plan, state.logs_dir(), journal).await;
     let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
     result?;
     for host in &mut cf.cluster.spec.hosts {
@@ -329,14 +315,7 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(
-        ctx.paths.known_hosts(),
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-    )
-    .await;
+    let result = execute(ctx, &spec, &plan, state.logs_dir(), journal).await;
     // Whatever was left, the install journal no longer describes the hosts.
     for j in [INSTALL_JOURNAL, RESET_JOURNAL] {
         let _ = std::fs::remove_file(state.dir().join(j));
@@ -349,14 +328,19 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
 
 /// Run `plan` over the hosts of `spec`, printing events as plain lines.
 async fn execute(
-    known_hosts: PathBuf,
+    ctx: &Context,
     spec: &ClusterSpec,
     plan: &Plan,
     logs: PathBuf,
     mut journal: Journal,
 ) -> anyhow::Result<()> {
-    let known = KnownHosts::new(known_hosts);
-    let hosts = connect(&spec.hosts, known, HostKeyPolicy::AcceptNew, |h, k| {
+    let known = KnownHosts::new(ctx.paths.known_hosts());
+    let policy = if ctx.strict_host_keys {
+        HostKeyPolicy::Strict
+    } else {
+        HostKeyPolicy::AcceptNew
+    };
+    let hosts = connect(&spec.hosts, known, policy, |h, k| {
         eprintln!(
             "[{}] new host key {} {} recorded (trusted on first use)",
             h.id, k.algorithm, k.fingerprint

@@ -38,6 +38,11 @@ pub struct Cli {
     /// Print plain progress lines even on a terminal.
     #[arg(long, global = true)]
     pub plain: bool,
+
+    /// Refuse SSH hosts whose key is not already in tug's or your
+    /// known_hosts, instead of recording it on first use.
+    #[arg(long, global = true)]
+    pub strict_host_keys: bool,
 }
 
 /// Every subcommand.
@@ -83,6 +88,8 @@ pub struct Context {
     /// Whether stderr is a terminal and plain output was not asked for:
     /// progress bars then, plain lines otherwise.
     pub fancy: bool,
+    /// Refuse unknown SSH host keys instead of trusting them on first use.
+    pub strict_host_keys: bool,
 }
 
 impl Context {
@@ -96,6 +103,7 @@ impl Context {
             paths,
             insecure_registries,
             fancy: !cli.plain && std::io::stderr().is_terminal(),
+            strict_host_keys: cli.strict_host_keys,
         })
     }
 
