@@ -151,3 +151,52 @@ fn strict_host_keys_refuse_an_unknown_key_and_accept_a_recorded_one() {
             .contains("kubeadm init")
     );
 }
+
+#[test]
+fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes() {
+    let hosts = Hosts::start(2);
+    for h in hosts.iter() {
+        install_kubeadm(&hosts, h);
+    }
+    hosts[1].exec("touch /var/lib/fail-init");
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let out = tug_run(&tug, &args).fails();
+    let node = &hosts[1].ip;
+    assert!(
+        out.stderr.contains(&format!("[{node}] init: `"))
+            && out.stderr.contains("bash init.sh $registryDomain")
+            && out
+                .stderr
+                .contains("exited with code 1; last output:\n    init failed on purpose"),
+        "{}",
+        out.stderr
+    );
+    let journal = |i: usize| hosts[i].exec(&format!("cat {JOURNAL}"));
+    assert!(
+        !journal(0).contains("kubeadm init"),
+        "no later stage started"
+    );
+    // The init hook journals a line "init <args>".
+    let hook_runs = |i: usize| {
+        journal(i)
+            .lines()
+            .filter(|l| l.starts_with("init "))
+            .count()
+    };
+    assert_eq!(hook_runs(0), 1, "master0's init hook ran");
+
+    hosts[1].exec("rm /var/lib/fail-init");
+    let file = tug.home().join("state/clusters/default/Clusterfile");
+    tug.run(&["apply", "-f", file.to_str().unwrap()]).ok();
+    assert!(journal(0).contains("kubeadm init"));
+    assert!(journal(1).contains("kubeadm join"));
+    assert_eq!(
+        hook_runs(0),
+        1,
+        "master0's init hook, which succeeded, did not run again"
+    );
+    assert_eq!(hook_runs(1), 1, "the node's init hook ran once it could");
+}
