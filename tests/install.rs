@@ -1,106 +1,206 @@
 //! The real thing: the `tug` binary installs a cluster over SSH onto five
-//! OpenSSH test hosts (3 masters, 2 nodes) from a fixture image in its
-//! store; each host's journal shows what ran where. A second `apply`
+//! OpenSSH test hosts (3 masters, 2 nodes) from the fixture images built by
+//! `tug build`; each host's journal shows what ran where. A second `apply`
 //! sends nothing and runs nothing.
 
 mod support;
-#[allow(dead_code)]
-#[path = "install_local/testbed.rs"]
-mod testbed;
 
+use std::os::unix::fs::PermissionsExt;
+use support::fixture::{self, Call, JOURNAL, calls, calls_of};
 use support::hosts::Hosts;
 use support::tug::Tug;
-use testbed::{JOURNAL, KUBEADM, free_port, images, kubectl};
-use tug::image::Store;
+
+const DATA: &str = "/var/lib/sealos/data/c1";
+
+/// Whether a call ran in this host's rootfs scripts dir with the image's env.
+fn is_hook(c: &Call, mode: &str) -> bool {
+    c.cwd == format!("{DATA}/rootfs/scripts")
+        && c.env.get("registryDomain").map(String::as_str) == Some("sealos.hub")
+        && c.env.get("SEALOS_SYS_RUN_MODE").map(String::as_str) == Some(mode)
+        && c.env.get("SEALOS_SYS_KUBE_VERSION").map(String::as_str) == Some("v1.28.9")
+}
+
+/// An HTTP GET to the registry on `sealos.hub:5000` from inside a host, as
+/// the registry's user; returns the whole response.
+fn registry_get(hosts: &Hosts, i: usize, path: &str) -> String {
+    hosts[i].exec(&format!(
+        "bash -c 'exec 3<>/dev/tcp/sealos.hub/5000; printf \"GET {path} HTTP/1.0\\r\\nAuthorization: Basic YWRtaW46cGFzc3cwcmQ=\\r\\n\\r\\n\" >&3; cat <&3'"
+    ))
+}
 
 #[test]
 fn three_masters_and_two_nodes_over_ssh_then_a_no_op_reapply() {
     let hosts = Hosts::start(5);
     let tug = Tug::new();
-    let store = Store::open(&tug.store()).unwrap();
-    let refs = images(&store, free_port());
-    for h in hosts.iter() {
-        let tools = [
-            ("kubeadm", KUBEADM.to_string()),
-            ("kubectl", kubectl("127.0.0.1")),
-        ];
-        for (name, text) in tools {
-            let path = format!("/usr/local/bin/{name}");
-            std::fs::write(hosts.dir().join(name), &text).unwrap();
-            h.exec(&format!(
-                "cp {} {path} && chmod 755 {path}",
-                hosts.dir().join(name).display()
-            ));
-        }
-    }
+    let images = fixture::build_images(&tug);
     let addrs: Vec<String> = hosts.iter().map(|h| h.addr()).collect();
+    let ips: Vec<&str> = hosts.iter().map(|h| h.ip.as_str()).collect();
     let key = hosts.key.display().to_string();
-    let images: Vec<String> = refs.iter().map(ToString::to_string).collect();
-    let mut args = vec!["run".to_string()];
-    args.extend(images.iter().cloned());
-    args.extend([
-        "--masters".into(),
-        addrs[..3].join(","),
-        "--nodes".into(),
-        addrs[3..].join(","),
-        "--pk".into(),
-        key,
-        "--cluster".into(),
-        "c1".into(),
-    ]);
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let first = tug.run(&argv).ok();
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(images.iter().map(String::as_str));
+    let (masters, nodes) = (addrs[..3].join(","), addrs[3..].join(","));
+    args.extend(["--masters", &masters, "--nodes", &nodes]);
+    args.extend(["--pk", &key, "--cluster", "c1", "--plain"]);
+    let first = tug.run(&args).ok();
     assert!(
         first.stderr.contains("cluster c1 is ready"),
         "{}",
         first.stderr
     );
     let journal = |i: usize| hosts[i].exec(&format!("cat {JOURNAL}"));
-    let m0 = journal(0);
-    assert!(
-        m0.contains("init-registry /var/lib/registry htpasswd=admin"),
-        "{m0}"
-    );
-    assert_eq!(m0.matches("kubeadm init --config=").count(), 1, "{m0}");
-    assert!(m0.contains("app calico"), "{m0}");
-    for i in 1..3 {
-        let m = journal(i);
+    let read = |i: usize, path: &str| hosts[i].exec(&format!("cat {path}"));
+
+    for i in 0..5 {
+        let all = calls(&journal(i));
+        let mode = if i < 3 { "master" } else { "node" };
+        // check and init with their label args expanded, in the scripts dir.
+        let check = calls_of(&all, "check.sh", "");
         assert!(
-            m.contains("kubeadm-join-master.yaml") && !m.contains("init-registry"),
-            "{m}"
+            check.len() == 1 && check[0].args == "/var/lib/registry" && is_hook(check[0], mode),
+            "{i}: {check:?}"
         );
-        assert!(!m.contains("app "), "{m}");
-    }
-    for i in 3..5 {
-        let n = journal(i);
+        let cri = calls_of(&all, "init-cri.sh", "");
         assert!(
-            n.contains("kubeadm-join-node.yaml") && n.contains("sealctl ipvs"),
-            "{n}"
+            cri.len() == 1 && cri[0].args == "sealos.hub 5000" && is_hook(cri[0], mode),
+            "{i}: {cri:?}"
         );
-        let pod = hosts[i].exec("cat /etc/kubernetes/manifests/kube-sealos-lvscare.yaml");
-        assert!(pod.contains("lvscare"), "{pod}");
-        let etc_hosts = hosts[i].exec("cat /etc/hosts");
+        assert_eq!(calls_of(&all, "init.sh", "").len(), 1, "{i}");
+        assert_eq!(
+            calls_of(&all, "init-registry.sh", "/var/lib/registry /etc/registry").len(),
+            usize::from(i == 0),
+            "init-registry only on master0 ({i})"
+        );
+        assert_eq!(
+            calls_of(&all, "kubeadm", "init --config=").len(),
+            usize::from(i == 0),
+            "kubeadm init once, on master0 ({i})"
+        );
+        let joins = calls_of(&all, "kubeadm", "join --config=");
+        let want = match i {
+            0 => vec![],
+            1 | 2 => vec![format!("join --config={DATA}/etc/kubeadm-join-master.yaml")],
+            _ => vec![format!("join --config={DATA}/etc/kubeadm-join-node.yaml")],
+        };
+        let got: Vec<String> = joins
+            .iter()
+            .map(|c| c.args.split(" -v").next().unwrap().to_string())
+            .collect();
+        assert_eq!(got, want, "{i}");
+        // The app's CMD runs on master0 only, in its workdir, with its env.
+        let app = calls_of(&all, "install.sh", "default");
+        assert_eq!(app.len(), usize::from(i == 0), "{i}: {app:?}");
+        if i == 0 {
+            assert_eq!(
+                app[0].cwd,
+                format!("{DATA}/applications/echo-app-v1/workdir")
+            );
+            assert_eq!(app[0].env["NAME"], "tug-echo");
+            assert_eq!(
+                calls_of(&all, "kubectl", "apply -n default -f manifests/echo.yaml").len(),
+                1
+            );
+        }
+        // .tmpl files rendered with the image's env.
+        let containerd = read(i, &format!("{DATA}/rootfs/etc/config.toml"));
         assert!(
-            etc_hosts.contains("10.103.97.2 apiserver.cluster.local"),
+            containerd.contains("root = \"/var/lib/containerd\"")
+                && containerd.contains("sandbox_image = \"sealos.hub:5000/pause:3.9\"")
+                && containerd.contains("disable_apparmor = false"),
+            "{containerd}"
+        );
+        let kubelet = read(i, &format!("{DATA}/rootfs/etc/kubelet.service"));
+        assert!(
+            kubelet.contains("ExecStart=/usr/local/bin/kubelet"),
+            "{kubelet}"
+        );
+        // /etc/hosts: the registry domain everywhere; the apiserver on masters
+        // at themselves or master0, on nodes at the VIP.
+        let etc_hosts = read(i, "/etc/hosts");
+        assert!(
+            etc_hosts.contains(&format!("{} sealos.hub", ips[0])),
             "{etc_hosts}"
         );
+        let apiserver = if i < 3 { ips[i] } else { "10.103.97.2" };
+        assert!(
+            etc_hosts.contains(&format!("{apiserver} apiserver.cluster.local")),
+            "{i}: {etc_hosts}"
+        );
+        // The join configs carry the real secrets, and control-plane only on masters.
+        if i > 0 {
+            let kind = if i < 3 { "master" } else { "node" };
+            let cfg = read(i, &format!("{DATA}/etc/kubeadm-join-{kind}.yaml"));
+            assert_eq!(cfg.contains("controlPlane:"), i < 3, "{cfg}");
+            assert!(!cfg.contains("TUG_JOIN_"), "{cfg}");
+        }
+        // The lvscare static pod and the IPVS rule, on nodes only.
+        let pod = hosts[i]
+            .exec_output("cat /etc/kubernetes/manifests/kube-sealos-lvscare.yaml")
+            .stdout;
+        let pod = String::from_utf8_lossy(&pod);
+        let ipvs = calls_of(&all, "sealctl", "ipvs --vs 10.103.97.2:6443");
+        if i < 3 {
+            assert!(pod.is_empty() && ipvs.is_empty(), "{i}: {pod}");
+        } else {
+            assert!(pod.contains("ghcr.io/labring/lvscare:v4.3.7"), "{pod}");
+            assert!(
+                etc_hosts.contains(&format!("{} lvscare.node.ip", ips[i])),
+                "{etc_hosts}"
+            );
+            let rs: Vec<String> = ips[..3]
+                .iter()
+                .map(|ip| format!("--rs {ip}:6443"))
+                .collect();
+            assert!(
+                ipvs.len() == 1 && ipvs[0].args.contains(&rs.join(" ")),
+                "{ipvs:?}"
+            );
+        }
+        // admin.conf to ~/.kube/config on masters.
+        let kubeconfig = hosts[i].exec_output("cat /root/.kube/config").stdout;
+        assert_eq!(!kubeconfig.is_empty(), i < 3, "{i}");
+    }
+    // kubeadm init ran with the effective config: the image's kubeadm.yml
+    // merged with tug's defaults and computed fields.
+    let init = read(0, &format!("{DATA}/etc/kubeadm-init.yaml"));
+    for want in [
+        "podSubnet: 100.64.0.0/10",
+        "controlPlaneEndpoint: apiserver.cluster.local:6443",
+        "kubernetesVersion: v1.28.9",
+        &format!("advertiseAddress: {}", ips[0]),
+        "- 10.103.97.2",
+    ] {
+        assert!(init.contains(want), "{want} not in\n{init}");
+    }
+    // The registry host serves the registry data with the real docker-registry.
+    let tags = registry_get(&hosts, 0, "/v2/tugtest/echo/tags/list");
+    assert!(tags.contains("\"tags\":[\"v1\"]"), "{tags}");
+    for i in 1..5 {
+        let has = hosts[i].exec_output(&format!("test -e {DATA}/rootfs/registry/docker"));
+        assert!(!has.status.success(), "registry data only on master0 ({i})");
     }
     let admin = tug.home().join("state/clusters/c1/admin.conf");
-    assert!(
-        std::fs::read_to_string(&admin)
-            .unwrap()
-            .contains("admin.conf of node1")
+    let text = std::fs::read_to_string(&admin).unwrap();
+    assert!(text.contains("user: kubernetes-admin"), "{text}");
+    assert_eq!(
+        std::fs::metadata(&admin).unwrap().permissions().mode() & 0o777,
+        0o600
     );
 
+    // A second apply: nothing sent, nothing run.
     let before: Vec<String> = (0..5).map(journal).collect();
     let file = tug.home().join("state/clusters/c1/Clusterfile");
-    let again = tug.run(&["apply", "-f", file.to_str().unwrap()]).ok();
+    let again = tug
+        .run(&["apply", "-f", file.to_str().unwrap(), "--plain"])
+        .ok();
     assert!(!again.stderr.contains("sent "), "{}", again.stderr);
     let after: Vec<String> = (0..5).map(journal).collect();
     assert_eq!(before, after, "the second apply ran nothing on any host");
     for entry in std::fs::read_dir(tug.home().join("state/clusters/c1/logs")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        assert!(!text.contains("passw0rd"));
+        assert!(
+            !text.contains("passw0rd"),
+            "a log shows the registry password"
+        );
     }
 }
 
@@ -108,41 +208,30 @@ fn three_masters_and_two_nodes_over_ssh_then_a_no_op_reapply() {
 fn a_non_root_user_installs_through_sudo_and_its_password_shows_nowhere() {
     let hosts = Hosts::start(2);
     let tug = Tug::new();
-    let store = Store::open(&tug.store()).unwrap();
-    let refs = images(&store, free_port());
-    for h in hosts.iter() {
-        std::fs::write(hosts.dir().join("kubeadm"), KUBEADM).unwrap();
-        h.exec(&format!(
-            "cp {} /usr/local/bin/kubeadm && chmod 755 /usr/local/bin/kubeadm",
-            hosts.dir().join("kubeadm").display()
-        ));
-    }
-    let mut args = vec!["run".to_string()];
-    args.extend(refs.iter().map(ToString::to_string));
-    args.extend([
-        "--masters".into(),
-        hosts[0].addr(),
-        "--nodes".into(),
-        hosts[1].addr(),
-        "-u".into(),
-        support::hosts::SUDO_USER.into(),
-        "-p".into(),
-        hosts.password.clone(),
-    ]);
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = tug.run(&argv).ok();
-    assert!(
-        hosts[1]
-            .exec(&format!("cat {JOURNAL}"))
-            .contains("kubeadm join")
-    );
+    let images = fixture::build_images(&tug);
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(images.iter().map(String::as_str));
+    let (master, node) = (hosts[0].addr(), hosts[1].addr());
+    args.extend(["--masters", &master, "--nodes", &node]);
+    args.extend(["-u", support::hosts::SUDO_USER, "-p", &hosts.password]);
+    let out = tug.run(&args).ok();
+    let joined = calls(&hosts[1].exec(&format!("cat {JOURNAL}")));
+    assert_eq!(calls_of(&joined, "kubeadm", "join").len(), 1);
     assert!(!out.stdout.contains(&hosts.password) && !out.stderr.contains(&hosts.password));
-    let logs = tug.home().join("state/clusters/default/logs");
-    for entry in std::fs::read_dir(logs).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    let state = tug.home().join("state");
+    let grep = std::process::Command::new("grep")
+        .args(["-rlF", &hosts.password])
+        .arg(&state)
+        .output()
+        .unwrap();
+    // Only the Clusterfile keeps it (as sealos's does), readable by its owner only.
+    let holders = String::from_utf8_lossy(&grep.stdout);
+    for path in holders.lines() {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert!(
-            !text.contains(&hosts.password),
-            "a log shows the sudo password"
+            path.ends_with("/Clusterfile") && mode == 0o600,
+            "{path} ({mode:o})"
         );
     }
+    assert_eq!(holders.lines().count(), 1, "{holders}");
 }

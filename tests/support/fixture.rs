@@ -1,0 +1,89 @@
+//! The fixture cluster images of `tests/fixtures` (see its README), built
+//! with the real `tug build` into a test's TUG_HOME, and the journal their
+//! stand-in programs write on every host they run on.
+
+use super::cluster_image::{gz_tar, put_image};
+use super::tug::Tug;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use tug::image::Store;
+
+/// The rootfs image's name (shaped like labring/kubernetes).
+pub const ROOTFS: &str = "tugtest/kubernetes:v1.28.9";
+/// The application image's name (one manifest, a CMD run on master0).
+pub const APP: &str = "tugtest/echo-app:v1";
+/// Where the stand-ins record their calls on a host.
+pub const JOURNAL: &str = "/var/lib/tug-journal.log";
+/// A line `<prog> <first arg>` (or `<prog>`) here makes that call exit 1.
+pub const FAIL: &str = "/var/lib/tug-fixture-fail";
+/// Lines `<name> <ip>` here are the nodes master0's kubectl knows.
+pub const NODES: &str = "/var/lib/tug-fixture-nodes";
+
+/// A fixture build context under `tests/fixtures`.
+pub fn context(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Build both fixture images in `tug`'s store and return their names
+/// (rootfs first). The app's one container image is put in the build
+/// cache first, so nothing is pulled.
+pub fn build_images(tug: &Tug) -> Vec<String> {
+    let cache = Store::open(&tug.home().join("data/build-cache")).unwrap();
+    put_image(
+        &cache,
+        "docker.io/tugtest/echo:v1",
+        serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Cmd": ["/echo"]},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }),
+        &[gz_tar(&[("echo", "#!/bin/sh\necho hello\n", 0o755)])],
+    );
+    for (name, dir) in [(ROOTFS, "rootfs"), (APP, "app")] {
+        let ctx = context(dir);
+        tug.run(&["build", "-t", name, ctx.to_str().unwrap()]).ok();
+    }
+    vec![ROOTFS.to_string(), APP.to_string()]
+}
+
+/// One journaled call: `prog`, `args`, `cwd`, `host` and the recorded env.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub prog: String,
+    pub args: String,
+    pub cwd: String,
+    pub host: String,
+    pub env: BTreeMap<String, String>,
+}
+
+/// The calls in a journal's text, in order.
+pub fn calls(journal: &str) -> Vec<Call> {
+    journal
+        .lines()
+        .filter(|l| l.starts_with("prog="))
+        .map(|line| {
+            let mut fields: BTreeMap<String, String> = line
+                .split('\t')
+                .filter_map(|f| f.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let mut take = |k: &str| fields.remove(k).unwrap_or_default();
+            Call {
+                prog: take("prog"),
+                args: take("args"),
+                cwd: take("cwd"),
+                host: take("host"),
+                env: fields,
+            }
+        })
+        .collect()
+}
+
+/// The calls of `prog` whose arguments start with `args`.
+pub fn calls_of<'a>(all: &'a [Call], prog: &str, args: &str) -> Vec<&'a Call> {
+    all.iter()
+        .filter(|c| c.prog == prog && c.args.starts_with(args))
+        .collect()
+}
