@@ -20,7 +20,7 @@ use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::{RunError, RunOptions, Runner};
 use crate::engine::spec::ClusterSpec;
-use crate::engine::transport::select::connect;
+use crate::engine::transport::select::{Unreachable, connect};
 use crate::ssh::{HostKeyPolicy, KnownHosts};
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -236,7 +236,15 @@ async fn apply(
     set_phase(&mut cf, ClusterPhase::ClusterInProcess);
     state.save(&cf)?;
     let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
-    let result = execute(ctx, &spec, &plan, state.logs_dir(), journal).await;
+    let result = execute(
+        ctx,
+        &spec,
+        &plan,
+        state.logs_dir(),
+        journal,
+        Unreachable::Refuse,
+    )
+    .await;
     let phase = match &result {
         Ok(()) => ClusterPhase::ClusterSuccess,
         Err(e) if e.is::<super::Cancelled>() => ClusterPhase::ClusterInProcess,
@@ -285,7 +293,15 @@ async fn delete(
         return Ok(());
     }
     let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(ctx, &spec, &plan, state.logs_dir(), journal).await;
+    let result = execute(
+        ctx,
+        &spec,
+        &plan,
+        state.logs_dir(),
+        journal,
+        Unreachable::Tolerate,
+    )
+    .await;
     let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
     result?;
     for host in &mut cf.cluster.spec.hosts {
@@ -315,7 +331,15 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(ctx, &spec, &plan, state.logs_dir(), journal).await;
+    let result = execute(
+        ctx,
+        &spec,
+        &plan,
+        state.logs_dir(),
+        journal,
+        Unreachable::Tolerate,
+    )
+    .await;
     // Whatever was left, the install journal no longer describes the hosts.
     for j in [INSTALL_JOURNAL, RESET_JOURNAL] {
         let _ = std::fs::remove_file(state.dir().join(j));
@@ -333,6 +357,7 @@ async fn execute(
     plan: &Plan,
     logs: PathBuf,
     mut journal: Journal,
+    unreachable: Unreachable,
 ) -> anyhow::Result<()> {
     let known = KnownHosts::new(ctx.paths.known_hosts());
     let policy = if ctx.strict_host_keys {
@@ -340,7 +365,7 @@ async fn execute(
     } else {
         HostKeyPolicy::AcceptNew
     };
-    let hosts = connect(&spec.hosts, known, policy, |h, k| {
+    let hosts = connect(&spec.hosts, known, policy, unreachable, |h, k| {
         eprintln!(
             "[{}] new host key {} {} recorded (trusted on first use)",
             h.id, k.algorithm, k.fingerprint

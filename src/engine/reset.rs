@@ -44,10 +44,12 @@ TUG_NAMES="$*" awk '
 cat "$tmp" > "$file"
 rm -f "$tmp""#;
 
-/// Remove what tug put on the host: the cluster dir and the registry link.
+/// Remove what tug put on the host: the cluster dir (and the data root's
+/// dirs above it once no other cluster is left in them) and the registry link.
 const REMOVE: &str = r#"set -e
-cluster=$1 registry=$2
+cluster=$1 registry=$2 root=$3
 rm -rf -- "$cluster"
+rmdir -- "$root/data" 2>/dev/null && rmdir -- "$root" 2>/dev/null || true
 if [ -L "$registry" ]; then rm -f -- "$registry"; fi
 rm -f /etc/kubernetes/manifests/kube-sealos-lvscare.yaml"#;
 
@@ -233,7 +235,14 @@ fn reset_hosts(
             Phase::Clean,
             h,
             "remove",
-            script(REMOVE, [spec.cluster_dir().as_str(), data]),
+            script(
+                REMOVE,
+                [
+                    spec.cluster_dir().as_str(),
+                    data,
+                    spec.data_root.trim_end_matches('/'),
+                ],
+            ),
         )?);
     }
     // master0 last, as sealos resets it after the others.

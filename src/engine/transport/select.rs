@@ -4,6 +4,7 @@
 //! ([`crate::engine::install::JUMP_HOST`]) is always local.
 
 use super::Transport;
+use super::gone::GoneTransport;
 use super::local::LocalTransport;
 use super::ssh::SshTransport;
 use crate::engine::install::JUMP_HOST;
@@ -69,6 +70,17 @@ pub struct NoTransport {
 #[error("{}", .0.join("\n"))]
 pub struct ConnectError(pub Vec<String>);
 
+/// What [`connect`] does with a host it cannot connect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unreachable {
+    /// Fail, naming every such host: an install changes nothing unless it
+    /// can reach every host.
+    Refuse,
+    /// Give the host a [`GoneTransport`], so a reset or delete goes on with
+    /// the others and its steps fail naming it and why.
+    Tolerate,
+}
+
 /// Connect to every host of `hosts` that is not this machine, all at once,
 /// and return a transport for every host plus the jump host. Every host
 /// that fails is named (not only the first), and each newly trusted host
@@ -77,6 +89,7 @@ pub async fn connect(
     hosts: &[HostSpec],
     known: KnownHosts,
     policy: HostKeyPolicy,
+    unreachable: Unreachable,
     mut new_key: impl FnMut(&HostSpec, &NewHostKey),
 ) -> Result<HashMap<HostId, Arc<dyn Transport>>, ConnectError> {
     let mine = local_addresses().unwrap_or_default();
@@ -94,6 +107,10 @@ pub async fn connect(
                     new_key(h, &k);
                 }
                 connected.insert(h.id.clone(), Arc::new(t) as Arc<dyn Transport>);
+            }
+            Err(e) if unreachable == Unreachable::Tolerate => {
+                let reason = format!("host {} was unreachable: {e}", h.id);
+                connected.insert(h.id.clone(), Arc::new(GoneTransport::new(reason)));
             }
             Err(e) => failed.push(format!("host {}: {e}", h.id)),
         }
