@@ -188,7 +188,29 @@ async fn one_by_one_keeps_plan_order() {
 }
 
 #[tokio::test]
-async fn a_failure_finishes_running_steps_and_starts_nothing_more() {
+async fn a_failure_in_a_one_by_one_stage_starts_no_later_host() {
+    let bed = Bed::new(3);
+    let steps = vec![
+        bed.sh(Phase::JoinMasters, 1, "join", r#"touch "$S/h1""#),
+        bed.sh(Phase::JoinMasters, 2, "join", "exit 1"),
+        bed.sh(Phase::JoinMasters, 3, "join", r#"touch "$S/h3""#),
+    ];
+    let plan = Plan {
+        stages: vec![stage(Phase::JoinMasters, Order::OneByOne, steps)],
+    };
+    let Err(RunError::Failed(failures)) = bed.run(&plan).await.0 else {
+        panic!("expected a failure")
+    };
+    assert_eq!(failures.len(), 1);
+    assert!(bed.shared("h1").exists());
+    assert!(
+        !bed.shared("h3").exists(),
+        "a master joined after a failed one"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_stops_its_host_but_the_other_hosts_finish_the_stage() {
     let bed = Bed::new(3);
     let plan = Plan {
         stages: vec![
@@ -199,7 +221,8 @@ async fn a_failure_finishes_running_steps_and_starts_nothing_more() {
                     // h1 finishes only after h2 has failed: running steps are let finish.
                     bed.sh(Phase::Init, 1, "init", r#"for i in $(seq 100); do [ -e "$S/failing" ] && break; sleep 0.05; done; sleep 0.2; touch "$S/h1-done""#),
                     bed.sh(Phase::Init, 2, "init", r#"echo preparing; echo 'disk full' >&2; touch "$S/failing"; exit 3"#),
-                    bed.sh(Phase::Init, 3, "init", r#"touch "$S/h3-started""#),
+                    bed.sh(Phase::Init, 2, "init-more", r#"touch "$S/h2-more""#),
+                    bed.sh(Phase::Init, 3, "init", r#"for i in $(seq 100); do [ -e "$S/failing" ] && break; sleep 0.05; done; touch "$S/h3-done""#),
                 ],
             ),
             stage(Phase::KubeadmInit, Order::OneByOne, vec![bed.sh(Phase::KubeadmInit, 1, "k", r#"touch "$S/stage2""#)]),
@@ -226,8 +249,12 @@ async fn a_failure_finishes_running_steps_and_starts_nothing_more() {
     );
     assert!(bed.shared("h1-done").exists(), "the running step finished");
     assert!(
-        !bed.shared("h3-started").exists(),
-        "no new step started after the failure"
+        bed.shared("h3-done").exists(),
+        "another host's step started after the failure and finished"
+    );
+    assert!(
+        !bed.shared("h2-more").exists(),
+        "nothing more started on the failed host"
     );
     assert!(!bed.shared("stage2").exists(), "no later stage started");
     assert!(

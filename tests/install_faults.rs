@@ -1,22 +1,20 @@
-//! Faults an install meets on real OpenSSH hosts: each gives a clear error
-//! naming the host, a non-zero exit, and a state a re-run can repair.
+//! Faults an install meets on real OpenSSH hosts, with the fixture images
+//! built by `tug build`: each gives a clear error naming the host, a
+//! non-zero exit, and a state a re-run repairs.
 
 mod support;
-#[allow(dead_code)]
-#[path = "install_local/testbed.rs"]
-mod testbed;
 
-use support::hosts::{Host, Hosts, SUDO_USER};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use support::fixture::{self, FAIL, JOURNAL, calls, calls_of};
+use support::hosts::{Host, Hosts, SUDO_USER, random_hex};
 use support::tug::{Run, Tug};
-use testbed::{JOURNAL, KUBEADM, free_port, images};
-use tug::image::Store;
 
-/// A one-master cluster's `tug run` arguments for `host`, plus `extra`.
+/// `tug run` of the fixture images with `host` as the one master, plus `extra`.
 fn run_args(tug: &Tug, host: &Host, extra: &[&str]) -> Vec<String> {
-    let store = Store::open(&tug.store()).unwrap();
     let mut args = vec!["run".to_string()];
-    args.extend(images(&store, free_port()).iter().map(ToString::to_string));
-    args.extend(["--masters".to_string(), host.addr()]);
+    args.extend(fixture::build_images(tug));
+    args.extend(["--masters".to_string(), host.addr(), "--plain".to_string()]);
     args.extend(extra.iter().map(ToString::to_string));
     args
 }
@@ -26,18 +24,40 @@ fn tug_run(tug: &Tug, args: &[String]) -> Run {
     tug.run(&argv)
 }
 
-fn install_kubeadm(hosts: &Hosts, h: &Host) {
-    std::fs::write(hosts.dir().join("kubeadm"), KUBEADM).unwrap();
-    h.exec(&format!(
-        "cp {} /usr/local/bin/kubeadm && chmod 755 /usr/local/bin/kubeadm",
-        hosts.dir().join("kubeadm").display()
-    ));
+fn apply(tug: &Tug, cluster: &str) -> Run {
+    let file = tug
+        .home()
+        .join(format!("state/clusters/{cluster}/Clusterfile"));
+    tug.run(&["apply", "-f", file.to_str().unwrap(), "--plain"])
+}
+
+fn journal(host: &Host) -> String {
+    host.exec(&format!("cat {JOURNAL} 2>/dev/null || true"))
+}
+
+/// How many times `kubeadm init` ran on this host.
+fn inits(host: &Host) -> usize {
+    calls_of(&calls(&journal(host)), "kubeadm", "init --config").len()
+}
+
+/// Whether anything of tug's reached the host.
+fn touched(host: &Host) -> bool {
+    host.exec_output("test -e /var/lib/sealos").status.success()
+}
+
+/// The hosts tug reports bytes sent to.
+fn sent_to(out: &Run) -> Vec<String> {
+    out.stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("sent "))
+        .filter_map(|l| l.rsplit(" to ").next())
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
 fn a_wrong_password_names_the_host_changes_nothing_and_the_right_one_installs() {
     let hosts = Hosts::start(1);
-    install_kubeadm(&hosts, &hosts[0]);
     let tug = Tug::new();
     let wrong = "not-the-password-7f3a";
     let args = run_args(&tug, &hosts[0], &["-u", SUDO_USER, "-p", wrong]);
@@ -49,39 +69,27 @@ fn a_wrong_password_names_the_host_changes_nothing_and_the_right_one_installs() 
         out.stderr
     );
     assert!(!out.stderr.contains(wrong) && !out.stdout.contains(wrong));
-    assert_eq!(
-        hosts[0]
-            .exec("ls /var/lib/sealos 2>/dev/null | wc -l")
-            .trim(),
-        "0",
-        "nothing reached the host"
-    );
+    assert!(!touched(&hosts[0]), "nothing reached the host");
 
     let args = run_args(&tug, &hosts[0], &["-u", SUDO_USER, "-p", &hosts.password]);
     tug_run(&tug, &args).ok();
-    assert!(
-        hosts[0]
-            .exec(&format!("cat {JOURNAL}"))
-            .contains("kubeadm init")
-    );
+    assert_eq!(inits(&hosts[0]), 1);
 }
 
 #[test]
 fn a_changed_host_key_is_refused_naming_the_host_and_both_fingerprints() {
     let mut hosts = Hosts::start(1);
-    install_kubeadm(&hosts, &hosts[0]);
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
     let args = run_args(&tug, &hosts[0], &["--pk", &key, "--cluster", "k"]);
     tug_run(&tug, &args).ok();
     let before = hosts[0].fingerprint();
-    let journal_before = hosts[0].exec(&format!("cat {JOURNAL}"));
+    let journal_before = journal(&hosts[0]);
 
     hosts[0].regenerate_host_key();
     let after = hosts[0].fingerprint();
     assert_ne!(before, after);
-    let file = tug.home().join("state/clusters/k/Clusterfile");
-    let out = tug.run(&["apply", "-f", file.to_str().unwrap()]).fails();
+    let out = apply(&tug, "k").fails();
     assert!(
         out.stderr.contains(&hosts[0].addr())
             && out.stderr.contains("HOST KEY CHANGED")
@@ -91,7 +99,7 @@ fn a_changed_host_key_is_refused_naming_the_host_and_both_fingerprints() {
         out.stderr
     );
     assert_eq!(
-        hosts[0].exec(&format!("cat {JOURNAL}")),
+        journal(&hosts[0]),
         journal_before,
         "nothing ran on a host whose key changed"
     );
@@ -100,18 +108,14 @@ fn a_changed_host_key_is_refused_naming_the_host_and_both_fingerprints() {
 #[test]
 fn an_unreachable_host_is_named_and_nothing_runs_on_the_others() {
     let hosts = Hosts::start(1);
-    install_kubeadm(&hosts, &hosts[0]);
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
     // 127.0.11.x is outside what the testbed hands out: no sshd there.
     let args = run_args(&tug, &hosts[0], &["--nodes", "127.0.11.250", "--pk", &key]);
     let out = tug_run(&tug, &args).fails();
     assert!(out.stderr.contains("127.0.11.250"), "{}", out.stderr);
-    assert_eq!(
-        hosts[0]
-            .exec("ls /var/lib/sealos 2>/dev/null | wc -l")
-            .trim(),
-        "0",
+    assert!(
+        !touched(&hosts[0]),
         "a run that cannot reach every host changes none"
     );
 }
@@ -119,7 +123,6 @@ fn an_unreachable_host_is_named_and_nothing_runs_on_the_others() {
 #[test]
 fn strict_host_keys_refuse_an_unknown_key_and_accept_a_recorded_one() {
     let hosts = Hosts::start(1);
-    install_kubeadm(&hosts, &hosts[0]);
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
     let args = run_args(&tug, &hosts[0], &["--pk", &key, "--strict-host-keys"]);
@@ -133,32 +136,20 @@ fn strict_host_keys_refuse_an_unknown_key_and_accept_a_recorded_one() {
         "{}",
         out.stderr
     );
-    assert_eq!(
-        hosts[0]
-            .exec("ls /var/lib/sealos 2>/dev/null | wc -l")
-            .trim(),
-        "0"
-    );
+    assert!(!touched(&hosts[0]));
 
     let known = tug.home().join("config/known_hosts");
     std::fs::create_dir_all(known.parent().unwrap()).unwrap();
     std::fs::write(&known, format!("{}\n", hosts[0].known_hosts_line())).unwrap();
     let out = tug_run(&tug, &args).ok();
     assert!(!out.stderr.contains("new host key"), "{}", out.stderr);
-    assert!(
-        hosts[0]
-            .exec(&format!("cat {JOURNAL}"))
-            .contains("kubeadm init")
-    );
+    assert_eq!(inits(&hosts[0]), 1);
 }
 
 #[test]
 fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes() {
     let hosts = Hosts::start(2);
-    for h in hosts.iter() {
-        install_kubeadm(&hosts, h);
-    }
-    hosts[1].exec("touch /var/lib/fail-init");
+    hosts[1].exec(&format!("echo init.sh > {FAIL}"));
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
     let nodes = hosts[1].addr();
@@ -167,36 +158,182 @@ fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes(
     let node = &hosts[1].ip;
     assert!(
         out.stderr.contains(&format!("[{node}] init: `"))
-            && out.stderr.contains("bash init.sh $registryDomain")
             && out
                 .stderr
-                .contains("exited with code 1; last output:\n    init failed on purpose"),
+                .contains("init-cri.sh $registryDomain $registryPort && bash init.sh`")
+            && out.stderr.contains("exited with code 1; last output:\n")
+            && out
+                .stderr
+                .contains(&format!("\n    init.sh: failing on purpose ({FAIL})")),
         "{}",
         out.stderr
     );
-    let journal = |i: usize| hosts[i].exec(&format!("cat {JOURNAL}"));
-    assert!(
-        !journal(0).contains("kubeadm init"),
-        "no later stage started"
-    );
-    // The init hook journals a line "init <args>".
-    let hook_runs = |i: usize| {
-        journal(i)
-            .lines()
-            .filter(|l| l.starts_with("init "))
-            .count()
-    };
-    assert_eq!(hook_runs(0), 1, "master0's init hook ran");
+    assert_eq!(inits(&hosts[0]), 0, "no later stage started");
+    let hook_runs = |h: &Host| calls_of(&calls(&journal(h)), "init.sh", "").len();
+    assert_eq!(hook_runs(&hosts[0]), 1, "master0's init hook ran");
 
-    hosts[1].exec("rm /var/lib/fail-init");
-    let file = tug.home().join("state/clusters/default/Clusterfile");
-    tug.run(&["apply", "-f", file.to_str().unwrap()]).ok();
-    assert!(journal(0).contains("kubeadm init"));
-    assert!(journal(1).contains("kubeadm join"));
+    hosts[1].exec(&format!("rm {FAIL}"));
+    let again = apply(&tug, "default").ok();
     assert_eq!(
-        hook_runs(0),
+        sent_to(&again),
+        std::slice::from_ref(node),
+        "only the node's join secrets go"
+    );
+    assert_eq!(inits(&hosts[0]), 1);
+    assert_eq!(
+        calls_of(&calls(&journal(&hosts[1])), "kubeadm", "join --config").len(),
+        1
+    );
+    assert_eq!(
+        hook_runs(&hosts[0]),
         1,
         "master0's init hook, which succeeded, did not run again"
     );
-    assert_eq!(hook_runs(1), 1, "the node's init hook ran once it could");
+    assert_eq!(
+        hook_runs(&hosts[1]),
+        2,
+        "the node's init hook ran again once fixed"
+    );
+}
+
+#[test]
+fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_nothing() {
+    let mut hosts = Hosts::start(2);
+    // The node's gzip (which unpacks each layer) holds the stream open, so
+    // the distribution is under way when its sshd and processes are killed.
+    let started = "/var/lib/tug-test-gzip-started";
+    hosts[1].exec(&format!(
+        "printf '#!/bin/sh\\ntouch {started}\\nexec sleep 600\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
+    ));
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let mut child = tug
+        .cmd()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !hosts[1]
+        .exec_output(&format!("test -e {started}"))
+        .status
+        .success()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the distribution never reached the node"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "tug ended before distributing"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    hosts[1].kill();
+    let out: Run = child.wait_with_output().unwrap().into();
+    let out = out.fails();
+    let node = hosts[1].ip.clone();
+    assert!(
+        out.stderr.contains(&format!("[{node}] distribute: `"))
+            && out.stderr.contains("lost its connection"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(inits(&hosts[0]), 0, "no later stage started");
+
+    hosts[1].exec("rm /usr/local/bin/gzip");
+    hosts[1].restart();
+    let again = apply(&tug, "default").ok();
+    assert_eq!(sent_to(&again), [node], "master0 received nothing again");
+    assert_eq!(inits(&hosts[0]), 1);
+    assert_eq!(
+        calls_of(&calls(&journal(&hosts[1])), "kubeadm", "join --config").len(),
+        1
+    );
+}
+
+#[test]
+fn a_full_disk_on_one_host_is_named_by_preflight_and_by_the_unpack() {
+    let hosts = Hosts::start(2);
+    hosts[1].mount_tmpfs("/var/lib/sealos", "16k");
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let out = tug_run(&tug, &args).fails();
+    let node = &hosts[1].ip;
+    assert!(
+        out.stderr.contains(&format!("[{node}] preflight: "))
+            && out
+                .stderr
+                .contains("preflight: /var/lib/sealos has 0 MiB free; the cluster image needs"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !hosts[0]
+            .exec_output("test -e /var/lib/sealos/data")
+            .status
+            .success(),
+        "nothing changed"
+    );
+
+    let mut skip = args.clone();
+    skip.push("--skip-checks".into());
+    let out = tug_run(&tug, &skip).fails();
+    assert!(
+        out.stderr.contains(&format!("[{node}] distribute: `"))
+            && out.stderr.contains("No space left on device"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn hostile_env_values_arrive_byte_exact_and_run_nothing() {
+    let hosts = Hosts::start(1);
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let canary = format!("/tmp/tug-pwned-{}", random_hex(6));
+    let values = [
+        ("sandboxImage", format!("$(touch {canary})")),
+        (
+            "criData",
+            format!("; touch {canary}; rm -rf /var/lib/x 'q' \"d\" `touch {canary}`"),
+        ),
+        ("NAME", format!("two\nlines $(touch {canary}) \\ end")),
+        ("NAMESPACE", format!("ns$(touch${{IFS}}{canary})")),
+    ];
+    let envs: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut extra = vec!["--pk", &key];
+    for e in &envs {
+        extra.extend(["-e", e.as_str()]);
+    }
+    let args = run_args(&tug, &hosts[0], &extra);
+    tug_run(&tug, &args).ok();
+    assert!(
+        !std::path::Path::new(&canary).exists(),
+        "a value ran as a command"
+    );
+    let text = journal(&hosts[0]);
+    for (k, v) in &values {
+        assert!(
+            text.contains(&format!("\t{k}={v}")),
+            "{k} not byte-exact in\n{text}"
+        );
+    }
+    let all = calls(&text);
+    let pulled = calls_of(&all, "crictl", "pull ");
+    assert_eq!(
+        pulled[0].args,
+        format!("pull sealos.hub:5000/$(touch {canary})")
+    );
+    let app = calls_of(&all, "install.sh", "");
+    assert_eq!(
+        app[0].args, values[3].1,
+        "the CMD's $(NAMESPACE) is one literal word"
+    );
 }

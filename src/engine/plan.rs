@@ -125,7 +125,8 @@ impl fmt::Display for Phase {
 /// How the steps of a stage run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {
-    /// At most this many at once (at least 1).
+    /// At most this many at once (at least 1), and each host's steps one
+    /// at a time in plan order.
     Parallel(usize),
     /// One after another, in the order given (e.g. control-plane joins).
     OneByOne,

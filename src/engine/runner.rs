@@ -202,20 +202,35 @@ impl Runner {
                 Order::Parallel(n) => n,
                 Order::OneByOne => 1,
             };
-            let mut pending = stage.steps.iter().peekable();
+            // A host's steps in a stage run one at a time, in plan order
+            // (its layers unpack in order); different hosts run in parallel.
+            let mut pending: Vec<&Step> = stage.steps.iter().collect();
+            let mut busy: HashSet<HostId> = HashSet::new();
             let mut running = FuturesUnordered::new();
             let mut failures = Vec::new();
             let mut fatal = None;
             let mut cancelled = false;
             loop {
+                // After a failure, a one-by-one stage starts nothing more; a
+                // parallel one still finishes the other hosts' steps (their
+                // work is kept for the re-run), but none of the failed host's.
+                let halted = !failures.is_empty()
+                    && !stage.keep_going
+                    && matches!(stage.order, Order::OneByOne);
                 while running.len() < limit
-                    && (failures.is_empty() || stage.keep_going)
+                    && !halted
                     && fatal.is_none()
                     && !self.cancel.is_cancelled()
                 {
-                    let Some(step) = pending.next() else { break };
+                    let Some(next) = pending.iter().position(|s| !busy.contains(&s.host)) else {
+                        break;
+                    };
+                    let step = pending.remove(next);
                     if stage.keep_going && unreachable.contains(&step.host) {
                         failures.push(self.not_tried(stage.phase, step));
+                        continue;
+                    }
+                    if !stage.keep_going && failures.iter().any(|f| f.host == step.host) {
                         continue;
                     }
                     if journal.is_done(&step.id) {
@@ -225,11 +240,13 @@ impl Runner {
                         report.skipped += 1;
                         continue;
                     }
+                    busy.insert(step.host.clone());
                     running.push(self.step(stage.phase, step, &logs[&step.host]));
                 }
                 let Some((step, outcome)) = running.next().await else {
                     break;
                 };
+                busy.remove(&step.host);
                 match outcome {
                     Outcome::Failed(error) => {
                         if stage.keep_going && matches!(error.cause, FailCause::Connection(_)) {
@@ -265,7 +282,7 @@ impl Runner {
             if stop {
                 return Err(RunError::Failed(kept));
             }
-            if cancelled || pending.peek().is_some() {
+            if cancelled || !pending.is_empty() {
                 journal.save()?;
                 return Err(RunError::Cancelled);
             }

@@ -146,13 +146,14 @@ case $part in
 esac
 touch -- "$marker""#;
 
-/// One stage per layer position.
+/// One parallel stage: each host receives its layers in order (the runner
+/// runs a host's steps one at a time), hosts in parallel, so a host that
+/// fails stops only its own distribution.
 pub(crate) fn stages(
     ctx: &Ctx<'_>,
     all: &[(&HostSpec, Vec<Delivery<'_>>)],
 ) -> Result<Vec<Option<Stage>>, InstallError> {
-    let depth = all.iter().map(|(_, d)| d.len()).max().unwrap_or(0);
-    let mut per_position: Vec<Vec<Step>> = (0..depth).map(|_| Vec::new()).collect();
+    let mut steps = Vec::new();
     for (host, ds) in all {
         let mut chains: Vec<(String, String)> = Vec::new();
         for (i, d) in ds.iter().enumerate() {
@@ -175,13 +176,10 @@ pub(crate) fn stages(
             chains.retain(|(t, _)| *t != d.target);
             chains.push((d.target.clone(), chain.clone()));
             let marker = format!("{}/{chain}", ctx.spec.marker_dir());
-            per_position[i].push(send_step(host, d, &marker, i)?);
+            steps.push(send_step(host, d, &marker, i)?);
         }
     }
-    Ok(per_position
-        .into_iter()
-        .map(|steps| ctx.parallel(Phase::Distribute, steps))
-        .collect())
+    Ok(vec![ctx.parallel(Phase::Distribute, steps)])
 }
 
 fn send_step(

@@ -163,13 +163,32 @@ fn registry_data_goes_only_to_the_registry_host_and_apps_only_to_master0() {
 }
 
 #[test]
-fn layers_of_one_host_never_share_a_stage() {
+fn each_host_receives_its_layers_in_image_order_in_one_parallel_stage() {
     let p = plan();
-    for stage in p.stages.iter().filter(|s| s.phase == Phase::Distribute) {
-        let mut hosts: Vec<_> = stage.steps.iter().map(|s| &s.host).collect();
-        let n = hosts.len();
-        hosts.dedup();
-        assert_eq!(hosts.len(), n);
+    let stages: Vec<_> = p
+        .stages
+        .iter()
+        .filter(|s| s.phase == Phase::Distribute)
+        .collect();
+    assert_eq!(stages.len(), 1);
+    assert!(matches!(stages[0].order, Order::Parallel(_)));
+    for host in ["10.0.0.1", "10.0.0.4"] {
+        // Step ids are `phase/host/<image>#<layer position>/hash`.
+        let positions: Vec<usize> = stages[0]
+            .steps
+            .iter()
+            .filter(|s| s.host.as_str() == host)
+            .map(|s| {
+                let id = s.id.to_string();
+                let key = id.rsplit('/').nth(1).unwrap().to_string();
+                key.rsplit('#').next().unwrap().parse().unwrap()
+            })
+            .collect();
+        assert!(positions.len() > 1, "{host}: {positions:?}");
+        assert!(
+            positions.is_sorted(),
+            "{host}: layers out of order: {positions:?}"
+        );
     }
 }
 
