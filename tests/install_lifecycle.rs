@@ -127,6 +127,31 @@ fn add_then_delete_a_node_then_reset_with_one_host_gone() {
             .contains(&hosts[3].ip)
     );
 
+    // status: every host asked over SSH holds the cluster and has joined.
+    let listed = tug.run(&["status"]).ok();
+    let row: Vec<&str> = listed
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row[..4],
+        ["c1", "ClusterSuccess", "1", "3"],
+        "{}",
+        listed.stdout
+    );
+    let status = tug.run(&["status", "--cluster", "c1", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(v["phase"], "ClusterSuccess");
+    for (i, h) in v["hosts"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(h["ip"], hosts[i].ip.as_str());
+        assert_eq!(h["answer"]["state"], "reachable", "{h}");
+        assert_eq!(h["answer"]["data"], true, "{h}");
+        assert_eq!(h["answer"]["joined"], true, "{h}");
+    }
+
     // delete: master0's kubectl (the test plays its API server) knows the
     // node by its hostile name; it is drained and deleted by that name, as data.
     hosts[0].exec(&format!(
@@ -183,6 +208,31 @@ fn add_then_delete_a_node_then_reset_with_one_host_gone() {
 
     // reset with node3 gone: the others are cleaned back to how they were, node3 is named.
     hosts[2].kill();
+    let status = tug.run(&["status", "--cluster", "c1"]).ok();
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&hosts[2].ip))
+        .unwrap()
+        .to_string();
+    assert!(
+        line.contains(" unreachable: ") && line.contains("Connection refused"),
+        "{}",
+        status.stdout
+    );
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&hosts[1].ip))
+        .unwrap()
+        .to_string();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cells[1..],
+        ["node", "yes", "yes", "answered"],
+        "{}",
+        status.stdout
+    );
     let reset = tug
         .run(&["reset", "--cluster", "c1", "--force", "--plain"])
         .fails();
@@ -221,4 +271,6 @@ fn add_then_delete_a_node_then_reset_with_one_host_gone() {
             "{etc_hosts}"
         );
     }
+    let listed = tug.run(&["status"]).ok();
+    assert!(listed.stdout.is_empty(), "{}", listed.stdout);
 }

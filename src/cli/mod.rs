@@ -9,6 +9,7 @@ pub mod install;
 pub mod output;
 pub mod plan;
 pub mod registry;
+pub mod status;
 
 use crate::paths::Paths;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -66,6 +67,9 @@ pub enum Command {
     /// Building cluster images.
     #[command(flatten)]
     Build(build::BuildCommand),
+    /// Cluster status.
+    #[command(flatten)]
+    Status(status::StatusCommand),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -127,6 +131,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Registry(c)) => c.run(&ctx).await,
         Some(Command::Plan(c)) => c.run(&ctx).await,
         Some(Command::Build(c)) => c.run(&ctx).await,
+        Some(Command::Status(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())

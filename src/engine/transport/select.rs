@@ -109,7 +109,7 @@ pub async fn connect(
                 connected.insert(h.id.clone(), Arc::new(t) as Arc<dyn Transport>);
             }
             Err(e) if unreachable == Unreachable::Tolerate => {
-                let reason = format!("host {} was unreachable: {e}", h.id);
+                let reason = format!("unreachable: {e}");
                 connected.insert(h.id.clone(), Arc::new(GoneTransport::new(reason)));
             }
             Err(e) => failed.push(format!("host {}: {e}", h.id)),

@@ -1,0 +1,274 @@
+//! `tug status`: what tug knows of its clusters. Without `--cluster`, one
+//! line per cluster from its saved Clusterfile; with it, that cluster's
+//! phase, last condition, images and kubeconfig, and (unless `--offline`)
+//! each host asked over SSH whether it holds the cluster's files and has
+//! joined Kubernetes. Asking changes nothing: unknown host keys are refused,
+//! not recorded.
+
+use super::Context;
+use super::output::{print_json, table};
+use crate::cluster::clusterfile::Clusterfile;
+use crate::cluster::state::ClusterState;
+use crate::engine::event::Stream;
+use crate::engine::resolve::SpecInputs;
+use crate::engine::spec::HostSpec;
+use crate::engine::transport::select::{Unreachable, connect};
+use crate::engine::transport::{Transport, TransportError};
+use crate::ssh::{HostKeyPolicy, KnownHosts};
+use anyhow::Context as _;
+use clap::Subcommand;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How long one host may take to answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Show clusters and their hosts.
+#[derive(Debug, Subcommand)]
+pub enum StatusCommand {
+    /// Show the clusters tug installed, or one cluster with its hosts asked over SSH.
+    Status {
+        /// The cluster to show in detail (without it: every cluster, one line each).
+        #[arg(long = "cluster", value_name = "NAME")]
+        cluster: Option<String>,
+        /// Do not contact the hosts; show only what the saved Clusterfile says.
+        #[arg(long)]
+        offline: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// One cluster, as `tug status` shows it.
+#[derive(Debug, Serialize)]
+struct ClusterView {
+    name: String,
+    phase: String,
+    images: Vec<String>,
+    /// The latest condition: `type status: reason: message`.
+    condition: Option<String>,
+    kubeconfig: Option<String>,
+    hosts: Vec<HostView>,
+}
+
+/// One host of a cluster.
+#[derive(Debug, Serialize)]
+struct HostView {
+    ip: String,
+    roles: Vec<String>,
+    /// `None` when not asked (`--offline` or the cluster list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<HostAnswer>,
+}
+
+/// What a host said when asked.
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+enum HostAnswer {
+    /// It answered.
+    Reachable {
+        /// It holds the cluster's data dir.
+        data: bool,
+        /// It has a kubelet.conf (kubeadm init or join ran).
+        joined: bool,
+    },
+    /// It did not answer, and why.
+    Unreachable { error: String },
+}
+
+impl StatusCommand {
+    /// Run the command.
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        let StatusCommand::Status {
+            cluster,
+            offline,
+            json,
+        } = self;
+        match cluster {
+            None => list(ctx, json),
+            Some(name) => show(ctx, &name, offline, json).await,
+        }
+    }
+}
+
+fn list(ctx: &Context, json: bool) -> anyhow::Result<()> {
+    let mut views = Vec::new();
+    for name in ClusterState::list(&ctx.paths) {
+        let state = ClusterState::new(&ctx.paths, &name)?;
+        if let Some(cf) = state.load()? {
+            views.push(view(&state, &cf)?);
+        }
+    }
+    if json {
+        return print_json(&views);
+    }
+    if views.is_empty() {
+        eprintln!("no clusters yet: `tug run` or `tug apply` installs one");
+        return Ok(());
+    }
+    let count = |v: &ClusterView, role: &str| {
+        v.hosts
+            .iter()
+            .filter(|h| h.roles.iter().any(|r| r == role))
+            .count()
+            .to_string()
+    };
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            vec![
+                v.name.clone(),
+                v.phase.clone(),
+                count(v, "master"),
+                count(v, "node"),
+                v.images.first().cloned().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(&["NAME", "PHASE", "MASTERS", "NODES", "IMAGE"], &rows)
+    );
+    Ok(())
+}
+
+async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::Result<()> {
+    let state = ClusterState::new(&ctx.paths, name)?;
+    let cf = state.load()?.with_context(|| {
+        format!(
+            "no cluster named {name} (nothing under {})",
+            state.dir().display()
+        )
+    })?;
+    let mut v = view(&state, &cf)?;
+    if !offline {
+        let inputs = SpecInputs::from_clusterfile(&cf, &[], state.dir().to_path_buf())?;
+        let dir = format!("{}/data/{name}", inputs.data_root.trim_end_matches('/'));
+        let answers = ask(ctx, &inputs.hosts, &dir).await?;
+        for (host, answer) in v.hosts.iter_mut().zip(answers) {
+            host.answer = Some(answer);
+        }
+    }
+    if json {
+        return print_json(&v);
+    }
+    println!("cluster {}: {}", v.name, v.phase);
+    if let Some(c) = &v.condition {
+        println!("last: {c}");
+    }
+    println!("images: {}", v.images.join(", "));
+    if let Some(k) = &v.kubeconfig {
+        println!("kubeconfig: {k}");
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let rows: Vec<Vec<String>> = v
+        .hosts
+        .iter()
+        .map(|h| {
+            let mut row = vec![h.ip.clone(), h.roles.join(",")];
+            row.extend(match &h.answer {
+                None => ["-".into(), "-".into(), "not asked (--offline)".into()],
+                Some(HostAnswer::Reachable { data, joined }) => {
+                    [yes_no(*data), yes_no(*joined), "answered".into()]
+                }
+                Some(HostAnswer::Unreachable { error }) => ["-".into(), "-".into(), error.clone()],
+            });
+            row
+        })
+        .collect();
+    print!(
+        "{}",
+        table(&["HOST", "ROLES", "DATA", "JOINED", "SSH"], &rows)
+    );
+    Ok(())
+}
+
+/// The saved facts of a cluster.
+fn view(state: &ClusterState, cf: &Clusterfile) -> anyhow::Result<ClusterView> {
+    let cluster = &cf.cluster;
+    let status = cluster.status.as_ref();
+    let phase = status
+        .and_then(|s| s.phase.as_ref())
+        .map(|p| {
+            serde_yaml::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .unwrap_or_else(|| "not applied".into());
+    let condition = status.and_then(|s| s.conditions.last()).map(|c| {
+        let mut line = format!("{} {}", c.kind, c.status);
+        for part in [&c.reason, &c.message].into_iter().flatten() {
+            line.push_str(": ");
+            line.push_str(part);
+        }
+        if let Some(t) = &c.last_heartbeat_time {
+            line.push_str(&format!(" ({t})"));
+        }
+        line
+    });
+    let hosts = cluster
+        .machines()?
+        .into_iter()
+        .map(|m| HostView {
+            ip: m.ip().to_string(),
+            roles: m.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            answer: None,
+        })
+        .collect();
+    let admin = state.admin_conf();
+    Ok(ClusterView {
+        name: cluster.name().to_string(),
+        phase,
+        images: cluster.spec.image.clone(),
+        condition,
+        kubeconfig: admin.is_file().then(|| admin.display().to_string()),
+        hosts,
+    })
+}
+
+/// Ask every host, all at once, whether it holds `dir` and a kubelet.conf.
+async fn ask(ctx: &Context, hosts: &[HostSpec], dir: &str) -> anyhow::Result<Vec<HostAnswer>> {
+    let known = KnownHosts::new(ctx.paths.known_hosts());
+    let transports = connect(
+        hosts,
+        known,
+        HostKeyPolicy::Strict,
+        Unreachable::Tolerate,
+        |_, _| {},
+    )
+    .await?;
+    let probe = format!(
+        "test -d {} && echo data; test -f /etc/kubernetes/kubelet.conf && echo joined; true",
+        crate::engine::command::quote(dir)
+    );
+    let asks = hosts.iter().map(|h| {
+        let t = &transports[&h.id];
+        let probe = probe.as_str();
+        async move { answer(t.as_ref(), probe).await }
+    });
+    Ok(futures_util::future::join_all(asks).await)
+}
+
+async fn answer(t: &dyn Transport, probe: &str) -> HostAnswer {
+    let mut lines = Vec::new();
+    let mut sink = |stream: Stream, line: &str| {
+        if stream == Stream::Stdout {
+            lines.push(line.to_string());
+        }
+    };
+    match tokio::time::timeout(PROBE_TIMEOUT, t.run(probe, &mut sink)).await {
+        Ok(Ok(_)) => HostAnswer::Reachable {
+            data: lines.iter().any(|l| l == "data"),
+            joined: lines.iter().any(|l| l == "joined"),
+        },
+        Ok(Err(TransportError::Connection(e))) => HostAnswer::Unreachable { error: e },
+        Ok(Err(e)) => HostAnswer::Unreachable {
+            error: e.to_string(),
+        },
+        Err(_) => HostAnswer::Unreachable {
+            error: format!("no answer within {}s", PROBE_TIMEOUT.as_secs()),
+        },
+    }
+}
