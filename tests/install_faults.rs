@@ -337,3 +337,70 @@ fn hostile_env_values_arrive_byte_exact_and_run_nothing() {
         "the CMD's $(NAMESPACE) is one literal word"
     );
 }
+
+#[test]
+fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
+    let hosts = Hosts::start(2);
+    // The node's gzip waits for a go-ahead file, so a layer is mid-way when
+    // Ctrl-C arrives, and can then finish.
+    let (started, go) = ("/var/lib/tug-test-gzip-started", "/var/lib/tug-test-go");
+    hosts[1].exec(&format!(
+        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /bin/gzip \"$@\"\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
+    ));
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let child = tug
+        .cmd()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !hosts[1]
+        .exec_output(&format!("test -e {started}"))
+        .status
+        .success()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the distribution never reached the node"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: kill(2) on the pid of a child we own and have not waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    std::thread::sleep(Duration::from_millis(500));
+    hosts[1].exec(&format!("touch {go}"));
+    let out: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cancelling: no new step starts"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        hosts[1]
+            .exec_output("test -x /var/lib/sealos/data/default/rootfs/bin/kubeadm")
+            .status
+            .success(),
+        "the running layer finished unpacking"
+    );
+    assert!(!touched_render(&hosts[0]), "no new stage started");
+    let file = tug.home().join("state/clusters/default/Clusterfile");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("phase: ClusterInProcess"), "{saved}");
+
+    hosts[1].exec("rm /usr/local/bin/gzip");
+    apply(&tug, "default").ok();
+    assert_eq!(inits(&hosts[0]), 1);
+}
+
+/// Whether the render stage wrote the rendered templates on this host.
+fn touched_render(host: &Host) -> bool {
+    host.exec_output("test -e /var/lib/sealos/data/default/rootfs/etc/config.toml")
+        .status
+        .success()
+}
