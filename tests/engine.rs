@@ -14,7 +14,8 @@ use tug::engine::command::{Command, Secret, Value};
 use tug::engine::event::{Event, EventKind, FailCause, SkipReason};
 use tug::engine::journal::Journal;
 use tug::engine::plan::{
-    Action, Compression, HostId, LocalFile, Marker, Order, Phase, Plan, Source, Stage, Step,
+    Action, Compression, HostId, LocalFile, Marker, OnFailure, Order, Phase, Plan, Source, Stage,
+    Step,
 };
 use tug::engine::runner::{Report, RunError, RunOptions, Runner};
 use tug::engine::transport::local::LocalTransport;
@@ -113,7 +114,7 @@ fn stage(phase: Phase, order: Order, steps: Vec<Step>) -> Stage {
         phase,
         steps,
         order,
-        keep_going: false,
+        on_failure: OnFailure::Stop,
     }
 }
 
@@ -185,6 +186,67 @@ async fn one_by_one_keeps_plan_order() {
     bed.run(&plan).await.0.unwrap();
     assert_eq!(read(&bed.shared("order")), "h3\nh1\nh4\nh2\n");
     assert_eq!(read(&bed.shared("max")).trim(), "1");
+}
+
+#[tokio::test]
+async fn check_stages_report_every_problem_of_their_phase_then_stop() {
+    let bed = Bed::new(2);
+    let checks = |mut s: Stage| {
+        s.on_failure = OnFailure::FinishPhase;
+        s
+    };
+    let plan = Plan {
+        stages: vec![
+            checks(stage(
+                Phase::Preflight,
+                Order::Parallel(2),
+                vec![
+                    bed.sh(
+                        Phase::Preflight,
+                        1,
+                        "checks",
+                        "echo 'port 6443 is in use' >&2; exit 1",
+                    ),
+                    bed.sh(Phase::Preflight, 1, "clock", r#"touch "$S/h1-clock""#),
+                    bed.sh(Phase::Preflight, 2, "checks", "exit 1"),
+                ],
+            )),
+            checks(stage(
+                Phase::Preflight,
+                Order::OneByOne,
+                vec![bed.sh(
+                    Phase::Preflight,
+                    1,
+                    "hostnames",
+                    r#"touch "$S/compared"; exit 1"#,
+                )],
+            )),
+            stage(
+                Phase::Distribute,
+                Order::OneByOne,
+                vec![bed.sh(Phase::Distribute, 1, "send", r#"touch "$S/sent""#)],
+            ),
+        ],
+    };
+    let Err(RunError::Failed(failures)) = bed.run(&plan).await.0 else {
+        panic!("expected a failure")
+    };
+    let mut keys: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{} {}", f.host, f.step.as_str().split('/').nth(2).unwrap()))
+        .collect();
+    // The parallel stage's two failures come in completion order.
+    keys[..2].sort();
+    assert_eq!(keys, ["h1 checks", "h2 checks", "h1 hostnames"]);
+    assert!(
+        bed.shared("h1-clock").exists(),
+        "the failed host's next check ran"
+    );
+    assert!(
+        bed.shared("compared").exists(),
+        "the phase's next stage ran"
+    );
+    assert!(!bed.shared("sent").exists(), "the next phase did not start");
 }
 
 #[tokio::test]

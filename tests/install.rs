@@ -195,6 +195,45 @@ fn three_masters_and_two_nodes_over_ssh_then_a_no_op_reapply() {
     assert!(!again.stderr.contains("sent "), "{}", again.stderr);
     let after: Vec<String> = (0..5).map(journal).collect();
     assert_eq!(before, after, "the second apply ran nothing on any host");
+
+    // A changed input redoes what it affects, and only that: a new
+    // sandboxImage re-renders config.toml and re-runs the hooks that see
+    // it, but sends no layer and runs kubeadm nowhere.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen("spec:\n", "spec:\n  env:\n  - sandboxImage=pause:3.10\n", 1);
+    assert_ne!(text, changed);
+    std::fs::write(&file, changed).unwrap();
+    let third = tug
+        .run(&["apply", "-f", file.to_str().unwrap(), "--plain"])
+        .ok();
+    assert!(
+        !third.stderr.contains("distribute: send"),
+        "{}",
+        third.stderr
+    );
+    for i in 0..5 {
+        let containerd = read(i, &format!("{DATA}/rootfs/etc/config.toml"));
+        assert!(
+            containerd.contains("sealos.hub:5000/pause:3.10"),
+            "{containerd}"
+        );
+        let all = calls(&journal(i));
+        let inits = calls_of(&all, "init.sh", "");
+        assert_eq!(
+            inits.len(),
+            2,
+            "{i}: the init hook ran again with the new value"
+        );
+        assert_eq!(inits[1].env["sandboxImage"], "pause:3.10");
+        assert_eq!(
+            calls_of(&all, "kubeadm", "init --config").len(),
+            usize::from(i == 0)
+        );
+        assert_eq!(
+            calls_of(&all, "kubeadm", "join --config").len(),
+            usize::from(i > 0)
+        );
+    }
     for entry in std::fs::read_dir(tug.home().join("state/clusters/c1/logs")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         assert!(

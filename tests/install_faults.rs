@@ -404,3 +404,38 @@ fn touched_render(host: &Host) -> bool {
         .status
         .success()
 }
+
+#[test]
+fn preflight_names_every_problem_on_every_host_before_anything_changes() {
+    let hosts = Hosts::start(2);
+    // The node takes master0's hostname, and something already listens on
+    // master0's API server port (the hosts share this machine's network).
+    let name = hosts[0].exec("hostname");
+    hosts[1].exec(&format!(
+        "printf '%s' '{}' > /proc/sys/kernel/hostname",
+        name.trim()
+    ));
+    let busy = std::net::TcpListener::bind((hosts[0].ip.as_str(), 6443)).unwrap();
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let out = tug_run(&tug, &args).fails();
+    let (m0, node) = (&hosts[0].ip, &hosts[1].ip);
+    for want in [
+        format!("[{m0}] preflight: ! preflight: port 6443 is in use"),
+        format!("have the same hostname {}", name.trim()),
+    ] {
+        assert!(out.stderr.contains(&want), "{want} not in\n{}", out.stderr);
+    }
+    assert!(
+        out.stderr.contains(&format!("hosts {m0} and {node}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !touched(&hosts[0]) && !touched(&hosts[1]),
+        "nothing changed"
+    );
+    drop(busy);
+}

@@ -250,11 +250,30 @@ pub struct Stage {
     pub steps: Vec<Step>,
     /// How they run.
     pub order: Order,
-    /// A failed step does not stop the others, nor later stages (reset:
-    /// keep going past hosts that are gone); the run still fails at the
-    /// end, naming every failure. A host that could not be reached is not
-    /// tried again in this run.
-    pub keep_going: bool,
+    /// What a failed step stops.
+    pub on_failure: OnFailure,
+}
+
+/// What a failed step stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Nothing more starts on the failed host; the other hosts finish this
+    /// stage (one-by-one stages start nothing more at all); then the run ends.
+    Stop,
+    /// Checks: every host's steps and the rest of this phase still run, so
+    /// every problem is reported at once; the run ends before the next phase.
+    FinishPhase,
+    /// Reset: every later stage runs too (keep going past hosts that are
+    /// gone); the run fails at the end, naming every failure.
+    KeepGoing,
+}
+
+impl OnFailure {
+    /// Whether the failed host's other steps still run (a host found
+    /// unreachable is then not tried again in this run).
+    pub fn continues(self) -> bool {
+        self != OnFailure::Stop
+    }
 }
 
 /// A plan that cannot run.
@@ -333,7 +352,11 @@ impl fmt::Display for Plan {
                 Order::Parallel(1) | Order::OneByOne => "one by one".to_string(),
                 Order::Parallel(n) => format!("parallel, up to {n}"),
             };
-            let keep = if stage.keep_going { ", keep going" } else { "" };
+            let keep = match stage.on_failure {
+                OnFailure::Stop => "",
+                OnFailure::FinishPhase => ", every check runs",
+                OnFailure::KeepGoing => ", keep going",
+            };
             writeln!(f, "stage {}: {} ({order}{keep})", i + 1, stage.phase)?;
             for step in &stage.steps {
                 write!(f, "  [{}] {}", step.host, step.action)?;

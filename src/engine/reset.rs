@@ -12,7 +12,7 @@
 use super::command::Command;
 use super::install::shell::{hook, script};
 use super::install::{DEFAULT_REGISTRY_DATA, InstallError};
-use super::plan::{HostId, Marker, Order, Phase, Plan, Stage, Step};
+use super::plan::{HostId, Marker, OnFailure, Order, Phase, Plan, Stage, Step};
 use super::spec::{ClusterSpec, HostSpec, Role};
 use crate::cluster::env::Env;
 use crate::kubeadm::APISERVER_DOMAIN;
@@ -58,7 +58,7 @@ fn stage(phase: Phase, order: Order, steps: Vec<Step>) -> Option<Stage> {
         phase,
         steps,
         order,
-        keep_going: true,
+        on_failure: OnFailure::KeepGoing,
     })
 }
 
@@ -286,7 +286,11 @@ mod tests {
     #[test]
     fn nodes_then_masters_then_the_image_clean_hooks_and_tugs_files() {
         let plan = plan_reset(&spec(vec![]), 8).unwrap();
-        assert!(plan.stages.iter().all(|s| s.keep_going));
+        assert!(
+            plan.stages
+                .iter()
+                .all(|s| s.on_failure == OnFailure::KeepGoing)
+        );
         let resets = shown(&plan, "kubeadm reset");
         let hosts: Vec<&str> = resets.iter().map(|(_, h)| h.as_str()).collect();
         assert_eq!(

@@ -11,7 +11,7 @@
 use super::command::Secret;
 use super::event::{Event, EventKind, FailCause, SkipReason, StepError};
 use super::journal::{Journal, JournalError};
-use super::plan::{Action, HostId, Order, Phase, Plan, PlanError, Step, StepId};
+use super::plan::{Action, HostId, OnFailure, Order, Phase, Plan, PlanError, Step, StepId};
 use super::step::{ActError, Acted, Emitter, Output, attempt};
 use super::transport::Transport;
 use chrono::Local;
@@ -193,7 +193,9 @@ impl Runner {
         // Failures of keep-going stages, and the hosts they found unreachable.
         let mut kept: Vec<StepFailure> = Vec::new();
         let mut unreachable: HashSet<HostId> = HashSet::new();
-        for stage in &plan.stages {
+        // Whether a check stage of the current phase failed.
+        let mut gathered = false;
+        for (index, stage) in plan.stages.iter().enumerate() {
             if self.cancel.is_cancelled() {
                 journal.save()?;
                 return Err(RunError::Cancelled);
@@ -215,7 +217,7 @@ impl Runner {
                 // parallel one still finishes the other hosts' steps (their
                 // work is kept for the re-run), but none of the failed host's.
                 let halted = !failures.is_empty()
-                    && !stage.keep_going
+                    && !stage.on_failure.continues()
                     && matches!(stage.order, Order::OneByOne);
                 while running.len() < limit
                     && !halted
@@ -226,11 +228,12 @@ impl Runner {
                         break;
                     };
                     let step = pending.remove(next);
-                    if stage.keep_going && unreachable.contains(&step.host) {
+                    if stage.on_failure.continues() && unreachable.contains(&step.host) {
                         failures.push(self.not_tried(stage.phase, step));
                         continue;
                     }
-                    if !stage.keep_going && failures.iter().any(|f| f.host == step.host) {
+                    if !stage.on_failure.continues() && failures.iter().any(|f| f.host == step.host)
+                    {
                         continue;
                     }
                     if journal.is_done(&step.id) {
@@ -249,7 +252,9 @@ impl Runner {
                 busy.remove(&step.host);
                 match outcome {
                     Outcome::Failed(error) => {
-                        if stage.keep_going && matches!(error.cause, FailCause::Connection(_)) {
+                        if stage.on_failure.continues()
+                            && matches!(error.cause, FailCause::Connection(_))
+                        {
                             unreachable.insert(step.host.clone());
                         }
                         failures.push(StepFailure {
@@ -277,9 +282,11 @@ impl Runner {
             if let Some(e) = fatal {
                 return Err(e.into());
             }
-            let stop = !failures.is_empty() && !stage.keep_going;
+            let failed = !failures.is_empty();
             kept.extend(failures);
-            if stop {
+            gathered |= failed && stage.on_failure == OnFailure::FinishPhase;
+            let phase_ends = plan.stages.get(index + 1).map(|s| s.phase) != Some(stage.phase);
+            if (failed && stage.on_failure == OnFailure::Stop) || (gathered && phase_ends) {
                 return Err(RunError::Failed(kept));
             }
             if cancelled || !pending.is_empty() {

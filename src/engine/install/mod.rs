@@ -24,7 +24,7 @@ mod tests;
 pub use bootstrap::LVSCARE_NODE_IP;
 
 use super::command::CommandError;
-use super::plan::{Action, HostId, Marker, Order, Phase, Plan, PlanError, Stage, Step};
+use super::plan::{Action, HostId, Marker, OnFailure, Order, Phase, Plan, PlanError, Stage, Step};
 use super::spec::{ClusterSpec, HostSpec, ImageSpec, SpecError};
 use crate::cluster::env::{Env, EnvError, EnvWarning};
 use crate::kubeadm;
@@ -183,7 +183,7 @@ impl<'a> Ctx<'a> {
             phase,
             steps,
             order: Order::Parallel(self.opts.parallel.max(1)),
-            keep_going: false,
+            on_failure: OnFailure::Stop,
         })
     }
 }
@@ -194,7 +194,7 @@ pub(crate) fn one_by_one(phase: Phase, steps: Vec<Step>) -> Option<Stage> {
         phase,
         steps,
         order: Order::OneByOne,
-        keep_going: false,
+        on_failure: OnFailure::Stop,
     })
 }
 

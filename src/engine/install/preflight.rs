@@ -10,7 +10,7 @@ use super::distribute::{Delivery, unpacked_size};
 use super::shell::script;
 use super::{Ctx, InstallError, JUMP_HOST, one_by_one, unless_exists};
 use crate::engine::command::Command;
-use crate::engine::plan::{Action, HostId, Phase, Source, Stage, Step};
+use crate::engine::plan::{Action, HostId, OnFailure, Phase, Source, Stage, Step};
 use crate::engine::spec::{HostSpec, Role};
 
 /// Largest clock difference to the jump host, in seconds.
@@ -115,10 +115,18 @@ pub(crate) fn stages(
             timeout: None,
         },
     )?;
-    Ok(vec![
+    Ok([
         ctx.parallel(Phase::Preflight, steps),
         one_by_one(Phase::Preflight, vec![compare]),
-    ])
+    ]
+    .into_iter()
+    .map(|s| {
+        s.map(|s| Stage {
+            on_failure: OnFailure::FinishPhase,
+            ..s
+        })
+    })
+    .collect())
 }
 
 /// The command that reports every problem of a host that is to receive
