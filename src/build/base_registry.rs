@@ -2,11 +2,11 @@
 //! tag and revision links in its layers, so a build FROM it neither pulls
 //! nor stores them again. Layers are streamed, never unpacked to disk.
 
-use crate::image::oci::media;
+use crate::image::layer::Compression;
 use crate::image::store::{StoreError, StoredImage};
 use crate::image::{Reference, Store};
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::BufRead;
 
 const REPOS: &str = "registry/docker/registry/v2/repositories/";
 
@@ -64,22 +64,15 @@ fn key(path: &str) -> Option<String> {
 pub fn held(store: &Store, base: &StoredImage) -> Result<Held, BaseRegistryError> {
     let mut out = BTreeSet::new();
     for layer in &base.manifest.layers {
-        let blob = store.open_blob(&layer.digest)?;
-        let reader: Box<dyn Read> = if layer.media_type.contains("gzip") {
-            Box::new(flate2::read::GzDecoder::new(blob))
-        } else if layer.media_type == media::OCI_LAYER_ZSTD {
-            let fail = |source| BaseRegistryError::Layer {
-                digest: layer.digest.to_string(),
-                source,
-            };
-            Box::new(zstd::stream::read::Decoder::new(blob).map_err(fail)?)
-        } else {
-            Box::new(blob)
-        };
         let fail = |source| BaseRegistryError::Layer {
             digest: layer.digest.to_string(),
             source,
         };
+        let mut blob = std::io::BufReader::new(store.open_blob(&layer.digest)?);
+        let head = blob.fill_buf().map_err(fail)?;
+        let reader = Compression::detect(head, &layer.media_type)
+            .decoder(blob)
+            .map_err(fail)?;
         let mut ar = tar::Archive::new(reader);
         for e in ar.entries().map_err(fail)? {
             let e = e.map_err(fail)?;
