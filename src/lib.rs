@@ -13,3 +13,4 @@ pub mod paths;
 pub mod secret;
 pub mod ssh;
 pub mod template;
+pub mod tui;

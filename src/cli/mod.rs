@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod cluster;
+pub mod demo;
 pub mod images;
 pub mod install;
 pub mod output;
@@ -70,6 +71,8 @@ pub enum Command {
     /// Cluster status.
     #[command(flatten)]
     Status(status::StatusCommand),
+    /// Walk through a whole install on simulated hosts (nothing is contacted).
+    Demo(demo::DemoArgs),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -132,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Plan(c)) => c.run(&ctx).await,
         Some(Command::Build(c)) => c.run(&ctx).await,
         Some(Command::Status(c)) => c.run(&ctx).await,
+        Some(Command::Demo(a)) => demo::run(&ctx, a).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())

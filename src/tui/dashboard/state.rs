@@ -1,0 +1,271 @@
+//! What the dashboard knows about a run, built only from the plan and the
+//! engine's events: per host its steps, phase, bytes, throughput and log.
+//! Time comes from the events themselves, so the state is a pure function
+//! of what it was fed.
+
+use crate::engine::event::{Event, EventKind, Stream};
+use crate::engine::plan::{HostId, Phase, Plan, StepId};
+use chrono::{DateTime, Local};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+/// How many log lines each host keeps.
+pub const LOG_LINES: usize = 1000;
+/// How far back throughput is measured, in milliseconds.
+const WINDOW_MS: i64 = 3000;
+
+/// One line of a host's log pane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// What kind of line.
+    pub kind: LineKind,
+    /// The text.
+    pub text: String,
+}
+
+/// What a log line is, for its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// A step started.
+    Step,
+    /// Standard output.
+    Out,
+    /// Standard error.
+    Err,
+    /// A failure or a retry.
+    Problem,
+}
+
+/// Where a host is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostStatus {
+    /// Nothing started yet.
+    Waiting,
+    /// A step is running in this phase.
+    Running(Phase),
+    /// Between steps: the last one finished in this phase.
+    Idle(Phase),
+    /// Every step finished or was skipped.
+    Done,
+    /// A step failed.
+    Failed,
+}
+
+/// One host's row.
+#[derive(Clone, Debug)]
+pub struct HostRow {
+    /// The host.
+    pub id: HostId,
+    /// Its roles, as shown ("master", "node", "jump host").
+    pub roles: String,
+    /// Steps the plan has for it.
+    pub steps: usize,
+    /// Steps finished, skipped or failed.
+    pub ended: usize,
+    /// Steps running now.
+    pub running: HashSet<StepId>,
+    /// The phase of the latest step.
+    pub phase: Option<Phase>,
+    /// Whether a step failed.
+    pub failed: bool,
+    /// Bytes sent and expected per sending step.
+    bytes: HashMap<StepId, (u64, Option<u64>)>,
+    /// Recent (time, bytes sent in all) samples for the throughput.
+    samples: VecDeque<(DateTime<Local>, u64)>,
+    /// The log pane's lines.
+    pub log: VecDeque<LogLine>,
+}
+
+impl HostRow {
+    fn new(id: HostId, roles: String) -> Self {
+        HostRow {
+            id,
+            roles,
+            steps: 0,
+            ended: 0,
+            running: HashSet::new(),
+            phase: None,
+            failed: false,
+            bytes: HashMap::new(),
+            samples: VecDeque::new(),
+            log: VecDeque::new(),
+        }
+    }
+
+    /// Where the host is.
+    pub fn status(&self) -> HostStatus {
+        match (self.failed, self.phase) {
+            (true, _) => HostStatus::Failed,
+            _ if self.steps > 0 && self.ended >= self.steps => HostStatus::Done,
+            (_, Some(p)) if !self.running.is_empty() => HostStatus::Running(p),
+            (_, Some(p)) => HostStatus::Idle(p),
+            (_, None) => HostStatus::Waiting,
+        }
+    }
+
+    /// Bytes sent and, when every sending step said, bytes in all.
+    pub fn bytes(&self) -> (u64, Option<u64>) {
+        let done = self.bytes.values().map(|(d, _)| d).sum();
+        let total = self.bytes.values().map(|(_, t)| *t).sum::<Option<u64>>();
+        (done, total)
+    }
+
+    /// Whether bytes are being sent (distribution under way).
+    pub fn sending(&self) -> bool {
+        !self.running.is_empty() && self.phase == Some(Phase::Distribute) && !self.bytes.is_empty()
+    }
+
+    /// Bytes per second over the last few seconds, once there are two samples.
+    pub fn throughput(&self) -> Option<f64> {
+        let (first, last) = (self.samples.front()?, self.samples.back()?);
+        let ms = (last.0 - first.0).num_milliseconds();
+        (ms > 0).then(|| (last.1 - first.1) as f64 * 1000.0 / ms as f64)
+    }
+
+    /// Seconds until the bytes are sent, at the current throughput.
+    pub fn eta(&self) -> Option<u64> {
+        let (done, total) = self.bytes();
+        let rate = self.throughput().filter(|r| *r > 0.0)?;
+        Some(((total?.saturating_sub(done)) as f64 / rate).ceil() as u64)
+    }
+
+    /// How far the host is, 0.0 to 1.0: bytes while sending, else steps.
+    pub fn ratio(&self) -> f64 {
+        if self.sending()
+            && let (done, Some(total)) = self.bytes()
+            && total > 0
+        {
+            return (done as f64 / total as f64).min(1.0);
+        }
+        if self.steps == 0 {
+            return 0.0;
+        }
+        (self.ended as f64 / self.steps as f64).min(1.0)
+    }
+
+    fn push(&mut self, kind: LineKind, text: impl Into<String>) {
+        if self.log.len() == LOG_LINES {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogLine {
+            kind,
+            text: text.into(),
+        });
+    }
+
+    fn progress(&mut self, at: DateTime<Local>, step: &StepId, done: u64, total: Option<u64>) {
+        self.bytes.insert(step.clone(), (done, total));
+        let sum = self.bytes().0;
+        self.samples.push_back((at, sum));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| (at - *t).num_milliseconds() > WINDOW_MS)
+            && self.samples.len() > 2
+        {
+            self.samples.pop_front();
+        }
+    }
+}
+
+/// The whole run as the dashboard shows it.
+#[derive(Clone, Debug)]
+pub struct RunState {
+    /// A row per host, in plan order (the jump host last).
+    pub hosts: Vec<HostRow>,
+    /// When the first event came.
+    pub started: Option<DateTime<Local>>,
+}
+
+impl RunState {
+    /// Rows for every host of `plan`, with `roles` naming each host's roles.
+    pub fn new(plan: &Plan, roles: &BTreeMap<HostId, String>) -> Self {
+        let mut hosts: Vec<HostRow> = roles
+            .iter()
+            .map(|(id, r)| HostRow::new(id.clone(), r.clone()))
+            .collect();
+        for step in plan.steps() {
+            let row = match hosts.iter().position(|h| h.id == step.host) {
+                Some(i) => &mut hosts[i],
+                None => {
+                    let role = if step.host.as_str() == crate::engine::install::JUMP_HOST {
+                        "jump host"
+                    } else {
+                        ""
+                    };
+                    hosts.push(HostRow::new(step.host.clone(), role.to_string()));
+                    hosts.last_mut().expect("just pushed")
+                }
+            };
+            row.steps += 1;
+        }
+        RunState {
+            hosts,
+            started: None,
+        }
+    }
+
+    /// Steps ended and steps in all.
+    pub fn overall(&self) -> (usize, usize) {
+        self.hosts
+            .iter()
+            .fold((0, 0), |(e, s), h| (e + h.ended.min(h.steps), s + h.steps))
+    }
+
+    /// The run returned: steps it did not finish (cancelled) no longer run.
+    pub fn stopped(&mut self) {
+        for h in &mut self.hosts {
+            h.running.clear();
+        }
+    }
+
+    /// Take one engine event into account.
+    pub fn apply(&mut self, ev: &Event) {
+        self.started.get_or_insert(ev.at);
+        let i = match self.hosts.iter().position(|h| h.id == ev.host) {
+            Some(i) => i,
+            None => {
+                self.hosts
+                    .push(HostRow::new(ev.host.clone(), String::new()));
+                self.hosts.len() - 1
+            }
+        };
+        let h = &mut self.hosts[i];
+        h.phase = Some(ev.phase);
+        match &ev.kind {
+            EventKind::Started { what } => {
+                h.running.insert(ev.step.clone());
+                let first = what.lines().next().unwrap_or_default();
+                let short: String = first.chars().take(160).collect();
+                h.push(LineKind::Step, format!("▶ {}: {short}", ev.phase));
+            }
+            // Only distribution counts: a clock or join secrets sent on stdin are not the rootfs.
+            EventKind::Progress { done, total } if ev.phase == Phase::Distribute => {
+                h.progress(ev.at, &ev.step, *done, *total);
+            }
+            EventKind::Progress { .. } => {}
+            EventKind::Log { stream, line } => {
+                let kind = match stream {
+                    Stream::Stdout => LineKind::Out,
+                    Stream::Stderr => LineKind::Err,
+                };
+                h.push(kind, line.clone());
+            }
+            EventKind::Retrying { attempt, error } => {
+                h.push(
+                    LineKind::Problem,
+                    format!("retrying (attempt {attempt}): {error}"),
+                );
+            }
+            EventKind::Finished | EventKind::Skipped { .. } => {
+                h.running.remove(&ev.step);
+                h.ended += 1;
+            }
+            EventKind::Failed { error } => {
+                h.running.remove(&ev.step);
+                h.ended += 1;
+                h.failed = true;
+                h.push(LineKind::Problem, format!("✗ {error}"));
+            }
+        }
+    }
+}

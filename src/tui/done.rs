@@ -1,0 +1,166 @@
+//! The done screen: the hosts as the run left them, then the kubeconfig
+//! of a ready cluster, or what failed (host, command, exit code, last
+//! lines), with `r` to retry: a re-apply that skips what finished.
+
+use super::action::RunOutcome;
+use super::dashboard::state::RunState;
+use super::dashboard::view::{hosts_table, log_pane};
+use super::theme::Theme;
+use crate::engine::event::FailCause;
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use std::path::PathBuf;
+
+/// What a key on the done screen asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Nothing beyond the screen's own state.
+    None,
+    /// Run the install again (resume).
+    Retry,
+    /// Leave.
+    Quit,
+}
+
+/// The screen after a run.
+#[derive(Clone, Debug)]
+pub struct Done {
+    /// The hosts as the run left them.
+    pub run: RunState,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// Where the kubeconfig is.
+    pub kubeconfig: PathBuf,
+    /// The selected host.
+    pub selected: usize,
+    /// Whether the hosts were simulated (no cluster exists).
+    pub demo: bool,
+}
+
+impl Done {
+    /// The screen for a run that ended with `outcome`.
+    pub fn new(
+        run: RunState,
+        outcome: RunOutcome,
+        kubeconfig: PathBuf,
+        selected: usize,
+        demo: bool,
+    ) -> Self {
+        Done {
+            run,
+            outcome,
+            kubeconfig,
+            selected,
+            demo,
+        }
+    }
+
+    /// React to a key.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Msg {
+        match key.code {
+            KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done) => Msg::Retry,
+            KeyCode::Char('q') | KeyCode::Esc => Msg::Quit,
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.selected = self.selected.saturating_sub(1);
+                Msg::None
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(self.run.hosts.len().saturating_sub(1));
+                Msg::None
+            }
+            _ => Msg::None,
+        }
+    }
+
+    /// Draw the screen into `area`.
+    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+        let table_height = (self.run.hosts.len() as u16 + 3)
+            .min(area.height / 3)
+            .max(4);
+        let [table, summary, log] = Layout::vertical([
+            Constraint::Length(table_height),
+            Constraint::Min(6),
+            Constraint::Length(area.height / 4),
+        ])
+        .areas(area);
+        hosts_table(f, table, &self.run, self.selected, theme);
+        let (title, style, lines) = self.summary(theme);
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(title).border_style(style)),
+            summary,
+        );
+        log_pane(f, log, self.run.hosts.get(self.selected), theme);
+    }
+
+    fn summary(&self, theme: &Theme) -> (&'static str, ratatui::style::Style, Vec<Line<'_>>) {
+        match &self.outcome {
+            RunOutcome::Done => {
+                let hint = if self.demo {
+                    "demo: the hosts and this kubeconfig are simulated; no cluster exists"
+                        .to_string()
+                } else {
+                    format!(
+                        "try: kubectl --kubeconfig {} get nodes",
+                        self.kubeconfig.display()
+                    )
+                };
+                (
+                    " cluster ready ",
+                    theme.ok(),
+                    vec![
+                        Line::styled("Every host is installed.", theme.ok()),
+                        Line::from(format!("kubeconfig: {}", self.kubeconfig.display())),
+                        Line::styled(hint, theme.dim()),
+                    ],
+                )
+            }
+            RunOutcome::Cancelled => (
+                " cancelled ",
+                theme.warn(),
+                vec![
+                    Line::styled(
+                        "Cancelled: no new step started; running ones finished.",
+                        theme.warn(),
+                    ),
+                    Line::from("r resumes: steps that finished are skipped."),
+                ],
+            ),
+            RunOutcome::Error(e) => (
+                " install did not run ",
+                theme.error(),
+                e.lines()
+                    .map(|l| Line::styled(l.to_string(), theme.error()))
+                    .chain([Line::from("r tries again.")])
+                    .collect(),
+            ),
+            RunOutcome::Failed(failures) => {
+                let mut lines = Vec::new();
+                for fl in failures {
+                    lines.push(Line::styled(
+                        format!("✗ [{}] {}: `{}`", fl.host, fl.phase, fl.error.command),
+                        theme.error(),
+                    ));
+                    let why = match &fl.error.cause {
+                        FailCause::Exit(code) => format!("  exit code {code}"),
+                        FailCause::TimedOut(t) => format!("  timed out after {}s", t.as_secs()),
+                        FailCause::Connection(e) => format!("  connection: {e}"),
+                        FailCause::Other(e) => format!("  {e}"),
+                    };
+                    lines.push(Line::from(why));
+                    for l in &fl.error.last_lines {
+                        lines.push(Line::styled(format!("  | {l}"), theme.dim()));
+                    }
+                }
+                lines.push(Line::from(
+                    "r retries: a re-apply that skips every step that finished.",
+                ));
+                (" install failed ", theme.error(), lines)
+            }
+        }
+    }
+}

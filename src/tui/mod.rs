@@ -1,0 +1,93 @@
+//! The interactive front-end (SPEC §6), Elm-style: [`app::App`] holds all
+//! state; key presses, ticks and engine events become
+//! [`action::Action`]s; `App::update` is the only mutator and returns
+//! [`action::Effect`]s this loop performs (start or cancel a run, quit);
+//! `App::view` draws from state alone. The terminal is restored on every
+//! exit ([`terminal`]); logs go to tug's log file, never the screen.
+
+pub mod action;
+pub mod app;
+pub mod dashboard;
+pub mod done;
+pub mod help;
+pub mod launch;
+pub mod terminal;
+pub mod theme;
+
+use action::{Action, Effect};
+use app::App;
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use launch::Launch;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
+
+/// How often the screen refreshes without input (elapsed time, rates).
+const TICK: Duration = Duration::from_millis(250);
+/// At most this many queued actions are taken before the next redraw.
+const BATCH: usize = 512;
+
+/// How the wizard ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The user left; nothing was running, or the run had stopped.
+    Quit,
+    /// The user left while a run was still stopping (second Ctrl-C).
+    Abandoned,
+}
+
+/// Run the wizard on the terminal until the user leaves.
+pub async fn run(mut app: App, first: Vec<Effect>, launch: Launch) -> anyhow::Result<Exit> {
+    let mut tui = terminal::Tui::enter()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    let mut cancel: Option<CancellationToken> = None;
+    let mut effects = first;
+    loop {
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Quit => {
+                    return Ok(if app.running() {
+                        Exit::Abandoned
+                    } else {
+                        Exit::Quit
+                    });
+                }
+                Effect::StartRun => cancel = Some(launch.start(tx.clone())),
+                Effect::Cancel => {
+                    if let Some(c) = &cancel {
+                        c.cancel();
+                    }
+                }
+            }
+        }
+        tui.terminal.draw(|f| app.view(f))?;
+        let first = tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Action::Key(k),
+                Some(Ok(TermEvent::Resize(..))) => Action::Resize,
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(Exit::Quit),
+            },
+            _ = tick.tick() => Action::Tick(chrono::Local::now()),
+            Some(a) = rx.recv() => a,
+        };
+        effects = app.update(first);
+        effects.extend(drain(&mut app, &mut rx));
+    }
+}
+
+/// Take what else is queued (engine events come in bursts) before drawing.
+fn drain(app: &mut App, rx: &mut UnboundedReceiver<Action>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for _ in 0..BATCH {
+        match rx.try_recv() {
+            Ok(a) => effects.extend(app.update(a)),
+            Err(_) => break,
+        }
+    }
+    effects
+}
