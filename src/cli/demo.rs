@@ -20,7 +20,7 @@ use crate::engine::transport::demo::DemoTransport;
 use crate::engine::transport::local::LocalTransport;
 use crate::image::Reference;
 use crate::tui::action::{Action, RunOutcome};
-use crate::tui::app::{App, Target};
+use crate::tui::app::{App, Exit, Target};
 use crate::tui::launch::{Hosts, Launch};
 use crate::tui::theme::Theme;
 use anyhow::Context as _;
@@ -165,14 +165,14 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     if ctx.fancy && std::io::stdout().is_terminal() {
         let (app, first) = App::installing(target, true, Theme::default());
         let exit = crate::tui::run(app, first, launch).await?;
-        if exit == crate::tui::Exit::Abandoned {
-            return Err(super::Cancelled.into());
-        }
         eprintln!(
             "demo: simulated hosts; logs in {}",
             dir.join("logs").display()
         );
-        Ok(())
+        match exit {
+            Exit::Quit => Ok(()),
+            Exit::Cancelled | Exit::Abandoned => Err(super::Cancelled.into()),
+        }
     } else {
         plain(launch, &dir).await
     }

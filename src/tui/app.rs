@@ -33,6 +33,17 @@ pub struct Target {
     pub kubeconfig: PathBuf,
 }
 
+/// How the user left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing was running and the last run (if any) was not cancelled.
+    Quit,
+    /// After the run was cancelled.
+    Cancelled,
+    /// While a run was still stopping (asked twice).
+    Abandoned,
+}
+
 /// The screen on show.
 #[derive(Clone, Debug)]
 pub enum Screen {
@@ -78,9 +89,13 @@ impl App {
         (app, vec![Effect::StartRun])
     }
 
-    /// Whether an install is running.
-    pub fn running(&self) -> bool {
-        matches!(self.screen, Screen::Install(_))
+    /// How leaving now ends the wizard.
+    pub fn exit(&self) -> Exit {
+        match &self.screen {
+            Screen::Install(_) => Exit::Abandoned,
+            Screen::Done(d) if matches!(d.outcome, RunOutcome::Cancelled) => Exit::Cancelled,
+            Screen::Done(_) => Exit::Quit,
+        }
     }
 
     /// Take `action` into account; returns what the loop must do.

@@ -12,10 +12,12 @@ pub mod done;
 pub mod help;
 pub mod launch;
 pub mod terminal;
+#[cfg(test)]
+mod tests;
 pub mod theme;
 
 use action::{Action, Effect};
-use app::App;
+use app::{App, Exit};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 use launch::Launch;
@@ -28,15 +30,6 @@ const TICK: Duration = Duration::from_millis(250);
 /// At most this many queued actions are taken before the next redraw.
 const BATCH: usize = 512;
 
-/// How the wizard ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// The user left; nothing was running, or the run had stopped.
-    Quit,
-    /// The user left while a run was still stopping (second Ctrl-C).
-    Abandoned,
-}
-
 /// Run the wizard on the terminal until the user leaves.
 pub async fn run(mut app: App, first: Vec<Effect>, launch: Launch) -> anyhow::Result<Exit> {
     let mut tui = terminal::Tui::enter()?;
@@ -48,13 +41,7 @@ pub async fn run(mut app: App, first: Vec<Effect>, launch: Launch) -> anyhow::Re
     loop {
         for effect in effects.drain(..) {
             match effect {
-                Effect::Quit => {
-                    return Ok(if app.running() {
-                        Exit::Abandoned
-                    } else {
-                        Exit::Quit
-                    });
-                }
+                Effect::Quit => return Ok(app.exit()),
                 Effect::StartRun => cancel = Some(launch.start(tx.clone())),
                 Effect::Cancel => {
                     if let Some(c) = &cancel {
