@@ -7,6 +7,7 @@ pub mod cluster_image;
 pub mod fixture;
 pub mod hosts;
 pub mod registry;
+pub mod tmux;
 pub mod tug;
 
 /// Whether a program is on PATH.
