@@ -164,7 +164,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     };
     if ctx.fancy && std::io::stdout().is_terminal() {
         let (app, first) = App::installing(target, true, Theme::default());
-        let exit = crate::tui::run(app, first, launch).await?;
+        let exit = crate::tui::run(app, first, ctx, Some(launch)).await?;
         eprintln!(
             "demo: simulated hosts; logs in {}",
             dir.join("logs").display()

@@ -124,6 +124,9 @@ impl Context {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::new(&cli)?;
     match cli.command {
+        None if ctx.fancy && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
+            crate::tui::open_wizard(&ctx).await
+        }
         None => {
             Cli::command().print_help()?;
             Ok(())

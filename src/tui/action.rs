@@ -21,6 +21,8 @@ pub enum Action {
     Engine(Event),
     /// The run returned.
     RunDone(RunOutcome),
+    /// A wizard job answered.
+    Wizard(super::wizard::Reply),
 }
 
 /// How a run ended.
@@ -46,4 +48,6 @@ pub enum Effect {
     StartRun,
     /// Cancel the running install: no new step starts.
     Cancel,
+    /// Run a wizard job.
+    Wizard(super::wizard::Job),
 }

@@ -8,6 +8,7 @@ use super::dashboard::{self, Dashboard};
 use super::done::{self, Done};
 use super::help;
 use super::theme::Theme;
+use super::wizard::{self, Wizard};
 use crate::engine::plan::{HostId, Plan};
 use chrono::{DateTime, Local};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -47,6 +48,8 @@ pub enum Exit {
 /// The screen on show.
 #[derive(Clone, Debug)]
 pub enum Screen {
+    /// Choosing what to install.
+    Wizard(Box<Wizard>),
     /// An install is running.
     Install(Dashboard),
     /// An install ended.
@@ -58,8 +61,8 @@ pub enum Screen {
 pub struct App {
     /// The screen on show.
     pub screen: Screen,
-    /// What is installed.
-    pub target: Target,
+    /// What is installed, once planned.
+    pub target: Option<Target>,
     /// Whether the hosts are simulated (`tug demo`).
     pub demo: bool,
     /// Whether the help overlay is shown.
@@ -79,7 +82,7 @@ impl App {
         let run = RunState::new(&target.plan, &target.roles);
         let app = App {
             screen: Screen::Install(Dashboard::new(run)),
-            target,
+            target: Some(target),
             demo,
             help: false,
             quit_when_stopped: false,
@@ -89,12 +92,25 @@ impl App {
         (app, vec![Effect::StartRun])
     }
 
+    /// The wizard at its first screen.
+    pub fn wizard(wizard: Wizard, theme: Theme) -> App {
+        App {
+            screen: Screen::Wizard(Box::new(wizard)),
+            target: None,
+            demo: false,
+            help: false,
+            quit_when_stopped: false,
+            now: None,
+            theme,
+        }
+    }
+
     /// How leaving now ends the wizard.
     pub fn exit(&self) -> Exit {
         match &self.screen {
             Screen::Install(_) => Exit::Abandoned,
             Screen::Done(d) if matches!(d.outcome, RunOutcome::Cancelled) => Exit::Cancelled,
-            Screen::Done(_) => Exit::Quit,
+            Screen::Done(_) | Screen::Wizard(_) => Exit::Quit,
         }
     }
 
@@ -114,6 +130,14 @@ impl App {
             }
             Action::RunDone(outcome) => self.run_done(outcome),
             Action::Key(key) => self.key(key),
+            Action::Wizard(reply) => {
+                if let Screen::Wizard(w) = &mut self.screen
+                    && let Some(target) = w.reply(reply)
+                {
+                    self.target = Some(target);
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -121,7 +145,11 @@ impl App {
         if let Screen::Install(d) = &self.screen {
             let mut run = d.run.clone();
             run.stopped();
-            let kubeconfig = self.target.kubeconfig.clone();
+            let kubeconfig = self
+                .target
+                .as_ref()
+                .map(|t| t.kubeconfig.clone())
+                .unwrap_or_default();
             self.screen = Screen::Done(Done::new(run, outcome, kubeconfig, d.selected, self.demo));
         }
         if self.quit_when_stopped {
@@ -141,11 +169,18 @@ impl App {
             self.help = false;
             return Vec::new();
         }
-        if key.code == KeyCode::Char('?') {
+        let typing = matches!(&self.screen, Screen::Wizard(w) if w.typing());
+        if key.code == KeyCode::Char('?') && !typing || key.code == KeyCode::F(1) {
             self.help = true;
             return Vec::new();
         }
         match &mut self.screen {
+            Screen::Wizard(w) => match w.handle_key(key) {
+                wizard::Msg::None => Vec::new(),
+                wizard::Msg::Quit => vec![Effect::Quit],
+                wizard::Msg::Job(job) => vec![Effect::Wizard(job)],
+                wizard::Msg::Install => self.install(),
+            },
             Screen::Install(d) => match d.handle_key(key) {
                 dashboard::Msg::None => Vec::new(),
                 dashboard::Msg::Cancel => self.cancel(false),
@@ -154,13 +189,19 @@ impl App {
             Screen::Done(d) => match d.handle_key(key) {
                 done::Msg::None => Vec::new(),
                 done::Msg::Quit => vec![Effect::Quit],
-                done::Msg::Retry => {
-                    let run = RunState::new(&self.target.plan, &self.target.roles);
-                    self.screen = Screen::Install(Dashboard::new(run));
-                    vec![Effect::StartRun]
-                }
+                done::Msg::Retry => self.install(),
             },
         }
+    }
+
+    /// Start (or restart) the install of the planned target.
+    fn install(&mut self) -> Vec<Effect> {
+        let Some(target) = &self.target else {
+            return Vec::new();
+        };
+        let run = RunState::new(&target.plan, &target.roles);
+        self.screen = Screen::Install(Dashboard::new(run));
+        vec![Effect::StartRun]
     }
 
     /// Cancel a running install (and leave once it stopped when `quit`);
@@ -180,6 +221,7 @@ impl App {
     /// The keys of the current screen, for the help overlay and footer.
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         match &self.screen {
+            Screen::Wizard(w) => w.keys(),
             Screen::Install(_) => &[
                 ("↑/↓ j/k", "select a host: its log is shown below"),
                 ("c", "cancel: no new step starts; running ones finish"),
@@ -202,32 +244,35 @@ impl App {
             Constraint::Length(1),
         ])
         .areas(f.area());
-        let what = match &self.screen {
-            Screen::Install(_) => "installing",
-            Screen::Done(_) => "install of",
+        let what = match (&self.screen, &self.target) {
+            (Screen::Wizard(_), _) | (_, None) => "wizard: a new cluster".to_string(),
+            (Screen::Install(_), Some(t)) => {
+                format!("installing cluster {} ({})", t.cluster, t.image)
+            }
+            (Screen::Done(_), Some(t)) => format!("install of cluster {} ({})", t.cluster, t.image),
         };
         let mut title = vec![
             Span::styled(" tug ", theme.accent()),
-            Span::styled(
-                format!(
-                    "{what} cluster {} ({})",
-                    self.target.cluster, self.target.image
-                ),
-                theme.text(),
-            ),
+            Span::styled(what, theme.text()),
         ];
         if self.demo {
             title.push(Span::styled("  demo: simulated hosts", theme.warn()));
         }
         f.render_widget(Paragraph::new(Line::from(title)), header);
         match &self.screen {
+            Screen::Wizard(w) => w.render(f, body, theme),
             Screen::Install(d) => d.render(f, body, theme, self.now),
             Screen::Done(d) => d.render(f, body, theme),
         }
         let hints: Vec<String> = self
             .keys()
             .iter()
-            .map(|(k, what)| format!("{k} {}", what.split(':').next().unwrap_or(what)))
+            .map(|(k, what)| {
+                format!(
+                    "{k} {}",
+                    what.split([':', '(']).next().unwrap_or(what).trim()
+                )
+            })
             .chain(["? help".to_string()])
             .collect();
         f.render_widget(

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 /// Draw the help for keys `keys` (key, what it does) over `area`.
 pub fn render(f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)], theme: &Theme) {
     let global = [
-        ("?", "show or hide this help"),
+        ("? F1", "show or hide this help (F1 while typing)"),
         (
             "Ctrl-C",
             "cancel a running install and quit when it stopped; twice: quit now",

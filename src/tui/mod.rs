@@ -15,23 +15,35 @@ pub mod terminal;
 #[cfg(test)]
 mod tests;
 pub mod theme;
+pub mod wizard;
 
+use crate::cli::Context;
 use action::{Action, Effect};
 use app::{App, Exit};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 use launch::Launch;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
+use wizard::jobs::LaunchSlot;
 
 /// How often the screen refreshes without input (elapsed time, rates).
 const TICK: Duration = Duration::from_millis(250);
 /// At most this many queued actions are taken before the next redraw.
 const BATCH: usize = 512;
 
-/// Run the wizard on the terminal until the user leaves.
-pub async fn run(mut app: App, first: Vec<Effect>, launch: Launch) -> anyhow::Result<Exit> {
+/// Run the wizard on the terminal until the user leaves. `launch` is the
+/// run to start (the demo's); the wizard's screens plan their own, with
+/// the paths and settings of `ctx`.
+pub async fn run(
+    mut app: App,
+    first: Vec<Effect>,
+    ctx: &Context,
+    launch: Option<Launch>,
+) -> anyhow::Result<Exit> {
+    let slot: LaunchSlot = Arc::new(Mutex::new(launch));
     let mut tui = terminal::Tui::enter()?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut keys = EventStream::new();
@@ -42,7 +54,13 @@ pub async fn run(mut app: App, first: Vec<Effect>, launch: Launch) -> anyhow::Re
         for effect in effects.drain(..) {
             match effect {
                 Effect::Quit => return Ok(app.exit()),
-                Effect::StartRun => cancel = Some(launch.start(tx.clone())),
+                Effect::StartRun => {
+                    let launch = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    if let Some(l) = launch {
+                        cancel = Some(l.start(tx.clone()));
+                    }
+                }
+                Effect::Wizard(job) => wizard::jobs::spawn(job, ctx, tx.clone(), slot.clone()),
                 Effect::Cancel => {
                     if let Some(c) = &cancel {
                         c.cancel();
@@ -77,4 +95,15 @@ fn drain(app: &mut App, rx: &mut UnboundedReceiver<Action>) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// `tug` on a terminal: the wizard over the local store's images. Leaving
+/// after a cancelled install is an error the binary turns into exit 130.
+pub async fn open_wizard(ctx: &Context) -> anyhow::Result<()> {
+    let choices = wizard::image::choices(&ctx.store()?);
+    let app = App::wizard(wizard::Wizard::new(choices), theme::Theme::default());
+    match run(app, Vec::new(), ctx, None).await? {
+        Exit::Quit => Ok(()),
+        Exit::Cancelled | Exit::Abandoned => Err(crate::cli::Cancelled.into()),
+    }
 }

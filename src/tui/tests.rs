@@ -63,6 +63,8 @@ fn at(ms: i64) -> DateTime<Local> {
 fn ev(app: &App, host: &str, phase: Phase, key: &str, ms: i64, kind: EventKind) -> Action {
     let step = app
         .target
+        .as_ref()
+        .unwrap()
         .plan
         .steps()
         .find(|s| s.host.as_str() == host && s.id.as_str().contains(&format!("/{key}/")))
@@ -385,7 +387,16 @@ fn the_done_screen_names_each_failure_with_command_exit_and_last_lines() {
     let failure = |host: &str, code| StepFailure {
         host: HostId::new(host),
         phase: Phase::Init,
-        step: app.target.plan.steps().next().unwrap().id.clone(),
+        step: app
+            .target
+            .as_ref()
+            .unwrap()
+            .plan
+            .steps()
+            .next()
+            .unwrap()
+            .id
+            .clone(),
         error: StepError {
             command: "bash init.sh".into(),
             cause: FailCause::Exit(code),
