@@ -77,7 +77,9 @@ fn the_wizard_walks_from_image_to_a_saved_clusterfile_with_tested_connections() 
     pause();
     term.wait_for("the SSH screen again", |s| s.contains("3 ssh"));
     term.keys(&["C-t"]);
-    let screen = term.wait_for("both new keys", |s| s.matches("  new host key ssh-").count() == 2);
+    let screen = term.wait_for("both new keys", |s| {
+        s.matches("  new host key ssh-").count() == 2
+    });
     assert!(
         screen.contains(&m.fingerprint()) && screen.contains(&n.fingerprint()),
         "{screen}"

@@ -163,7 +163,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         kubeconfig: dir.join("admin.conf"),
     };
     if ctx.fancy && std::io::stdout().is_terminal() {
-        let (app, first) = App::installing(target, true, Theme::default());
+        let (app, first) = App::installing(target, true, Theme::from_env()?);
         let exit = crate::tui::run(app, first, ctx, Some(launch)).await?;
         eprintln!(
             "demo: simulated hosts; logs in {}",

@@ -10,6 +10,8 @@ pub mod image;
 pub mod jobs;
 pub mod review;
 pub mod ssh;
+#[cfg(test)]
+mod tests;
 
 use super::app::Target;
 use super::theme::Theme;

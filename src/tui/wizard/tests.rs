@@ -1,0 +1,163 @@
+//! The wizard's screens driven through `App::update`, as pure transitions.
+
+use super::ssh::Tested;
+use super::{Job, Planned, Reply, Step, Wizard};
+use crate::engine::plan::Plan;
+use crate::tui::action::{Action, Effect};
+use crate::tui::app::{App, Screen, Target};
+use crate::tui::theme::Theme;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn app() -> App {
+    let choices = vec![super::image::Choice {
+        name: "docker.io/tug/demo:v1.28.9".into(),
+        details: vec!["type: rootfs".into()],
+    }];
+    App::wizard(Wizard::new(choices), Theme::default())
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn wizard(app: &App) -> &Wizard {
+    match &app.screen {
+        Screen::Wizard(w) => w,
+        other => panic!("not the wizard: {other:?}"),
+    }
+}
+
+#[test]
+fn hosts_take_ranges_refuse_bad_and_duplicate_addresses_and_need_a_master() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(wizard(&app).step, Step::Hosts);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        wizard(&app).hosts.error.as_deref(),
+        Some("add at least one master (a)")
+    );
+    press(&mut app, KeyCode::Char('n'));
+    typed(&mut app, "10.0.0.9?");
+    assert!(wizard(&app).typing(), "? is typed, not help");
+    press(&mut app, KeyCode::Enter);
+    let e = wizard(&app).hosts.error.clone().unwrap();
+    assert!(e.starts_with("10.0.0.9?: "), "{e}");
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2-10.0.0.4");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.3");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        wizard(&app).hosts.error.as_deref(),
+        Some("10.0.0.3 is already in the list")
+    );
+    press(&mut app, KeyCode::Esc);
+    let (masters, nodes) = wizard(&app).hosts.split();
+    assert_eq!((masters.len(), nodes.len()), (3, 1));
+    // The node is first in the table; switch it to a master, then remove it.
+    press(&mut app, KeyCode::Char('r'));
+    assert_eq!(wizard(&app).hosts.split().0.len(), 4);
+    press(&mut app, KeyCode::Char('d'));
+    assert_eq!(wizard(&app).hosts.hosts.len(), 3);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(wizard(&app).step, Step::Ssh);
+    let cf = wizard(&app).clusterfile().unwrap();
+    let yaml = cf.to_yaml().unwrap();
+    assert!(
+        yaml.contains("10.0.0.4:22") && yaml.contains("user: root"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn the_ssh_screen_tests_then_trusts_only_the_keys_shown_and_review_installs() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "pw?q");
+    assert_eq!(
+        wizard(&app).ssh.value(2),
+        "pw?q",
+        "keys go to the password field"
+    );
+    assert!(!app.help);
+    let effects = ctrl(&mut app, 't');
+    assert!(matches!(&effects[..], [Effect::Wizard(Job::Test(_, trust))] if trust.is_empty()));
+    assert_eq!(wizard(&app).ssh.tests["10.0.0.2"], Tested::Testing);
+    assert!(ctrl(&mut app, 'y').is_empty(), "no new key to trust yet");
+    app.update(Action::Wizard(Reply::Tested(
+        "10.0.0.2".into(),
+        Tested::NewKey {
+            key: "ssh-ed25519 SHA256:abc".into(),
+            fingerprint: "SHA256:abc".into(),
+        },
+    )));
+    let effects = ctrl(&mut app, 'y');
+    assert!(
+        matches!(&effects[..], [Effect::Wizard(Job::Test(_, trust))] if trust == &["SHA256:abc".to_string()])
+    );
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(matches!(&effects[..], [Effect::Wizard(Job::Plan(_))]));
+    assert_eq!(wizard(&app).step, Step::Review);
+    assert!(
+        press(&mut app, KeyCode::Enter).is_empty(),
+        "nothing to install before the plan"
+    );
+    let target = Target {
+        cluster: "default".into(),
+        image: "docker.io/tug/demo:v1.28.9".into(),
+        plan: Plan::default(),
+        roles: Default::default(),
+        kubeconfig: "/k".into(),
+    };
+    app.update(Action::Wizard(Reply::Planned(Ok(Planned {
+        target,
+        lines: vec!["# Clusterfile".into()],
+    }))));
+    assert!(matches!(
+        &press(&mut app, KeyCode::Char('s'))[..],
+        [Effect::Wizard(Job::Save(_))]
+    ));
+    app.update(Action::Wizard(Reply::Saved(
+        Ok("/state/Clusterfile".into()),
+    )));
+    assert!(
+        wizard(&app)
+            .review
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("saved /state/Clusterfile")
+    );
+    assert_eq!(press(&mut app, KeyCode::Enter), [Effect::StartRun]);
+    assert!(matches!(app.screen, Screen::Install(_)));
+}
+
+#[test]
+fn esc_goes_back_and_quits_from_the_first_screen() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(wizard(&app).step, Step::Image);
+    assert_eq!(press(&mut app, KeyCode::Esc), [Effect::Quit]);
+}
