@@ -5,6 +5,7 @@
 
 mod support;
 
+use support::fixture::{self, JOURNAL, calls, calls_of};
 use support::hosts::Hosts;
 use support::tmux::Tmux;
 use support::tug::Tug;
@@ -116,6 +117,79 @@ fn the_wizard_walks_from_image_to_a_saved_clusterfile_with_tested_connections() 
     term.keys(&["q"]);
     term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
     assert!(!term.alternate());
+}
+
+#[test]
+fn the_wizard_installs_the_fixture_image_over_ssh_and_shows_every_host_done() {
+    let home = Tug::new();
+    fixture::build_images(&home);
+    let hosts = Hosts::start(2);
+    let term = Tmux::start(home.home());
+    term.type_line(&format!("{}; echo TUG-EXIT=$?", env!("CARGO_BIN_EXE_tug")));
+    term.wait_for("the image screen", |s| s.contains("1 image"));
+    term.keys(&["Down"]);
+    term.wait_for("the rootfs image", |s| s.contains("type: rootfs"));
+    term.keys(&["Enter", "a"]);
+    term.type_line(&hosts[0].ip);
+    term.keys(&["n"]);
+    term.type_line(&hosts[1].ip);
+    term.wait_for("both hosts", |s| s.contains(&hosts[1].ip));
+    term.keys(&["Enter"]);
+    term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
+    // The cluster's name: replace "default".
+    term.keys(&["Up", "Up"]);
+    for _ in 0.."default".len() {
+        term.keys(&["BSpace"]);
+    }
+    term.text("w1");
+    term.keys(&["Down", "Down", "Down"]);
+    term.text(&hosts.key.display().to_string());
+    term.keys(&["C-t"]);
+    term.wait_for("new keys", |s| {
+        s.matches("  new host key ssh-").count() == 2
+    });
+    term.keys(&["C-y"]);
+    term.wait_for("trusted keys", |s| s.matches("(trusted now)").count() == 2);
+    term.keys(&["Enter"]);
+    term.wait_for("the plan", |s| s.contains("Enter installs"));
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("the install to end", |s| {
+        s.contains(" cluster ready ")
+            || s.contains(" install failed ")
+            || s.contains(" did not run ")
+    });
+    assert!(screen.contains(" cluster ready "), "{screen}");
+    for h in hosts.iter() {
+        let row = screen
+            .lines()
+            .find(|l| l.contains(&format!("{} ", h.ip)))
+            .unwrap_or("");
+        assert!(row.contains(" done "), "{screen}");
+    }
+    let state = home.home().join("state/clusters/w1");
+    assert!(
+        screen.contains(&format!(
+            "kubeconfig: {}",
+            state.join("admin.conf").display()
+        )),
+        "{screen}"
+    );
+    let all = calls(&hosts[0].exec(&format!("cat {JOURNAL}")));
+    assert_eq!(
+        calls_of(&all, "kubeadm", "init --config=").len(),
+        1,
+        "{all:?}"
+    );
+    let all = calls(&hosts[1].exec(&format!("cat {JOURNAL}")));
+    assert_eq!(
+        calls_of(&all, "kubeadm", "join --config=").len(),
+        1,
+        "{all:?}"
+    );
+    let cf = std::fs::read_to_string(state.join("Clusterfile")).unwrap();
+    assert!(cf.contains("ClusterSuccess"), "{cf}");
+    term.keys(&["q"]);
+    term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
 }
 
 #[test]

@@ -57,9 +57,14 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Type `text` as it is (no key names).
+    pub fn text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
     /// Type `line` and press Enter.
     pub fn type_line(&self, line: &str) {
-        self.tmux(&["send-keys", "-t", "t", "-l", line]);
+        self.text(line);
         self.tmux(&["send-keys", "-t", "t", "Enter"]);
     }
 
