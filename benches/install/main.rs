@@ -99,9 +99,11 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
     let hosts = Hosts::start(4);
     let ips: Vec<String> = hosts.iter().map(|h| h.ip.clone()).collect();
     let wire = Wire::count(&ips, hosts[0].port);
-    // Fresh hosts have fresh host keys and no cluster.
+    // Fresh hosts have fresh host keys and no cluster; and this is the
+    // image's first install (its layers not scanned yet).
     let _ = fs::remove_dir_all(home.join("state"));
     let _ = fs::remove_file(home.join("config/known_hosts"));
+    let _ = fs::remove_dir_all(home.join("data/layer-scans"));
     warm(home, image);
 
     let addrs: Vec<String> = hosts.iter().map(|h| h.addr()).collect();
@@ -125,11 +127,17 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
     if let Some(w) = &wire {
         w.reset();
     }
-    let start = Instant::now();
-    let (ok, rss_kib) = wait_rusage(tug.spawn().expect("run tug"));
+    let (start, busy) = (Instant::now(), machine_busy());
+    let usage = wait_rusage(tug.spawn().expect("run tug"));
     let tug_time = start.elapsed();
+    println!(
+        "  tug: {:.2} s, cpu {:.2} s; the machine was busy {:.1} cpu s",
+        tug_time.as_secs_f64(),
+        usage.cpu.as_secs_f64(),
+        machine_busy() - busy
+    );
     let out = fs::read_to_string(&log).unwrap_or_default();
-    assert!(ok, "tug run failed:\n{out}");
+    assert!(usage.ok, "tug run failed:\n{out}");
     let tug_wire = wire.as_ref().map(|w| w.bytes());
     let sent: Vec<&str> = out.lines().filter(|l| l.starts_with("sent ")).collect();
     for (i, h) in hosts.iter().enumerate() {
@@ -153,27 +161,31 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
             .map_or("nothing", |l| {
                 l.trim_start_matches("sent ").split(" to ").next().unwrap()
             });
+        let wire = tug_wire.as_ref().map_or("n/a".to_string(), |w| {
+            let over = w[i] as f64 / need as f64 - 1.0;
+            format!(
+                "{} B ({:+.2}% SSH framing and commands)",
+                w[i],
+                over * 100.0
+            )
+        });
         println!(
-            "  {}: tug streamed {reported}, wire {}, needs {} compressed ({} MiB unpacked on the host)",
+            "  {}: needs {need} B compressed; tug streamed {reported}, wire {wire}; {} MiB unpacked there",
             h.ip,
-            tug_wire
-                .as_ref()
-                .map_or("n/a".into(), |w| format!("{} B", w[i])),
-            format!("{need} B"),
             on_host >> 20
         );
     }
     for h in hosts.iter() {
         // Room for the baseline's copy: tug's copy and its registry go.
-        h.exec(&format!(
-            "p=/var/lib/tug-fixture-registry.pid; [ -f $p ] && kill $(cat $p) || true; rm -rf /var/lib/sealos"
-        ));
+        h.exec(
+            "p=/var/lib/tug-fixture-registry.pid; [ -f $p ] && kill $(cat $p) || true; rm -rf /var/lib/sealos",
+        );
     }
 
     if let Some(w) = &wire {
         w.reset();
     }
-    let start = Instant::now();
+    let (start, busy) = (Instant::now(), machine_busy());
     let copies: Vec<_> = hosts
         .iter()
         .map(|h| {
@@ -189,10 +201,19 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
                 .expect("run tar | ssh")
         })
         .collect();
-    for mut c in copies {
-        assert!(c.wait().unwrap().success(), "tar | ssh failed");
+    let mut cpu = Duration::ZERO;
+    for c in copies {
+        let u = wait_rusage(c);
+        assert!(u.ok, "tar | ssh failed");
+        cpu += u.cpu;
     }
     let ssh_time = start.elapsed();
+    println!(
+        "  OpenSSH tar: {:.2} s, cpu {:.2} s (tar and ssh); the machine was busy {:.1} cpu s",
+        ssh_time.as_secs_f64(),
+        cpu.as_secs_f64(),
+        machine_busy() - busy
+    );
     if let Some(w) = &wire {
         let b = w.bytes();
         println!("  OpenSSH tar wire bytes per host: {b:?}");
@@ -203,7 +224,7 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
     }
     Round {
         tug: tug_time,
-        rss_kib,
+        rss_kib: usage.rss_kib,
         ssh: ssh_time,
     }
 }
@@ -223,16 +244,46 @@ fn warm(home: &Path, image: &content::Image) {
     )));
 }
 
-/// Wait for `child`; whether it succeeded and its peak RSS in KiB.
-fn wait_rusage(child: std::process::Child) -> (bool, u64) {
+/// How a finished child did.
+struct Usage {
+    ok: bool,
+    /// Peak RSS in KiB (of the largest process waited for).
+    rss_kib: u64,
+    /// User plus system CPU time, its waited-for children included.
+    cpu: Duration,
+}
+
+/// Wait for `child` and take its resource usage.
+fn wait_rusage(child: std::process::Child) -> Usage {
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is valid, and wait4 writes only into the two locals.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    (ok, usage.ru_maxrss as u64)
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Usage {
+        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        rss_kib: usage.ru_maxrss as u64,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+    }
+}
+
+/// CPU seconds the whole machine spent busy so far (all users, all cores).
+fn machine_busy() -> f64 {
+    let stat = fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    let busy: f64 =
+        f.iter().take(8).sum::<f64>() - f.get(3).unwrap_or(&0.0) - f.get(4).unwrap_or(&0.0);
+    busy / 100.0
 }
 
 /// The fixture images on 5 hosts, then `tug apply` of its Clusterfile again.

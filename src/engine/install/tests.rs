@@ -163,14 +163,49 @@ fn registry_data_goes_only_to_the_registry_host_and_apps_only_to_master0() {
 }
 
 #[test]
-fn layers_of_one_host_never_share_a_stage() {
+fn layers_of_one_host_share_a_stage_only_when_they_change_different_trees() {
     let p = plan();
-    for stage in p.stages.iter().filter(|s| s.phase == Phase::Distribute) {
-        let mut hosts: Vec<_> = stage.steps.iter().map(|s| &s.host).collect();
-        let n = hosts.len();
-        hosts.dedup();
-        assert_eq!(hosts.len(), n);
-    }
+    // (stage, blob, shown action) of a host's sends.
+    let sends = |host: &str| {
+        let mut out = Vec::new();
+        for (i, stage) in p.stages.iter().enumerate() {
+            for s in stage.steps.iter().filter(|s| s.host.as_str() == host) {
+                if let Action::Send {
+                    source: Source::Files(f),
+                    ..
+                } = &s.action
+                {
+                    let blob = f[0].path.display().to_string();
+                    out.push((i, blob, s.action.to_string()));
+                }
+            }
+        }
+        out
+    };
+    let m0 = sends("10.0.0.1");
+    let stage = |blob: &str, part: &str| {
+        let hit: Vec<_> = m0
+            .iter()
+            .filter(|s| s.1.ends_with(blob) && s.2.contains(&format!(" {part} gzip")))
+            .collect();
+        assert_eq!(hit.len(), 1, "{blob} {part}: {m0:?}");
+        hit[0].0
+    };
+    let (l1, l2, l3) = (
+        stage("/1", "full"),
+        stage("/2", "full"),
+        stage("/3", "full"),
+    );
+    let (app_files, app_registry) = (stage("/4", "no-registry"), stage("/4", "only-registry"));
+    // Layer 2 whites out what layer 1 put in the same tree: after it.
+    assert!(l1 < l2, "{m0:?}");
+    // The registry-only layer and the app's own dir go with layer 1; the
+    // app's registry part follows the rootfs's registry layer.
+    assert_eq!((l3, app_files), (l1, l1), "{m0:?}");
+    assert!(l3 < app_registry, "{m0:?}");
+    // On a non-registry host, one layer per stage.
+    let node: Vec<usize> = sends("10.0.0.4").iter().map(|s| s.0).collect();
+    assert!(node.len() == 2 && node[0] < node[1], "{node:?}");
 }
 
 #[test]
