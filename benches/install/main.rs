@@ -16,7 +16,9 @@
 //! `cargo bench --bench install`; `TUG_BENCH_DIR` keeps the built image
 //! between runs (default: the system temp dir), `TUG_BENCH_INSTALL_MIB`
 //! (default 1024) and `TUG_BENCH_REGISTRY_MIB` (default 192) size it,
-//! `TUG_BENCH_ROUNDS` (default 2) repeats the distribution.
+//! `TUG_BENCH_ROUNDS` (default 3) repeats the distribution (tug and the
+//! baseline take turns going first). The machine's other load shows in
+//! "the machine was busy N cpu s" (all processes, both cores).
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
@@ -61,15 +63,16 @@ fn main() {
         image.need_plain_host >> 20,
         image.need_registry_host >> 20
     );
-    let rounds = env_u64("TUG_BENCH_ROUNDS", 2);
+    let rounds = env_u64("TUG_BENCH_ROUNDS", 3);
     let (mut best_tug, mut best_ssh, mut peak) = (Duration::MAX, Duration::MAX, 0);
     for round in 1..=rounds {
-        let r = distribute(&home, &image);
+        let r = distribute(&home, &image, round);
         println!(
-            "round {round}: tug {:.2} s (peak RSS {} MiB), OpenSSH tar {:.2} s",
+            "round {round}: tug {:.2} s (peak RSS {} MiB), OpenSSH tar {:.2} s, ratio {:.2}",
             r.tug.as_secs_f64(),
             r.rss_kib >> 10,
-            r.ssh.as_secs_f64()
+            r.ssh.as_secs_f64(),
+            r.tug.as_secs_f64() / r.ssh.as_secs_f64()
         );
         best_tug = best_tug.min(r.tug);
         best_ssh = best_ssh.min(r.ssh);
@@ -95,7 +98,9 @@ struct Round {
     ssh: Duration,
 }
 
-fn distribute(home: &Path, image: &content::Image) -> Round {
+/// One round on 4 fresh hosts: tug and the baseline, in turn (the
+/// baseline first in even rounds), each one's copy removed afterwards.
+fn distribute(home: &Path, image: &content::Image, round: u64) -> Round {
     let hosts = Hosts::start(4);
     let ips: Vec<String> = hosts.iter().map(|h| h.ip.clone()).collect();
     let wire = Wire::count(&ips, hosts[0].port);
@@ -105,7 +110,27 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
     let _ = fs::remove_file(home.join("config/known_hosts"));
     let _ = fs::remove_dir_all(home.join("data/layer-scans"));
     warm(home, image);
+    let (ssh, (tug, usage)) = if round.is_multiple_of(2) {
+        let ssh = with_ssh(&hosts, image, wire.as_ref());
+        (ssh, with_tug(&hosts, home, image, wire.as_ref()))
+    } else {
+        let tug = with_tug(&hosts, home, image, wire.as_ref());
+        (with_ssh(&hosts, image, wire.as_ref()), tug)
+    };
+    Round {
+        tug,
+        rss_kib: usage.rss_kib,
+        ssh,
+    }
+}
 
+/// `tug run` of the image to the hosts (1 master, 3 nodes), checked.
+fn with_tug(
+    hosts: &Hosts,
+    home: &Path,
+    image: &content::Image,
+    wire: Option<&Wire>,
+) -> (Duration, Usage) {
     let addrs: Vec<String> = hosts.iter().map(|h| h.addr()).collect();
     let nodes = addrs[1..].join(",");
     let key = hosts.key.display().to_string();
@@ -124,7 +149,7 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
         .stdin(Stdio::null())
         .stdout(File::create(home.join("run.out")).unwrap())
         .stderr(File::create(&log).unwrap());
-    if let Some(w) = &wire {
+    if let Some(w) = wire {
         w.reset();
     }
     let (start, busy) = (Instant::now(), machine_busy());
@@ -138,7 +163,7 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
     );
     let out = fs::read_to_string(&log).unwrap_or_default();
     assert!(usage.ok, "tug run failed:\n{out}");
-    let tug_wire = wire.as_ref().map(|w| w.bytes());
+    let tug_wire = wire.map(|w| w.bytes());
     let sent: Vec<&str> = out.lines().filter(|l| l.starts_with("sent ")).collect();
     for (i, h) in hosts.iter().enumerate() {
         let need = if i == 0 {
@@ -181,8 +206,14 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
             "p=/var/lib/tug-fixture-registry.pid; [ -f $p ] && kill $(cat $p) || true; rm -rf /var/lib/sealos",
         );
     }
+    (tug_time, usage)
+}
 
-    if let Some(w) = &wire {
+/// OpenSSH `tar -c | ssh host 'tar -x'` of the unpacked image to every
+/// host at once, checked.
+fn with_ssh(hosts: &Hosts, image: &content::Image, wire: Option<&Wire>) -> Duration {
+    let key = hosts.key.display().to_string();
+    if let Some(w) = wire {
         w.reset();
     }
     let (start, busy) = (Instant::now(), machine_busy());
@@ -214,7 +245,7 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
         cpu.as_secs_f64(),
         machine_busy() - busy
     );
-    if let Some(w) = &wire {
+    if let Some(w) = wire {
         let b = w.bytes();
         println!("  OpenSSH tar wire bytes per host: {b:?}");
     }
@@ -222,11 +253,7 @@ fn distribute(home: &Path, image: &content::Image) -> Round {
         assert_eq!(du_on(h, "/var/lib/bench"), image.unpacked_bytes);
         h.exec("rm -rf /var/lib/bench");
     }
-    Round {
-        tug: tug_time,
-        rss_kib: usage.rss_kib,
-        ssh: ssh_time,
-    }
+    ssh_time
 }
 
 /// Bytes of the regular files under `path` on host `h`.

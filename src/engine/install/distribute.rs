@@ -148,19 +148,20 @@ for w in "$@"; do
          if [ -d "$d" ] && [ ! -L "$d" ]; then find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; fi ;;
   esac
 done
+# tar reads the pipe 128 KiB at a time (-b 256 -B), not 10 KiB: less CPU per GiB.
 case $comp in
   gzip) if python3 -c 'import zlib' 2>/dev/null; then dec() { python3 -c "$inflate"; }; else dec() { gzip -dc; }; fi ;;
   zstd) dec() { zstd -dcq; } ;;
   *) dec() { cat; } ;;
 esac
 case $part in
-  full) dec | tar -x -f - -C "$target" --no-anchored --exclude='.wh.*' ;;
-  no-registry) dec | tar -x -f - -C "$target" --no-anchored --exclude='.wh.*' \
+  full) dec | tar -x -b 256 -B -f - -C "$target" --no-anchored --exclude='.wh.*' ;;
+  no-registry) dec | tar -x -b 256 -B -f - -C "$target" --no-anchored --exclude='.wh.*' \
       --anchored --exclude=registry --exclude='registry/*' --exclude=./registry --exclude='./registry/*' ;;
   only-registry)
     tmp="$target/.tug-unpack"
     rm -rf -- "$tmp"; mkdir -p -- "$tmp" "$target/registry"
-    dec | tar -x -f - -C "$tmp" --no-anchored --exclude='.wh.*'
+    dec | tar -x -b 256 -B -f - -C "$tmp" --no-anchored --exclude='.wh.*'
     if [ -d "$tmp/registry" ]; then cp -a -- "$tmp/registry/." "$target/registry/"; fi
     rm -rf -- "$tmp" ;;
 esac
