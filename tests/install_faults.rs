@@ -199,11 +199,11 @@ fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes(
 #[test]
 fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_nothing() {
     let mut hosts = Hosts::start(2);
-    // The node's gzip (which unpacks each layer) holds the stream open, so
+    // The node's tar (which unpacks each layer) holds the stream open, so
     // the distribution is under way when its sshd and processes are killed.
-    let started = "/var/lib/tug-test-gzip-started";
+    let started = "/var/lib/tug-test-tar-started";
     hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nexec sleep 600\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
+        "printf '#!/bin/sh\\ntouch {started}\\nexec sleep 600\\n' > /usr/local/bin/tar && chmod 755 /usr/local/bin/tar"
     ));
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
@@ -244,7 +244,7 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
     );
     assert_eq!(inits(&hosts[0]), 0, "no later stage started");
 
-    hosts[1].exec("rm /usr/local/bin/gzip");
+    hosts[1].exec("rm /usr/local/bin/tar");
     hosts[1].restart();
     let again = apply(&tug, "default").ok();
     assert_eq!(sent_to(&again), [node], "master0 received nothing again");
@@ -341,11 +341,11 @@ fn hostile_env_values_arrive_byte_exact_and_run_nothing() {
 #[test]
 fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     let hosts = Hosts::start(2);
-    // The node's gzip waits for a go-ahead file, so a layer is mid-way when
+    // The node's tar waits for a go-ahead file, so a layer is mid-way when
     // Ctrl-C arrives, and can then finish.
-    let (started, go) = ("/var/lib/tug-test-gzip-started", "/var/lib/tug-test-go");
+    let (started, go) = ("/var/lib/tug-test-tar-started", "/var/lib/tug-test-go");
     hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /bin/gzip \"$@\"\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
+        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /usr/bin/tar \"$@\"\\n' > /usr/local/bin/tar && chmod 755 /usr/local/bin/tar"
     ));
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
@@ -393,7 +393,7 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("phase: ClusterInProcess"), "{saved}");
 
-    hosts[1].exec("rm /usr/local/bin/gzip");
+    hosts[1].exec("rm /usr/local/bin/tar");
     apply(&tug, "default").ok();
     assert_eq!(inits(&hosts[0]), 1);
 }

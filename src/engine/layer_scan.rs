@@ -19,6 +19,9 @@ pub const WHITEOUT: &str = ".wh.";
 /// The opaque-dir marker.
 pub const OPAQUE: &str = ".wh..wh..opq";
 
+/// Read and decompression buffer size of a scan.
+const BUF: usize = 1 << 20;
+
 /// Why a layer could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -133,12 +136,17 @@ pub fn scan(path: &Path, media_type: &str) -> Result<Scanned, ScanError> {
     };
     let file = File::open(path).map_err(io)?;
     let compression = BlobCompression::from_media_type(media_type).unwrap_or(BlobCompression::Gzip);
+    let input = BufReader::with_capacity(BUF, file);
     let reader: Box<dyn Read> = match compression {
-        BlobCompression::None => Box::new(BufReader::new(file)),
-        BlobCompression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
-        BlobCompression::Zstd => Box::new(zstd::stream::read::Decoder::new(file).map_err(io)?),
+        BlobCompression::None => Box::new(input),
+        BlobCompression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        BlobCompression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::with_buffer(input).map_err(io)?)
+        }
     };
-    scan_tar(reader, &layer)
+    // The tar reader skips file data in small reads; decompressing into a
+    // large buffer instead makes the decoder's inner loop run longer.
+    scan_tar(BufReader::with_capacity(BUF, reader), &layer)
 }
 
 /// Scan an uncompressed tar stream; `layer` names it in errors.
