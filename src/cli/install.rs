@@ -1,17 +1,22 @@
 //! `tug apply`, `tug run` and `tug reset`: a Clusterfile (or `gen`'s
 //! flags) → spec → plan → runner, with the cluster's state dir holding the
 //! Clusterfile with its status, the per-host logs, admin.conf and the
-//! journal that makes a second `apply` a resume. Events print as plain
-//! lines; Ctrl-C starts no new step and exits 130.
+//! journal that makes a second `apply` a resume. An apply saves the
+//! Clusterfile after every stage ([`record`]). Events show as a line per
+//! host on a terminal ([`progress`]), as plain lines otherwise; Ctrl-C
+//! starts no new step and exits 130.
+
+mod progress;
+mod record;
 
 use super::Context;
 use super::cluster::ClusterArgs;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
-use crate::cluster::model::{ClusterStatus, Host, Phase as ClusterPhase};
+use crate::cluster::model::Host;
 use crate::cluster::state::ClusterState;
-use crate::engine::event::PlainPrinter;
+use crate::engine::event::{PlainPrinter, StageDone};
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::HostId;
@@ -24,7 +29,10 @@ use crate::engine::transport::select::{Unreachable, connect};
 use crate::ssh::{HostKeyPolicy, KnownHosts};
 use anyhow::Context as _;
 use clap::Subcommand;
+use progress::Dashboard;
+use record::StatusRecorder;
 use std::path::PathBuf;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 /// The install journal in a cluster's state dir.
@@ -209,16 +217,9 @@ fn add_hosts(
     Ok(())
 }
 
-fn set_phase(cf: &mut Clusterfile, phase: ClusterPhase) {
-    cf.cluster
-        .status
-        .get_or_insert_with(ClusterStatus::default)
-        .phase = Some(phase);
-}
-
 async fn apply(
     ctx: &Context,
-    mut cf: Clusterfile,
+    cf: Clusterfile,
     dry_run: bool,
     skip_checks: bool,
 ) -> anyhow::Result<()> {
@@ -233,9 +234,10 @@ async fn apply(
         print!("{plan}");
         return Ok(());
     }
-    set_phase(&mut cf, ClusterPhase::ClusterInProcess);
-    state.save(&cf)?;
     let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
+    let recorder = StatusRecorder::start(state.clone(), cf)?;
+    let (stages, done) = tokio::sync::mpsc::unbounded_channel();
+    let following = tokio::spawn(recorder.follow(done));
     let result = execute(
         ctx,
         &spec,
@@ -243,15 +245,10 @@ async fn apply(
         state.logs_dir(),
         journal,
         Unreachable::Refuse,
+        Some(stages),
     )
     .await;
-    let phase = match &result {
-        Ok(()) => ClusterPhase::ClusterSuccess,
-        Err(e) if e.is::<super::Cancelled>() => ClusterPhase::ClusterInProcess,
-        Err(_) => ClusterPhase::ClusterFailed,
-    };
-    set_phase(&mut cf, phase);
-    state.save(&cf)?;
+    following.await?.finish(&result)?;
     result?;
     eprintln!(
         "cluster {} is ready; kubeconfig: {}",
@@ -300,6 +297,7 @@ async fn delete(
         state.logs_dir(),
         journal,
         Unreachable::Tolerate,
+        None,
     )
     .await;
     let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
@@ -338,6 +336,7 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         state.logs_dir(),
         journal,
         Unreachable::Tolerate,
+        None,
     )
     .await;
     // Whatever was left, the install journal no longer describes the hosts.
@@ -350,7 +349,9 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
     result
 }
 
-/// Run `plan` over the hosts of `spec`, printing events as plain lines.
+/// Run `plan` over the hosts of `spec`, showing its events (a line per host
+/// on a terminal, plain lines otherwise) and reporting finished stages to
+/// `stages`.
 async fn execute(
     ctx: &Context,
     spec: &ClusterSpec,
@@ -358,6 +359,7 @@ async fn execute(
     logs: PathBuf,
     mut journal: Journal,
     unreachable: Unreachable,
+    stages: Option<UnboundedSender<StageDone>>,
 ) -> anyhow::Result<()> {
     let known = KnownHosts::new(ctx.paths.known_hosts());
     let policy = if ctx.strict_host_keys {
@@ -390,16 +392,24 @@ async fn execute(
             on_ctrl_c.cancel();
         }
     });
-    let printer =
-        tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await });
-    let runner = Runner::new(hosts, logs, tx)
+    let fancy = ctx.fancy;
+    let printer = if fancy {
+        tokio::spawn(Dashboard::stderr(plan).show_all(rx))
+    } else {
+        tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await })
+    };
+    let mut runner = Runner::new(hosts, logs, tx)
         .with_options(options)
         .with_cancel(cancel);
+    if let Some(stages) = stages {
+        runner = runner.with_stage_reports(stages);
+    }
     let result = runner.run(plan, &mut journal).await;
     drop(runner);
     watcher.abort();
     printer.await??;
     match result {
+        Ok(_) if fancy => Ok(()),
         Ok(report) => {
             for (host, bytes) in &report.bytes_sent {
                 if *bytes > 0 {
