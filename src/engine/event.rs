@@ -63,15 +63,20 @@ impl StepError {
     }
 }
 
+impl fmt::Display for FailCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailCause::Exit(code) => write!(f, "exited with code {code}"),
+            FailCause::TimedOut(t) => write!(f, "timed out after {}s", t.as_secs()),
+            FailCause::Connection(e) => write!(f, "lost its connection: {e}"),
+            FailCause::Other(e) => write!(f, "failed: {e}"),
+        }
+    }
+}
+
 impl fmt::Display for StepError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` ", self.command)?;
-        match &self.cause {
-            FailCause::Exit(code) => write!(f, "exited with code {code}")?,
-            FailCause::TimedOut(t) => write!(f, "timed out after {}s", t.as_secs())?,
-            FailCause::Connection(e) => write!(f, "lost its connection: {e}")?,
-            FailCause::Other(e) => write!(f, "failed: {e}")?,
-        }
+        write!(f, "`{}` {}", self.command, self.cause)?;
         if !self.last_lines.is_empty() {
             write!(f, "; last output:")?;
             for line in &self.last_lines {

@@ -5,7 +5,7 @@
 //! comes from the runner's events, which are already masked.
 
 use crate::engine::event::{Event, EventKind, PlainPrinter};
-use crate::engine::plan::{HostId, Plan, StepId};
+use crate::engine::plan::{HostId, Phase, Plan, StepId};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -33,6 +33,8 @@ struct HostLine {
     sent: HashMap<StepId, u64>,
     /// `phase: action` of the current step.
     doing: String,
+    /// The phase of the last step that started.
+    phase: Option<Phase>,
 }
 
 impl HostLine {
@@ -78,6 +80,7 @@ impl<W: Write> Dashboard<W> {
                 failed: false,
                 sent: HashMap::new(),
                 doing: String::new(),
+                phase: None,
             };
             hosts.push((step.host.clone(), line));
         }
@@ -112,6 +115,7 @@ impl<W: Write> Dashboard<W> {
         match &ev.kind {
             EventKind::Started { what } => {
                 line.doing = format!("{}: {what}", ev.phase);
+                line.phase = Some(ev.phase);
                 line.bar
                     .set_style(style(width, "{spinner:.cyan} {wide_msg}"));
                 line.bar.set_message(line.doing.clone());
@@ -149,15 +153,17 @@ impl<W: Write> Dashboard<W> {
                 line.bar.set_position(0);
                 line.bar.set_message(format!("{}: done", ev.phase));
                 if line.left == 0 {
-                    line.bar.set_style(style(width, "{msg:.green}"));
+                    line.bar.set_style(style(width, "{wide_msg:.green}"));
                     line.bar.finish_with_message("✔ done");
                 }
             }
             EventKind::Failed { error } => {
                 line.failed = true;
-                line.bar.set_style(style(width, "{msg:.red}"));
-                line.bar
-                    .finish_with_message(format!("✘ {}: {}", ev.phase, error.headline()));
+                line.bar.set_style(style(width, "{wide_msg:.red}"));
+                line.bar.finish_with_message(format!(
+                    "✘ {}: {} · `{}`",
+                    ev.phase, error.cause, error.command
+                ));
             }
         }
     }
@@ -186,12 +192,14 @@ impl<W: Write> Dashboard<W> {
     /// Stop the lines (a host that did not finish says where it stopped),
     /// then write every failure in full and the summary.
     pub fn finish(&mut self) -> io::Result<()> {
-        let stopped = style(self.width, "{msg:.yellow}");
+        let stopped = style(self.width, "{wide_msg:.yellow}");
         for (_, line) in &self.hosts {
             if !line.bar.is_finished() {
                 line.bar.set_style(stopped.clone());
-                line.bar
-                    .finish_with_message(format!("– stopped ({})", line.bar.message()));
+                line.bar.finish_with_message(match line.phase {
+                    Some(phase) => format!("– stopped after {phase}"),
+                    None => "– not started".to_string(),
+                });
             }
         }
         for failure in &self.failures {
@@ -214,7 +222,7 @@ impl<W: Write> Dashboard<W> {
 mod tests {
     use super::*;
     use crate::engine::event::{FailCause, StepError};
-    use crate::engine::plan::{Action, OnFailure, Order, Phase, Stage, Step};
+    use crate::engine::plan::{Action, OnFailure, Order, Stage, Step};
     use chrono::Local;
 
     fn step(host: &str, key: &str) -> Step {
@@ -284,7 +292,7 @@ mod tests {
         d.show(&event(&steps[2], EventKind::Failed { error }));
         assert_eq!(
             d.hosts[1].1.bar.message(),
-            "✘ init: `cat /a` exited with code 2"
+            "✘ init: exited with code 2 · `cat /a`"
         );
         assert!(d.summary().starts_with("1 of 2 hosts done, 1 failed in "));
         assert!(
