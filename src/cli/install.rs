@@ -2,10 +2,11 @@
 //! flags) → spec → plan → runner, with the cluster's state dir holding the
 //! Clusterfile with its status, the per-host logs, admin.conf and the
 //! journal that makes a second `apply` a resume. An apply saves the
-//! Clusterfile after every stage ([`record`]). Events show as a line per
-//! host on a terminal ([`progress`]), as plain lines otherwise; Ctrl-C
-//! starts no new step and exits 130.
+//! Clusterfile after every stage ([`record`]). [`execute`] runs a plan:
+//! events show as a line per host on a terminal ([`progress`]), as plain
+//! lines otherwise; Ctrl-C starts no new step and exits 130.
 
+mod execute;
 mod progress;
 mod record;
 
@@ -16,24 +17,19 @@ use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
 use crate::cluster::model::Host;
 use crate::cluster::state::ClusterState;
-use crate::engine::event::{PlainPrinter, StageDone};
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::HostId;
 use crate::engine::plan::Plan;
 use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
-use crate::engine::runner::{RunError, RunOptions, Runner};
 use crate::engine::spec::ClusterSpec;
-use crate::engine::transport::select::{Unreachable, connect};
-use crate::ssh::{HostKeyPolicy, KnownHosts};
+use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
 use clap::Subcommand;
-use progress::Dashboard;
+use execute::execute;
 use record::StatusRecorder;
 use std::path::PathBuf;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio_util::sync::CancellationToken;
 
 /// The install journal in a cluster's state dir.
 const INSTALL_JOURNAL: &str = "install.journal";
@@ -347,78 +343,4 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         eprintln!("the Clusterfile is kept as {}", kept.display());
     }
     result
-}
-
-/// Run `plan` over the hosts of `spec`, showing its events (a line per host
-/// on a terminal, plain lines otherwise) and reporting finished stages to
-/// `stages`.
-async fn execute(
-    ctx: &Context,
-    spec: &ClusterSpec,
-    plan: &Plan,
-    logs: PathBuf,
-    mut journal: Journal,
-    unreachable: Unreachable,
-    stages: Option<UnboundedSender<StageDone>>,
-) -> anyhow::Result<()> {
-    let known = KnownHosts::new(ctx.paths.known_hosts());
-    let policy = if ctx.strict_host_keys {
-        HostKeyPolicy::Strict
-    } else {
-        HostKeyPolicy::AcceptNew
-    };
-    let hosts = connect(&spec.hosts, known, policy, unreachable, |h, k| {
-        eprintln!(
-            "[{}] new host key {} {} recorded (trusted on first use)",
-            h.id, k.algorithm, k.fingerprint
-        );
-    })
-    .await?;
-    // The sudo (login) passwords are masked in every line the hosts print.
-    let options = RunOptions {
-        secrets: spec
-            .hosts
-            .iter()
-            .filter_map(|h| h.ssh.password.clone())
-            .collect(),
-        ..RunOptions::default()
-    };
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("cancelling: no new step starts; running ones finish");
-            on_ctrl_c.cancel();
-        }
-    });
-    let fancy = ctx.fancy;
-    let printer = if fancy {
-        tokio::spawn(Dashboard::stderr(plan).show_all(rx))
-    } else {
-        tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await })
-    };
-    let mut runner = Runner::new(hosts, logs, tx)
-        .with_options(options)
-        .with_cancel(cancel);
-    if let Some(stages) = stages {
-        runner = runner.with_stage_reports(stages);
-    }
-    let result = runner.run(plan, &mut journal).await;
-    drop(runner);
-    watcher.abort();
-    printer.await??;
-    match result {
-        Ok(_) if fancy => Ok(()),
-        Ok(report) => {
-            for (host, bytes) in &report.bytes_sent {
-                if *bytes > 0 {
-                    eprintln!("sent {} to {host}", bytesize::ByteSize(*bytes));
-                }
-            }
-            Ok(())
-        }
-        Err(RunError::Cancelled) => Err(super::Cancelled.into()),
-        Err(e) => Err(e.into()),
-    }
 }

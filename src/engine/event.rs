@@ -1,6 +1,8 @@
 //! Events: the only thing front-ends see of a run. The runner sends them
 //! over a tokio mpsc channel; the wizard's dashboard and [`PlainPrinter`]
 //! are two consumers. Every command and line in an event is already masked.
+//! A [`StageDone`] goes over a channel of its own, for a front-end that
+//! records progress.
 
 use super::plan::{HostId, Phase, Plan, StepId};
 use chrono::{DateTime, Local};
