@@ -41,7 +41,12 @@ impl Terminal {
                 .map(|(k, v)| quote(&format!("{k}={}", v.display()))),
         );
         line.extend(argv.iter().map(|a| quote(a)));
-        let script = format!("{} </dev/null; echo {END} $?; sleep 600", line.join(" "));
+        // The shell outlives a Ctrl-C (a trap with a command is not passed
+        // on to tug, whose own handler then runs) to print the exit code.
+        let script = format!(
+            "trap true INT; {} </dev/null; echo {END} $?; sleep 600",
+            line.join(" ")
+        );
         sh(Command::new("tmux")
             .args([
                 "-L",
@@ -57,6 +62,11 @@ impl Terminal {
             ])
             .arg(script));
         Terminal { socket }
+    }
+
+    /// Press Ctrl-C in the pane.
+    fn ctrl_c(&self) {
+        sh(Command::new("tmux").args(["-L", &self.socket, "send-keys", "C-c"]));
     }
 
     /// What the pane shows now, row by row; with `join`, a line the
@@ -102,7 +112,8 @@ fn quote(arg: &str) -> String {
     format!("'{}'", arg.replace('\'', r"'\''"))
 }
 
-fn run_in_terminal(tug: &Tug, hosts: &Hosts, extra: &[String]) -> Screen {
+/// `tug run` of the fixture images in a terminal, `hosts[0]` the master.
+fn start_in_terminal(tug: &Tug, hosts: &Hosts, extra: &[String]) -> Terminal {
     let mut argv = vec![env!("CARGO_BIN_EXE_tug").to_string(), "run".to_string()];
     argv.extend(fixture::build_images(tug));
     argv.extend(
@@ -115,8 +126,11 @@ fn run_in_terminal(tug: &Tug, hosts: &Hosts, extra: &[String]) -> Screen {
         .into_iter()
         .chain(extra.iter().cloned()),
     );
-    let term = Terminal::run(&[("TUG_HOME", tug.home()), ("HOME", tug.home())], &argv);
-    term.wait()
+    Terminal::run(&[("TUG_HOME", tug.home()), ("HOME", tug.home())], &argv)
+}
+
+fn run_in_terminal(tug: &Tug, hosts: &Hosts, extra: &[String]) -> Screen {
+    start_in_terminal(tug, hosts, extra).wait()
 }
 
 /// The screen's line for `host`.
@@ -180,6 +194,50 @@ fn a_failed_host_gets_a_cross_and_its_error_in_full_below_the_lines() {
         screen
             .lines()
             .any(|l| l.contains("hosts done, 1 failed in ")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn ctrl_c_is_said_above_the_lines_and_the_hosts_show_where_they_stopped() {
+    let hosts = Hosts::start(2);
+    // The node's gzip (which unpacks each layer) waits for a go-ahead file,
+    // so the run is inside the distribution when Ctrl-C is pressed.
+    let (started, go) = ("/var/lib/tug-test-gzip-started", "/var/lib/tug-test-go");
+    hosts[1].exec(&format!(
+        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /bin/gzip \"$@\"\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
+    ));
+    let tug = Tug::new();
+    let nodes = vec!["--nodes".to_string(), hosts[1].addr()];
+    let term = start_in_terminal(&tug, &hosts, &nodes);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !hosts[1]
+        .exec_output(&format!("test -e {started}"))
+        .status
+        .success()
+    {
+        let screen = term.screen(false);
+        assert!(Instant::now() < deadline, "never distributing:\n{screen}");
+        assert!(!screen.contains(END), "tug ended early:\n{screen}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    term.ctrl_c();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !term
+        .screen(false)
+        .contains("cancelling: no new step starts")
+    {
+        assert!(Instant::now() < deadline, "{}", term.screen(false));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    hosts[1].exec(&format!("touch {go}"));
+    let Screen { rows: screen, .. } = term.wait();
+    assert!(screen.contains(&format!("{END} 130")), "{screen}");
+    let node = host_line(&screen, &hosts[1].ip);
+    assert!(node.contains("– stopped after distribute"), "{screen}");
+    assert!(!screen.contains('✘'), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.contains(" of 3 hosts done in ")),
         "{screen}"
     );
 }

@@ -2,7 +2,7 @@
 //! plan with Ctrl-C as its cancellation, and show its events as a line per
 //! host on a terminal or as plain lines otherwise.
 
-use super::progress::Dashboard;
+use super::progress::{CANCELLING, Dashboard};
 use crate::cli::Context;
 use crate::engine::event::{PlainPrinter, StageDone};
 use crate::engine::journal::Journal;
@@ -52,15 +52,18 @@ pub(super) async fn execute(
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
+    let fancy = ctx.fancy;
     let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("cancelling: no new step starts; running ones finish");
+            // On a terminal the dashboard says it above its lines.
+            if !fancy {
+                eprintln!("{CANCELLING}");
+            }
             on_ctrl_c.cancel();
         }
     });
-    let fancy = ctx.fancy;
     let printer = if fancy {
-        tokio::spawn(Dashboard::stderr(plan).show_all(rx))
+        tokio::spawn(Dashboard::stderr(plan).show_all(rx, cancel.clone()))
     } else {
         tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await })
     };

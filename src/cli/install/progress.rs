@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
 
 /// A line's style: the host column `width` wide, then `rest`.
 fn style(width: usize, rest: &str) -> ProgressStyle {
@@ -19,6 +20,9 @@ fn style(width: usize, rest: &str) -> ProgressStyle {
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
         .progress_chars("=> ")
 }
+
+/// What Ctrl-C does, said when it is pressed.
+pub const CANCELLING: &str = "cancelling: no new step starts; running ones finish";
 
 /// How often a running host's spinner turns.
 const TICK: Duration = Duration::from_millis(120);
@@ -35,6 +39,8 @@ struct HostLine {
     doing: String,
     /// The phase of the last step that started.
     phase: Option<Phase>,
+    /// Whether the line shows a byte count (else a spinner).
+    counting: bool,
 }
 
 impl HostLine {
@@ -45,6 +51,7 @@ impl HostLine {
 
 /// Draws a run's events as one line per host (see the module docs).
 pub struct Dashboard<W: Write> {
+    multi: MultiProgress,
     hosts: Vec<(HostId, HostLine)>,
     width: usize,
     plain: PlainPrinter<Vec<u8>>,
@@ -81,11 +88,13 @@ impl<W: Write> Dashboard<W> {
                 sent: HashMap::new(),
                 doing: String::new(),
                 phase: None,
+                counting: false,
             };
             hosts.push((step.host.clone(), line));
         }
         let width = hosts.iter().map(|(h, _)| h.as_str().len()).max();
         let dashboard = Dashboard {
+            multi,
             width: width.unwrap_or(0),
             hosts,
             plain: PlainPrinter::new(Vec::new()),
@@ -114,7 +123,7 @@ impl<W: Write> Dashboard<W> {
         }
         match &ev.kind {
             EventKind::Started { what } => {
-                line.doing = format!("{}: {what}", ev.phase);
+                line.doing = format!("{}: {}", ev.phase, one_line(what));
                 line.phase = Some(ev.phase);
                 line.bar
                     .set_style(style(width, "{spinner:.cyan} {wide_msg}"));
@@ -123,16 +132,20 @@ impl<W: Write> Dashboard<W> {
             }
             EventKind::Progress { done, total } => {
                 line.sent.insert(ev.step.clone(), *done);
-                line.bar.set_style(style(
-                    width,
-                    match total {
-                        Some(_) => concat!(
-                            "{spinner:.cyan} [{bar:24.cyan/blue}] {binary_bytes}/",
-                            "{binary_total_bytes} {binary_bytes_per_sec} {wide_msg}"
-                        ),
-                        None => "{spinner:.cyan} {binary_bytes} {binary_bytes_per_sec} {wide_msg}",
-                    },
-                ));
+                if !std::mem::replace(&mut line.counting, true) {
+                    line.bar.set_style(style(
+                        width,
+                        match total {
+                            Some(_) => concat!(
+                                "{spinner:.cyan} [{bar:24.cyan/blue}] {binary_bytes}/",
+                                "{binary_total_bytes} {binary_bytes_per_sec} {wide_msg}"
+                            ),
+                            None => {
+                                "{spinner:.cyan} {binary_bytes} {binary_bytes_per_sec} {wide_msg}"
+                            }
+                        },
+                    ));
+                }
                 if let Some(total) = total {
                     line.bar.set_length(*total);
                 }
@@ -144,8 +157,9 @@ impl<W: Write> Dashboard<W> {
             EventKind::Retrying { attempt, error } => {
                 line.sent.remove(&ev.step);
                 line.bar.set_message(format!(
-                    "{}: retrying (attempt {attempt}): {error}",
-                    ev.phase
+                    "{}: retrying (attempt {attempt}): {}",
+                    ev.phase,
+                    one_line(error)
                 ));
             }
             EventKind::Finished | EventKind::Skipped { .. } => {
@@ -160,10 +174,10 @@ impl<W: Write> Dashboard<W> {
             EventKind::Failed { error } => {
                 line.failed = true;
                 line.bar.set_style(style(width, "{wide_msg:.red}"));
-                line.bar.finish_with_message(format!(
+                line.bar.finish_with_message(one_line(&format!(
                     "✘ {}: {} · `{}`",
                     ev.phase, error.cause, error.command
-                ));
+                )));
             }
         }
     }
@@ -209,12 +223,36 @@ impl<W: Write> Dashboard<W> {
         self.out.flush()
     }
 
-    /// Show every event until the runner drops its sender, then [`Self::finish`].
-    pub async fn show_all(mut self, mut rx: UnboundedReceiver<Event>) -> io::Result<()> {
-        while let Some(ev) = rx.recv().await {
-            self.show(&ev);
+    /// Show every event until the runner drops its sender, then
+    /// [`Self::finish`]; say [`CANCELLING`] above the lines when `cancel` is.
+    pub async fn show_all(
+        mut self,
+        mut rx: UnboundedReceiver<Event>,
+        cancel: CancellationToken,
+    ) -> io::Result<()> {
+        let mut told = false;
+        loop {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ev) => self.show(&ev),
+                    None => break,
+                },
+                () = cancel.cancelled(), if !told => {
+                    told = true;
+                    self.multi.println(CANCELLING)?;
+                }
+            }
         }
         self.finish()
+    }
+}
+
+/// The first line of `text`, with `…` when there is more: a line of the
+/// view must stay one terminal row (a script's text has many).
+fn one_line(text: &str) -> String {
+    match text.split_once('\n') {
+        Some((first, _)) => format!("{first} …"),
+        None => text.to_string(),
     }
 }
 
@@ -268,7 +306,13 @@ mod tests {
                 },
             )
         };
-        d.show(&started(&steps[0]));
+        d.show(&event(
+            &steps[0],
+            EventKind::Started {
+                what: "run: bash -c 'set -e\nmore'".into(),
+            },
+        ));
+        assert_eq!(d.hosts[0].1.bar.message(), "init: run: bash -c 'set -e …");
         d.show(&event(
             &steps[0],
             EventKind::Progress {

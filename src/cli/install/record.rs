@@ -101,3 +101,114 @@ impl StatusRecorder {
 fn status(cf: &mut Clusterfile) -> &mut ClusterStatus {
     cf.cluster.status.get_or_insert_with(ClusterStatus::default)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::model::Phase;
+    use crate::engine::event::{FailCause, StepError};
+    use crate::engine::plan::{Action, HostId, Phase as StepPhase, Step};
+    use crate::engine::runner::StepFailure;
+    use crate::paths::Paths;
+
+    fn recorder(home: &std::path::Path) -> StatusRecorder {
+        let state = ClusterState::new(&Paths::under(home), "c").unwrap();
+        let text = "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nmetadata: {name: c}\n\
+                    spec:\n  image: [labring/kubernetes:v1.28.9]\n  \
+                    hosts: [{ips: ['10.0.0.1:22'], roles: [master]}]\n";
+        let cf = Clusterfile::parse(std::path::Path::new("Clusterfile"), text.into()).unwrap();
+        StatusRecorder::start(state, cf).unwrap()
+    }
+
+    fn saved(home: &std::path::Path) -> ClusterStatus {
+        let state = ClusterState::new(&Paths::under(home), "c").unwrap();
+        state.load().unwrap().unwrap().cluster.status.unwrap()
+    }
+
+    fn done(number: usize, phase: StepPhase) -> StageDone {
+        StageDone {
+            at: Local::now(),
+            number,
+            of: 9,
+            phase,
+            hosts: vec![HostId::new("10.0.0.1")],
+        }
+    }
+
+    fn failure(host: &str, code: i32) -> StepFailure {
+        StepFailure {
+            host: HostId::new(host),
+            phase: StepPhase::JoinNodes,
+            step: Step::new(
+                StepPhase::JoinNodes,
+                HostId::new(host),
+                "join",
+                Action::Fetch {
+                    path: "/x".into(),
+                    to_local: "/y".into(),
+                },
+            )
+            .unwrap()
+            .id,
+            error: StepError {
+                command: "kubeadm join".into(),
+                cause: FailCause::Exit(code),
+                last_lines: vec!["not in the status".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn every_failed_step_is_named_after_the_last_finished_stage() {
+        let home = tempfile::tempdir().unwrap();
+        let mut r = recorder(home.path());
+        assert_eq!(saved(home.path()).phase, Some(Phase::ClusterInProcess));
+        r.stage_done(done(1, StepPhase::Preflight)).unwrap();
+        r.stage_done(done(2, StepPhase::Distribute)).unwrap();
+        let progress = saved(home.path()).conditions[0].message.clone();
+        assert_eq!(
+            progress.as_deref(),
+            Some("stage 2 of 9 (distribute) finished on 10.0.0.1")
+        );
+        let failed = RunError::Failed(vec![failure("10.0.0.2", 1), failure("10.0.0.3", 2)]);
+        r.finish(&Err(failed.into())).unwrap();
+        let status = saved(home.path());
+        assert_eq!(status.phase, Some(Phase::ClusterFailed));
+        let error = status.conditions.last().unwrap();
+        assert_eq!(error.reason.as_deref(), Some(STEP_FAILED));
+        assert_eq!(
+            error.message.as_deref(),
+            Some(
+                "[10.0.0.2] join-nodes: `kubeadm join` exited with code 1; \
+                 [10.0.0.3] join-nodes: `kubeadm join` exited with code 2; \
+                 after stage 2 of 9 (distribute)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_cancel_or_an_error_before_any_stage_says_so() {
+        let home = tempfile::tempdir().unwrap();
+        recorder(home.path())
+            .finish(&Err(Cancelled.into()))
+            .unwrap();
+        let status = saved(home.path());
+        assert_eq!(status.phase, Some(Phase::ClusterInProcess));
+        assert_eq!(
+            status.conditions[0].message.as_deref(),
+            Some("cancelled by the user before any stage finished")
+        );
+
+        recorder(home.path())
+            .finish(&Err(anyhow::anyhow!("host 10.0.0.9: cannot connect")))
+            .unwrap();
+        let status = saved(home.path());
+        assert_eq!(status.phase, Some(Phase::ClusterFailed));
+        let error = &status.conditions[0];
+        assert_eq!(error.reason.as_deref(), Some(APPLY_FAILED));
+        assert_eq!(
+            error.message.as_deref(),
+            Some("host 10.0.0.9: cannot connect; before any stage finished")
+        );
+    }
+}
