@@ -274,3 +274,34 @@ fn a_non_root_user_installs_through_sudo_and_its_password_shows_nowhere() {
     }
     assert_eq!(holders.lines().count(), 1, "{holders}");
 }
+
+#[test]
+fn a_master_at_one_of_this_machines_addresses_runs_locally_without_ssh() {
+    let hosts = Hosts::start(2);
+    let tug = Tug::new();
+    let images = fixture::build_images(&tug);
+    // tug runs inside node1's namespaces, so "this machine" is node1 there,
+    // and 127.0.0.1 (no sshd listens on it) is one of its addresses.
+    let cmd = format!(
+        "TUG_HOME={home} HOME={home} {bin} run {images} --masters 127.0.0.1 --nodes {node} --pk {key} --plain",
+        home = tug.home().display(),
+        bin = env!("CARGO_BIN_EXE_tug"),
+        images = images.join(" "),
+        node = hosts[1].addr(),
+        key = hosts.key.display(),
+    );
+    let out = hosts[0].exec_output(&cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("[127.0.0.1] new host key"), "{stderr}");
+    let local = calls(&hosts[0].exec(&format!("cat {JOURNAL}")));
+    let init = calls_of(&local, "kubeadm", "init --config");
+    assert!(
+        init.len() == 1 && init[0].host == hosts[0].hostname,
+        "{init:?}"
+    );
+    let node = calls(&hosts[1].exec(&format!("cat {JOURNAL}")));
+    assert_eq!(calls_of(&node, "kubeadm", "join --config").len(), 1);
+    let etc_hosts = hosts[1].exec("cat /etc/hosts");
+    assert!(etc_hosts.contains("127.0.0.1 sealos.hub"), "{etc_hosts}");
+}

@@ -439,3 +439,54 @@ fn preflight_names_every_problem_on_every_host_before_anything_changes() {
     );
     drop(busy);
 }
+
+/// Make every step in the cluster's install journal look a day old.
+fn age_journal(tug: &Tug, cluster: &str) {
+    let path = tug
+        .home()
+        .join(format!("state/clusters/{cluster}/install.journal"));
+    let mut j: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let day_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 86_400;
+    for (_, at) in j["done"].as_object_mut().unwrap() {
+        *at = day_ago.into();
+    }
+    std::fs::write(&path, serde_json::to_vec(&j).unwrap()).unwrap();
+}
+
+#[test]
+fn join_secrets_are_made_again_only_when_stale_and_a_join_still_needs_them() {
+    let hosts = Hosts::start(2);
+    hosts[1].exec(&format!("echo 'kubeadm join' > {FAIL}"));
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    tug_run(&tug, &args).fails();
+    let tokens = || calls_of(&calls(&journal(&hosts[0])), "kubeadm", "token create").len();
+    assert_eq!(tokens(), 1);
+    // Still failing, an hour has not passed: the secrets are used again.
+    apply(&tug, "default").fails();
+    assert_eq!(tokens(), 1);
+    // A day later (the certificate key is gone by then): made again, and the join completes.
+    age_journal(&tug, "default");
+    hosts[1].exec(&format!("rm {FAIL}"));
+    let fixed = apply(&tug, "default").ok();
+    assert_eq!(tokens(), 2, "{}", fixed.stderr);
+    assert_eq!(
+        calls_of(&calls(&journal(&hosts[1])), "kubeadm", "join --config").len(),
+        3
+    );
+    // A day after that, nothing needs a token: a no-op re-apply makes none.
+    age_journal(&tug, "default");
+    let again = apply(&tug, "default").ok();
+    assert_eq!(tokens(), 2, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("skipped (nothing needs it)"),
+        "{}",
+        again.stderr
+    );
+}

@@ -96,6 +96,8 @@ pub enum SkipReason {
     Journal,
     /// Its marker holds on the host.
     Marker,
+    /// The steps it prepares for are all done.
+    NotNeeded,
 }
 
 /// What happened.
@@ -253,6 +255,9 @@ impl<W: Write> PlainPrinter<W> {
             EventKind::Skipped {
                 reason: SkipReason::Marker,
             } => "skipped (already there)".to_string(),
+            EventKind::Skipped {
+                reason: SkipReason::NotNeeded,
+            } => "skipped (nothing needs it)".to_string(),
         };
         Some(format!(
             "{} [{}] {}: {message}",

@@ -1,17 +1,19 @@
-//! Which steps finished, so a second run skips them. Only successes are
-//! recorded: a failed step is simply not there, so a failed status never
-//! blocks a re-run. Because a [`StepId`] hashes the step's inputs, a
-//! changed input is a new id and runs again. The file is small JSON,
-//! written 0600 to a temp file and renamed after every step, so a crash
-//! leaves either the old or the new journal, never half of one.
+//! Which steps finished, and when, so a second run skips them. Only
+//! successes are recorded: a failed step is simply not there, so a failed
+//! status never blocks a re-run. Because a [`StepId`] hashes the step's
+//! inputs, a changed input is a new id and runs again; a step whose work
+//! goes stale (a join token) counts as done only for a while. The file is
+//! small JSON, written 0600 to a temp file and renamed after every step,
+//! so a crash leaves either the old or the new journal, never half of one.
 
 use super::plan::StepId;
 use crate::fsutil::write_private;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The journal file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -38,17 +40,39 @@ pub enum JournalError {
     },
 }
 
+/// The file: every finished step with when it finished (unix seconds).
+/// Version 1 listed the steps without times; they load as finished at 0,
+/// so only steps that expire run again.
 #[derive(Serialize, Deserialize, Default)]
 struct File {
     version: u32,
-    done: BTreeSet<StepId>,
+    done: Done,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Done {
+    At(BTreeMap<StepId, u64>),
+    Listed(BTreeSet<StepId>),
+}
+
+impl Default for Done {
+    fn default() -> Self {
+        Done::At(BTreeMap::new())
+    }
 }
 
 /// The finished steps of one lifecycle (install, reset, …) of one cluster.
 #[derive(Debug)]
 pub struct Journal {
     path: Option<PathBuf>,
-    done: BTreeSet<StepId>,
+    done: BTreeMap<StepId, u64>,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Journal {
@@ -63,9 +87,12 @@ impl Journal {
                         line: e.line(),
                         message: e.to_string(),
                     })?;
-                file.done
+                match file.done {
+                    Done::At(at) => at,
+                    Done::Listed(ids) => ids.into_iter().map(|id| (id, 0)).collect(),
+                }
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => BTreeSet::new(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
             Err(source) => {
                 return Err(JournalError::Io {
                     action: "reading",
@@ -84,29 +111,36 @@ impl Journal {
     pub fn in_memory() -> Self {
         Journal {
             path: None,
-            done: BTreeSet::new(),
+            done: BTreeMap::new(),
         }
     }
 
     /// Whether the step finished before with the same inputs.
     pub fn is_done(&self, id: &StepId) -> bool {
-        self.done.contains(id)
+        self.done.contains_key(id)
+    }
+
+    /// Whether the step finished with the same inputs less than `max_age` ago.
+    pub fn is_fresh(&self, id: &StepId, max_age: Duration) -> bool {
+        self.done
+            .get(id)
+            .is_some_and(|at| now().saturating_sub(*at) < max_age.as_secs())
     }
 
     /// Every finished step.
     pub fn done(&self) -> impl Iterator<Item = &StepId> {
-        self.done.iter()
+        self.done.keys()
     }
 
-    /// Record a finished step (call [`Journal::save`] to persist it).
+    /// Record a finished step, now (call [`Journal::save`] to persist it).
     pub fn mark_done(&mut self, id: StepId) {
-        self.done.insert(id);
+        self.done.insert(id, now());
     }
 
     /// Forget steps the current plan does not have: a value changed and
     /// changed back must run again, since the host holds the newer one.
     pub fn retain(&mut self, keep: impl Fn(&StepId) -> bool) {
-        self.done.retain(keep);
+        self.done.retain(|id, _| keep(id));
     }
 
     /// Write the journal atomically (temp file, fsync, rename), mode 0600.
@@ -123,8 +157,8 @@ impl Journal {
             fs::create_dir_all(dir).map_err(|e| io("creating the dir of", e))?;
         }
         let body = serde_json::to_vec_pretty(&File {
-            version: 1,
-            done: self.done.clone(),
+            version: 2,
+            done: Done::At(self.done.clone()),
         })
         .map_err(|e| io("encoding", e.into()))?;
         write_private(path, &body).map_err(|e| io("writing", e))
@@ -160,6 +194,22 @@ mod tests {
         assert!(!again.is_done(&id("b")));
         let mode = fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_step_is_fresh_only_for_its_age_and_old_journals_load_as_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.json");
+        let mut j = Journal::load(&path).unwrap();
+        j.mark_done(id("a"));
+        assert!(j.is_fresh(&id("a"), Duration::from_secs(3600)));
+        assert!(!j.is_fresh(&id("a"), Duration::ZERO));
+        assert!(!j.is_fresh(&id("b"), Duration::from_secs(3600)));
+        let old = format!("{{\"version\": 1, \"done\": [\"{}\"]}}", id("a"));
+        fs::write(&path, old).unwrap();
+        let v1 = Journal::load(&path).unwrap();
+        assert!(v1.is_done(&id("a")));
+        assert!(!v1.is_fresh(&id("a"), Duration::from_secs(3600)));
     }
 
     #[test]

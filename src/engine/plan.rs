@@ -11,6 +11,7 @@ use crate::image::digest::Hasher;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
+use std::time::Duration;
 
 /// A host as the plan names it (its address as written in the Clusterfile).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -182,6 +183,12 @@ pub struct Step {
     pub action: Action,
     /// When this holds on the host, the step is skipped.
     pub skip_when: Option<Marker>,
+    /// A journal entry of this step counts only this long (its work goes
+    /// stale: a join token, a certificate key); `None` is for ever.
+    pub fresh_for: Option<Duration>,
+    /// Run only while one of these steps is still to do (the join token is
+    /// made only for joins that have not happened); empty is always.
+    pub needed_by: Vec<StepId>,
 }
 
 impl Step {
@@ -205,7 +212,25 @@ impl Step {
             host,
             action,
             skip_when: None,
+            fresh_for: None,
+            needed_by: Vec::new(),
         })
+    }
+
+    /// This step, with its journal entry counting only for `age`.
+    pub fn fresh_for(self, age: Duration) -> Self {
+        Step {
+            fresh_for: Some(age),
+            ..self
+        }
+    }
+
+    /// This step, run only while one of `steps` is still to do.
+    pub fn needed_by(self, steps: Vec<StepId>) -> Self {
+        Step {
+            needed_by: steps,
+            ..self
+        }
     }
 
     /// Every secret the step sends, so output echoing one can be masked.

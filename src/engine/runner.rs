@@ -185,10 +185,20 @@ impl Runner {
                     {
                         continue;
                     }
-                    if journal.is_done(&step.id) {
-                        self.emitter(stage.phase, step).emit(EventKind::Skipped {
-                            reason: SkipReason::Journal,
-                        });
+                    let done = match step.fresh_for {
+                        None => journal.is_done(&step.id),
+                        Some(age) => journal.is_fresh(&step.id, age),
+                    };
+                    let needed = step.needed_by.is_empty()
+                        || step.needed_by.iter().any(|id| !journal.is_done(id));
+                    if done || !needed {
+                        let reason = if needed {
+                            SkipReason::Journal
+                        } else {
+                            SkipReason::NotNeeded
+                        };
+                        self.emitter(stage.phase, step)
+                            .emit(EventKind::Skipped { reason });
                         report.skipped += 1;
                         continue;
                     }

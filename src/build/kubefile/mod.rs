@@ -5,6 +5,7 @@
 
 mod instruction;
 mod lines;
+mod parser;
 mod words;
 
 pub use instruction::{Base, Command, Instruction, Step};
@@ -89,7 +90,7 @@ pub fn parse(
     path: &Path,
     build_args: &BTreeMap<String, String>,
 ) -> Result<Kubefile, ParseError> {
-    let mut p = instruction::Parser::new(path, build_args);
+    let mut p = parser::Parser::new(path, build_args);
     for logical in lines::logical_lines(src) {
         p.instruction(&logical)?;
     }

@@ -10,10 +10,12 @@
 use super::shell::{AUDIT_POLICY, KUBECONFIG, hosts_entry, script};
 use super::{Ctx, InstallError, one_by_one, run, unless_exists};
 use crate::engine::command::Value;
+use crate::engine::plan::StepId;
 use crate::engine::plan::{Action, Phase, Source, Stage, Step};
 use crate::engine::spec::HostSpec;
 use crate::kubeadm::{APISERVER_DOMAIN, JoinSecrets};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Present on a host once it joined (or was initialised).
 pub const KUBELET_CONF: &str = "/etc/kubernetes/kubelet.conf";
@@ -23,6 +25,11 @@ pub const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
 pub const LVSCARE_MANIFEST: &str = "/etc/kubernetes/manifests/kube-sealos-lvscare.yaml";
 /// The lvscare image when the rootfs has no `image` label.
 pub const DEFAULT_LVSCARE_IMAGE: &str = "sealos.hub:5000/sealos/lvscare:latest";
+
+/// How long fetched join secrets are trusted: kubeadm deletes the uploaded
+/// certificates after 2 h (the token lives 24 h), so a re-run after that
+/// makes new ones for the joins still to do.
+const SECRETS_FRESH_FOR: Duration = Duration::from_secs(3600);
 
 const TOKEN: &str = "TUG_JOIN_TOKEN";
 const CA_HASH: &str = "TUG_JOIN_CA_CERT_HASH";
@@ -151,36 +158,33 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
             },
         )?,
     ];
-    let fill = |phase, host: &HostSpec, kind: &str| -> Result<Vec<Step>, InstallError> {
-        let cfg = format!("{etc}/kubeadm-join-{kind}.yaml");
-        let template = match kind {
-            "master" => ctx.kubeadm.join_master(host.ip, &placeholders),
-            _ => ctx.kubeadm.join_node(&placeholders),
+    let fill =
+        |phase, host: &HostSpec, kind: &str, join: &Step| -> Result<Vec<Step>, InstallError> {
+            let cfg = format!("{etc}/kubeadm-join-{kind}.yaml");
+            let template = match kind {
+                "master" => ctx.kubeadm.join_master(host.ip, &placeholders),
+                _ => ctx.kubeadm.join_node(&placeholders),
+            };
+            let fill = Action::Send {
+                source: Source::Fetched {
+                    path: secrets_local.clone(),
+                    identity: format!("join secrets of {}", spec.name),
+                },
+                to: script(FILL_JOIN, [format!("{cfg}.tug"), cfg.clone()]),
+            };
+            Ok(vec![
+                write(phase, host, &format!("{cfg}.tug"), template)?,
+                Step::new(phase, host.id.clone(), "join-config", fill)?
+                    .fresh_for(SECRETS_FRESH_FOR)
+                    .needed_by(vec![join.id.clone()]),
+            ])
         };
-        let fill = Action::Send {
-            source: Source::Fetched {
-                path: secrets_local.clone(),
-                identity: format!("join secrets of {}", spec.name),
-            },
-            to: script(FILL_JOIN, [format!("{cfg}.tug"), cfg.clone()]),
-        };
-        Ok(vec![
-            write(phase, host, &format!("{cfg}.tug"), template)?,
-            Step::new(phase, host.id.clone(), "join-config", fill)?,
-        ])
-    };
+    let mut joins: Vec<StepId> = Vec::new();
 
     let mut join_masters = Vec::new();
     for m in &masters {
         let cfg = format!("{etc}/kubeadm-join-master.yaml");
-        join_masters.extend(fill(Phase::JoinMasters, m, "master")?);
-        join_masters.push(run(
-            Phase::JoinMasters,
-            m,
-            "audit-policy",
-            script(AUDIT_POLICY, [rootfs.as_str()]),
-        )?);
-        join_masters.push(unless_exists(
+        let join = unless_exists(
             run(
                 Phase::JoinMasters,
                 m,
@@ -188,7 +192,16 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
                 kubeadm(&["join", &format!("--config={cfg}")]),
             )?,
             KUBELET_CONF,
-        ));
+        );
+        joins.push(join.id.clone());
+        join_masters.extend(fill(Phase::JoinMasters, m, "master", &join)?);
+        join_masters.push(run(
+            Phase::JoinMasters,
+            m,
+            "audit-policy",
+            script(AUDIT_POLICY, [rootfs.as_str()]),
+        )?);
+        join_masters.push(join);
         join_masters.push(run(
             Phase::JoinMasters,
             m,
@@ -215,17 +228,11 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
         .map(|i| crate::cluster::env::expand_label(i, ctx.rootfs.env.vars()))
         .filter(|i| !i.is_empty())
         .unwrap_or_else(|| DEFAULT_LVSCARE_IMAGE.into());
-    let (mut templates, mut filled, mut ipvs, mut joins, mut pods) =
+    let (mut templates, mut filled, mut ipvs, mut node_joins, mut pods) =
         (vec![], vec![], vec![], vec![], vec![]);
     for n in &nodes {
         let cfg = format!("{etc}/kubeadm-join-node.yaml");
-        let mut f = fill(Phase::JoinNodes, n, "node")?.into_iter();
-        templates.extend(f.next());
-        filled.extend(f.next());
-        let mut args = vec![format!("{rootfs}/opt/sealctl"), vs.clone()];
-        args.extend(real.iter().cloned());
-        ipvs.push(run(Phase::JoinNodes, n, "ipvs", script(IPVS, args))?);
-        joins.push(unless_exists(
+        let join = unless_exists(
             run(
                 Phase::JoinNodes,
                 n,
@@ -233,7 +240,15 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
                 kubeadm(&["join", &format!("--config={cfg}")]),
             )?,
             KUBELET_CONF,
-        ));
+        );
+        joins.push(join.id.clone());
+        let mut f = fill(Phase::JoinNodes, n, "node", &join)?.into_iter();
+        templates.extend(f.next());
+        filled.extend(f.next());
+        let mut args = vec![format!("{rootfs}/opt/sealctl"), vs.clone()];
+        args.extend(real.iter().cloned());
+        ipvs.push(run(Phase::JoinNodes, n, "ipvs", script(IPVS, args))?);
+        node_joins.push(join);
         let pod = lvscare_pod(&vs, &real, &lvscare_image, &n.ip.to_string());
         pods.push(Step::new(
             Phase::JoinNodes,
@@ -248,12 +263,18 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
     }
     Ok(vec![
         one_by_one(Phase::KubeadmInit, init),
-        one_by_one(Phase::JoinMasters, secrets),
+        one_by_one(
+            Phase::JoinMasters,
+            secrets
+                .into_iter()
+                .map(|s| s.fresh_for(SECRETS_FRESH_FOR).needed_by(joins.clone()))
+                .collect(),
+        ),
         one_by_one(Phase::JoinMasters, join_masters),
         ctx.parallel(Phase::JoinNodes, templates),
         ctx.parallel(Phase::JoinNodes, filled),
         ctx.parallel(Phase::JoinNodes, ipvs),
-        ctx.parallel(Phase::JoinNodes, joins),
+        ctx.parallel(Phase::JoinNodes, node_joins),
         ctx.parallel(Phase::JoinNodes, pods),
     ])
 }
