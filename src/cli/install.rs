@@ -1,31 +1,35 @@
 //! `tug apply`, `tug run` and `tug reset`: a Clusterfile (or `gen`'s
 //! flags) → spec → plan → runner, with the cluster's state dir holding the
 //! Clusterfile with its status, the per-host logs, admin.conf and the
-//! journal that makes a second `apply` a resume. Events print as plain
-//! lines; Ctrl-C starts no new step and exits 130.
+//! journal that makes a second `apply` a resume. An apply saves the
+//! Clusterfile after every stage ([`record`]). [`execute`] runs a plan:
+//! events show as a line per host on a terminal ([`progress`]), as plain
+//! lines otherwise; Ctrl-C starts no new step and exits 130.
+
+mod execute;
+mod progress;
+mod record;
 
 use super::Context;
 use super::cluster::ClusterArgs;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
-use crate::cluster::model::{ClusterStatus, Host, Phase as ClusterPhase};
+use crate::cluster::model::Host;
 use crate::cluster::state::ClusterState;
-use crate::engine::event::PlainPrinter;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::HostId;
 use crate::engine::plan::Plan;
 use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
-use crate::engine::runner::{RunError, RunOptions, Runner};
 use crate::engine::spec::ClusterSpec;
-use crate::engine::transport::select::{Unreachable, connect};
-use crate::ssh::{HostKeyPolicy, KnownHosts};
+use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
 use clap::Subcommand;
+use execute::execute;
+use record::StatusRecorder;
 use std::path::PathBuf;
-use tokio_util::sync::CancellationToken;
 
 /// The install journal in a cluster's state dir.
 const INSTALL_JOURNAL: &str = "install.journal";
@@ -209,16 +213,9 @@ fn add_hosts(
     Ok(())
 }
 
-fn set_phase(cf: &mut Clusterfile, phase: ClusterPhase) {
-    cf.cluster
-        .status
-        .get_or_insert_with(ClusterStatus::default)
-        .phase = Some(phase);
-}
-
 async fn apply(
     ctx: &Context,
-    mut cf: Clusterfile,
+    cf: Clusterfile,
     dry_run: bool,
     skip_checks: bool,
 ) -> anyhow::Result<()> {
@@ -233,9 +230,10 @@ async fn apply(
         print!("{plan}");
         return Ok(());
     }
-    set_phase(&mut cf, ClusterPhase::ClusterInProcess);
-    state.save(&cf)?;
     let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
+    let recorder = StatusRecorder::start(state.clone(), cf)?;
+    let (stages, done) = tokio::sync::mpsc::unbounded_channel();
+    let following = tokio::spawn(recorder.follow(done));
     let result = execute(
         ctx,
         &spec,
@@ -243,15 +241,10 @@ async fn apply(
         state.logs_dir(),
         journal,
         Unreachable::Refuse,
+        Some(stages),
     )
     .await;
-    let phase = match &result {
-        Ok(()) => ClusterPhase::ClusterSuccess,
-        Err(e) if e.is::<super::Cancelled>() => ClusterPhase::ClusterInProcess,
-        Err(_) => ClusterPhase::ClusterFailed,
-    };
-    set_phase(&mut cf, phase);
-    state.save(&cf)?;
+    following.await?.finish(&result)?;
     result?;
     eprintln!(
         "cluster {} is ready; kubeconfig: {}",
@@ -300,6 +293,7 @@ async fn delete(
         state.logs_dir(),
         journal,
         Unreachable::Tolerate,
+        None,
     )
     .await;
     let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
@@ -338,6 +332,7 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         state.logs_dir(),
         journal,
         Unreachable::Tolerate,
+        None,
     )
     .await;
     // Whatever was left, the install journal no longer describes the hosts.
@@ -348,67 +343,4 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         eprintln!("the Clusterfile is kept as {}", kept.display());
     }
     result
-}
-
-/// Run `plan` over the hosts of `spec`, printing events as plain lines.
-async fn execute(
-    ctx: &Context,
-    spec: &ClusterSpec,
-    plan: &Plan,
-    logs: PathBuf,
-    mut journal: Journal,
-    unreachable: Unreachable,
-) -> anyhow::Result<()> {
-    let known = KnownHosts::new(ctx.paths.known_hosts());
-    let policy = if ctx.strict_host_keys {
-        HostKeyPolicy::Strict
-    } else {
-        HostKeyPolicy::AcceptNew
-    };
-    let hosts = connect(&spec.hosts, known, policy, unreachable, |h, k| {
-        eprintln!(
-            "[{}] new host key {} {} recorded (trusted on first use)",
-            h.id, k.algorithm, k.fingerprint
-        );
-    })
-    .await?;
-    // The sudo (login) passwords are masked in every line the hosts print.
-    let options = RunOptions {
-        secrets: spec
-            .hosts
-            .iter()
-            .filter_map(|h| h.ssh.password.clone())
-            .collect(),
-        ..RunOptions::default()
-    };
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("cancelling: no new step starts; running ones finish");
-            on_ctrl_c.cancel();
-        }
-    });
-    let printer =
-        tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await });
-    let runner = Runner::new(hosts, logs, tx)
-        .with_options(options)
-        .with_cancel(cancel);
-    let result = runner.run(plan, &mut journal).await;
-    drop(runner);
-    watcher.abort();
-    printer.await??;
-    match result {
-        Ok(report) => {
-            for (host, bytes) in &report.bytes_sent {
-                if *bytes > 0 {
-                    eprintln!("sent {} to {host}", bytesize::ByteSize(*bytes));
-                }
-            }
-            Ok(())
-        }
-        Err(RunError::Cancelled) => Err(super::Cancelled.into()),
-        Err(e) => Err(e.into()),
-    }
 }
