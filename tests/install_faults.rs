@@ -201,10 +201,7 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
     let mut hosts = Hosts::start(2);
     // The node's tar (which unpacks each layer) holds the stream open, so
     // the distribution is under way when its sshd and processes are killed.
-    let started = "/var/lib/tug-test-tar-started";
-    hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nexec sleep 600\\n' > /usr/local/bin/tar && chmod 755 /usr/local/bin/tar"
-    ));
+    fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
     let nodes = hosts[1].addr();
@@ -217,11 +214,7 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !hosts[1]
-        .exec_output(&format!("test -e {started}"))
-        .status
-        .success()
-    {
+    while !fixture::layer_held(&hosts[1]) {
         assert!(
             Instant::now() < deadline,
             "the distribution never reached the node"
@@ -244,7 +237,7 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
     );
     assert_eq!(inits(&hosts[0]), 0, "no later stage started");
 
-    hosts[1].exec("rm /usr/local/bin/tar");
+    fixture::unhold_layers(&hosts[1]);
     hosts[1].restart();
     let again = apply(&tug, "default").ok();
     assert_eq!(sent_to(&again), [node], "master0 received nothing again");
@@ -341,12 +334,9 @@ fn hostile_env_values_arrive_byte_exact_and_run_nothing() {
 #[test]
 fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     let hosts = Hosts::start(2);
-    // The node's tar waits for a go-ahead file, so a layer is mid-way when
+    // The node's tar waits for a go-ahead, so a layer is mid-way when
     // Ctrl-C arrives, and can then finish.
-    let (started, go) = ("/var/lib/tug-test-tar-started", "/var/lib/tug-test-go");
-    hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /usr/bin/tar \"$@\"\\n' > /usr/local/bin/tar && chmod 755 /usr/local/bin/tar"
-    ));
+    fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
     let key = hosts.key.display().to_string();
     let nodes = hosts[1].addr();
@@ -359,11 +349,7 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !hosts[1]
-        .exec_output(&format!("test -e {started}"))
-        .status
-        .success()
-    {
+    while !fixture::layer_held(&hosts[1]) {
         assert!(
             Instant::now() < deadline,
             "the distribution never reached the node"
@@ -373,7 +359,7 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     // SAFETY: kill(2) on the pid of a child we own and have not waited for.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     std::thread::sleep(Duration::from_millis(500));
-    hosts[1].exec(&format!("touch {go}"));
+    fixture::release_layers(&hosts[1]);
     let out: Run = child.wait_with_output().unwrap().into();
     assert_eq!(out.code, 130, "{}", out.stderr);
     assert!(
@@ -393,7 +379,7 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("phase: ClusterInProcess"), "{saved}");
 
-    hosts[1].exec("rm /usr/local/bin/tar");
+    fixture::unhold_layers(&hosts[1]);
     apply(&tug, "default").ok();
     assert_eq!(inits(&hosts[0]), 1);
 }

@@ -201,21 +201,14 @@ fn a_failed_host_gets_a_cross_and_its_error_in_full_below_the_lines() {
 #[test]
 fn ctrl_c_is_said_above_the_lines_and_the_hosts_show_where_they_stopped() {
     let hosts = Hosts::start(2);
-    // The node's gzip (which unpacks each layer) waits for a go-ahead file,
+    // The node's tar (which unpacks each layer) waits for a go-ahead,
     // so the run is inside the distribution when Ctrl-C is pressed.
-    let (started, go) = ("/var/lib/tug-test-gzip-started", "/var/lib/tug-test-go");
-    hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /bin/gzip \"$@\"\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
-    ));
+    fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
     let nodes = vec!["--nodes".to_string(), hosts[1].addr()];
     let term = start_in_terminal(&tug, &hosts, &nodes);
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !hosts[1]
-        .exec_output(&format!("test -e {started}"))
-        .status
-        .success()
-    {
+    while !fixture::layer_held(&hosts[1]) {
         let screen = term.screen(false);
         assert!(Instant::now() < deadline, "never distributing:\n{screen}");
         assert!(!screen.contains(END), "tug ended early:\n{screen}");
@@ -230,7 +223,7 @@ fn ctrl_c_is_said_above_the_lines_and_the_hosts_show_where_they_stopped() {
         assert!(Instant::now() < deadline, "{}", term.screen(false));
         std::thread::sleep(Duration::from_millis(50));
     }
-    hosts[1].exec(&format!("touch {go}"));
+    fixture::release_layers(&hosts[1]);
     let Screen { rows: screen, .. } = term.wait();
     assert!(screen.contains(&format!("{END} 130")), "{screen}");
     let node = host_line(&screen, &hosts[1].ip);

@@ -203,14 +203,11 @@ fn a_failed_join_is_saved_with_the_stages_before_it_and_a_rerun_of_the_file_succ
 }
 
 /// Wait (up to two minutes) until `path` exists on `host`.
-fn wait_for_file(host: &Host, path: &str, child: &mut std::process::Child) {
+/// Wait until a held layer reached `host`'s tar.
+fn wait_for_held_layer(host: &Host, child: &mut std::process::Child) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !host
-        .exec_output(&format!("test -e {path}"))
-        .status
-        .success()
-    {
-        assert!(Instant::now() < deadline, "{path} never appeared");
+    while !fixture::layer_held(host) {
+        assert!(Instant::now() < deadline, "no layer reached the host");
         assert!(child.try_wait().unwrap().is_none(), "tug ended early");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -219,12 +216,9 @@ fn wait_for_file(host: &Host, path: &str, child: &mut std::process::Child) {
 #[test]
 fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
     let hosts = Hosts::start(2);
-    // The node's gzip (which unpacks each layer) waits for a go-ahead file:
+    // The node's tar (which unpacks each layer) waits for a go-ahead:
     // the run is held inside its first distribute stage.
-    let (started, go) = ("/var/lib/tug-test-gzip-started", "/var/lib/tug-test-go");
-    hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /bin/gzip \"$@\"\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
-    ));
+    fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
     let args = run_args(&tug, &hosts);
     let mut child = tug
@@ -234,7 +228,7 @@ fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_file(&hosts[1], started, &mut child);
+    wait_for_held_layer(&hosts[1], &mut child);
 
     // Mid-run: in process, and every stage before the distribution recorded.
     let stages = stages(&tug);
@@ -265,7 +259,7 @@ fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
     // SAFETY: kill(2) on the pid of a child we own and have not waited for.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     std::thread::sleep(Duration::from_millis(500));
-    hosts[1].exec(&format!("touch {go}"));
+    fixture::release_layers(&hosts[1]);
     let out: Run = child.wait_with_output().unwrap().into();
     assert_eq!(out.code, 130, "{}", out.stderr);
     let status = saved(&tug);
@@ -288,7 +282,7 @@ fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
         "{progress}"
     );
 
-    hosts[1].exec("rm /usr/local/bin/gzip");
+    fixture::unhold_layers(&hosts[1]);
     let file = saved_path(&tug);
     tug.run(&["apply", "-f", file.to_str().unwrap(), "--plain"])
         .ok();
