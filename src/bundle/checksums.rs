@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn round_trips_and_reads_binary_mode() {
         let a = "a".repeat(64);
-        let sums = parse(&format!("{a}  tug\n{}  *images.oci.tar\n", "B".repeat(64))).unwrap();
+        let sums = parse(&format!("{a}  tug\n{} *images.oci.tar\n", "B".repeat(64))).unwrap();
         assert_eq!(sums.get("tug"), Some(a.as_str()));
         assert_eq!(sums.get("images.oci.tar"), Some("b".repeat(64).as_str()));
         assert_eq!(

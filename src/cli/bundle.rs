@@ -129,10 +129,15 @@ fn next_step(path: &Path) -> String {
 fn bundle_path(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     match path {
         Some(p) => Ok(p),
-        None => {
-            let exe = std::env::current_exe().context("cannot find the running tug binary")?;
-            Ok(exe.parent().map(Path::to_path_buf).unwrap_or_default())
-        }
+        None => bundle::beside_binary().with_context(|| {
+            let exe = std::env::current_exe().unwrap_or_default();
+            format!(
+                "{}: no bundle next to this tug (no {} and {}); give the bundle's path",
+                exe.parent().unwrap_or(Path::new(".")).display(),
+                bundle::SUMS,
+                bundle::IMAGES
+            )
+        }),
     }
 }
 
