@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     /// The output is already there; tug never overwrites a bundle.
-    #[error("{}: already exists; remove it or choose another output", .0.display())]
+    #[error("{}: already exists; give the bundle a new name (a directory or FILE.tar inside it, say)", .0.display())]
     Exists(PathBuf),
     /// A filesystem operation failed.
     #[error("{}: cannot {action}", path.display())]
