@@ -1,6 +1,7 @@
 //! An interrupted `tug bundle create` (Ctrl-C, or killed outright) never
-//! leaves a bundle that verifies. The image is big and incompressible so the
-//! real binary is still writing when the signal comes.
+//! leaves a bundle that verifies, and an interrupted `tug bundle load`
+//! leaves the store as it was. The image is big and incompressible so the
+//! real binary is still at work when the signal comes.
 
 mod support;
 
@@ -120,4 +121,49 @@ fn an_interrupted_create_leaves_no_bundle() {
             .fails();
         assert!(bad.stderr.contains("not a tug bundle"), "{}", bad.stderr);
     }
+}
+
+#[test]
+fn an_interrupted_load_leaves_the_store_as_it_was() {
+    let tug = Tug::new();
+    put_big_image(&tug, "tugtest/big:v1", 384 << 20);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    tug.run(&[
+        "bundle",
+        "create",
+        "-o",
+        dir.to_str().unwrap(),
+        "tugtest/big:v1",
+    ])
+    .ok();
+
+    // Ctrl-C once the images are being loaded (after the checks).
+    let far = Tug::new();
+    let mut child = far
+        .cmd()
+        .args(["bundle", "load", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("loading images.oci.tar") {
+            // SAFETY: kill(2) on our own child's pid.
+            assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+        }
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    assert!(seen.contains("cancelled"), "{seen}");
+    let store = Store::open(&far.store()).unwrap();
+    assert!(store.names().unwrap().is_empty());
+    let blobs = far.store().join("blobs/sha256");
+    let left = fs::read_dir(&blobs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "blobs left in {}", blobs.display());
 }
