@@ -12,7 +12,7 @@ use crate::image::oci::Descriptor;
 use crate::image::{Reference, Store};
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// What goes into a bundle.
@@ -47,11 +47,7 @@ pub fn create(
     })?;
     let binary_size = binary.metadata().map(|m| m.len()).unwrap_or(0);
     let images_size = archive_size(store, &bundle.images)?;
-    let yaml = bundle.clusterfile.to_yaml().map_err(|e| BundleError::Io {
-        path: out.join(CLUSTERFILE),
-        action: "write",
-        source: io::Error::other(e.to_string()),
-    })?;
+    let yaml = bundle.clusterfile.to_yaml()?;
     let names: Vec<Reference> = bundle.images.iter().map(|(r, _)| r.clone()).collect();
     let texts = [
         (
@@ -68,7 +64,7 @@ pub fn create(
     let mut sums = Sums::default();
     job.progress.start("writing", BINARY, binary_size);
     let hex = output.file(BINARY, 0o755, job, |w| {
-        io::copy(&mut binary, w)
+        io::copy(&mut BufReader::with_capacity(1 << 20, &mut binary), w)
             .map(drop)
             .map_err(|source| BundleError::Io {
                 path: out.join(BINARY),

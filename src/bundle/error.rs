@@ -2,6 +2,7 @@
 //! the file (and, in SHA256SUMS, the line) concerned.
 
 use super::CLUSTERFILE;
+use crate::cluster::clusterfile::ClusterfileError;
 use crate::image::archive::ArchiveError;
 use crate::image::store::StoreError;
 use std::io;
@@ -60,6 +61,9 @@ pub enum BundleError {
         "{CLUSTERFILE}: holds an SSH password, passphrase or key data; a bundle never carries one"
     )]
     Secret,
+    /// The Clusterfile template could not be written out.
+    #[error(transparent)]
+    Clusterfile(#[from] ClusterfileError),
     /// The images could not be written or read.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
