@@ -3,6 +3,7 @@
 //! touches only its own file and one line here.
 
 pub mod build;
+pub mod bundle;
 pub mod cluster;
 pub mod images;
 pub mod install;
@@ -70,6 +71,9 @@ pub enum Command {
     /// Cluster status.
     #[command(flatten)]
     Status(status::StatusCommand),
+    /// Air-gapped bundles.
+    #[command(flatten)]
+    Bundle(bundle::BundleCommand),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -132,6 +136,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Plan(c)) => c.run(&ctx).await,
         Some(Command::Build(c)) => c.run(&ctx).await,
         Some(Command::Status(c)) => c.run(&ctx).await,
+        Some(Command::Bundle(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())
