@@ -1,6 +1,8 @@
 //! Install benchmark over real OpenSSH test hosts (`tests/support/hosts.rs`).
 //!
-//! Distribution: the release `tug run` of a ~1 GiB cluster image (see
+//! Distribution: the release `tug run --until distribute` (connect,
+//! preflight, layer scans and distribution: everything tug does to put the
+//! image on the hosts, and no hooks) of a ~1 GiB cluster image (see
 //! `content.rs`) onto 4 hosts (1 master, 3 nodes) against OpenSSH
 //! `tar -c | ssh host 'tar -x'` of the same image unpacked, to the same 4
 //! hosts in parallel, in the same run. Prints both wall times and their
@@ -126,7 +128,8 @@ fn distribute(home: &Path, image: &content::Image, round: u64) -> Round {
     }
 }
 
-/// `tug run` of the image to the hosts (1 master, 3 nodes), checked.
+/// `tug run --until distribute` of the image to the hosts (1 master, 3
+/// nodes), checked.
 fn with_tug(
     hosts: &Hosts,
     home: &Path,
@@ -148,6 +151,7 @@ fn with_tug(
             &nodes,
         ])
         .args(["--pk", &key, "--cluster", "bench", "--plain"])
+        .args(["--until", "distribute"])
         .stdin(Stdio::null())
         .stdout(File::create(home.join("run.out")).unwrap())
         .stderr(File::create(&log).unwrap());

@@ -20,7 +20,7 @@ use crate::cluster::state::ClusterState;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::HostId;
-use crate::engine::plan::Plan;
+use crate::engine::plan::{Phase, Plan};
 use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::spec::ClusterSpec;
@@ -50,6 +50,10 @@ pub enum InstallCommand {
         /// Skip the preflight checks.
         #[arg(long)]
         skip_checks: bool,
+        /// Stop after this phase (e.g. `distribute` to stage the image on
+        /// every host before a maintenance window); a later apply finishes.
+        #[arg(long, value_name = "PHASE", value_parser = install_phase)]
+        until: Option<Phase>,
     },
     /// Write a Clusterfile from flags (as `gen`) and apply it.
     Run {
@@ -65,6 +69,10 @@ pub enum InstallCommand {
         /// Skip the preflight checks.
         #[arg(long)]
         skip_checks: bool,
+        /// Stop after this phase (e.g. `distribute` to stage the image on
+        /// every host before a maintenance window); a later apply finishes.
+        #[arg(long, value_name = "PHASE", value_parser = install_phase)]
+        until: Option<Phase>,
     },
     /// Add masters or nodes to an installed cluster (a re-apply with more
     /// hosts: the existing ones receive and run nothing again).
@@ -118,19 +126,31 @@ impl InstallCommand {
                 clusterfile,
                 dry_run,
                 skip_checks,
+                until,
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
-                apply(ctx, cf, dry_run, skip_checks).await
+                let how = How {
+                    dry_run,
+                    skip_checks,
+                    until,
+                };
+                apply(ctx, cf, how).await
             }
             InstallCommand::Run {
                 images,
                 cluster,
                 dry_run,
                 skip_checks,
+                until,
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
-                apply(ctx, cf, dry_run, skip_checks).await
+                let how = How {
+                    dry_run,
+                    skip_checks,
+                    until,
+                };
+                apply(ctx, cf, how).await
             }
             InstallCommand::Add {
                 cluster,
@@ -146,7 +166,11 @@ impl InstallCommand {
                     )
                 })?;
                 add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
-                apply(ctx, cf, dry_run, false).await
+                let how = How {
+                    dry_run,
+                    ..How::default()
+                };
+                apply(ctx, cf, how).await
             }
             InstallCommand::Delete {
                 cluster,
@@ -213,20 +237,56 @@ fn add_hosts(
     Ok(())
 }
 
-async fn apply(
-    ctx: &Context,
-    cf: Clusterfile,
+/// How an apply runs.
+#[derive(Debug, Default)]
+struct How {
+    /// Print the plan only.
     dry_run: bool,
+    /// Leave out preflight.
     skip_checks: bool,
-) -> anyhow::Result<()> {
+    /// Stop after this phase.
+    until: Option<Phase>,
+}
+
+/// A phase an install plan has, by the name plans print.
+fn install_phase(s: &str) -> Result<Phase, String> {
+    let phases = [
+        Phase::Preflight,
+        Phase::Distribute,
+        Phase::Render,
+        Phase::Registry,
+        Phase::Check,
+        Phase::Init,
+        Phase::KubeadmInit,
+        Phase::JoinMasters,
+        Phase::JoinNodes,
+        Phase::Applications,
+    ];
+    phases.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+        let names: Vec<&str> = phases.iter().map(|p| p.name()).collect();
+        format!("not an install phase; one of {}", names.join(", "))
+    })
+}
+
+async fn apply(ctx: &Context, cf: Clusterfile, how: How) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
     let spec = spec_of(ctx, &cf, &state)?;
     let opts = InstallOptions {
-        skip_checks,
+        skip_checks: how.skip_checks,
         ..InstallOptions::default()
     };
-    let plan = plan_install(&spec, &opts)?.plan;
-    if dry_run {
+    let mut plan = plan_install(&spec, &opts)?.plan;
+    if let Some(phase) = how.until {
+        let last = plan
+            .stages
+            .iter()
+            .rposition(|s| s.phase == phase)
+            .with_context(|| {
+                format!("--until {phase}: this cluster's plan has no {phase} stage")
+            })?;
+        plan.stages.truncate(last + 1);
+    }
+    if how.dry_run {
         print!("{plan}");
         return Ok(());
     }
@@ -244,8 +304,16 @@ async fn apply(
         Some(stages),
     )
     .await;
-    following.await?.finish(&result)?;
+    following.await?.finish(&result, how.until.is_none())?;
     result?;
+    if let Some(phase) = how.until {
+        eprintln!(
+            "cluster {}: stopped after {phase} as asked; `tug apply -f {}` finishes it",
+            spec.name,
+            state.clusterfile_path().display()
+        );
+        return Ok(());
+    }
     eprintln!(
         "cluster {} is ready; kubeconfig: {}",
         spec.name,
@@ -306,7 +374,11 @@ async fn delete(
     }
     cf.cluster.spec.hosts.retain(|h| !h.ips.is_empty());
     // The remaining hosts follow the new master set (IPVS rules, lvscare).
-    apply(ctx, cf, false, true).await
+    let how = How {
+        skip_checks: true,
+        ..How::default()
+    };
+    apply(ctx, cf, how).await
 }
 
 async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {

@@ -69,7 +69,7 @@ impl StatusRecorder {
     }
 
     /// Record how the apply ended and save.
-    pub fn finish(mut self, result: &anyhow::Result<()>) -> anyhow::Result<()> {
+    pub fn finish(mut self, result: &anyhow::Result<()>, complete: bool) -> anyhow::Result<()> {
         let now = Local::now();
         let after = match &self.last {
             Some(s) => format!("after stage {} of {} ({})", s.number, s.of, s.phase),
@@ -77,6 +77,9 @@ impl StatusRecorder {
         };
         let status = status(&mut self.cf);
         match result {
+            // A run stopped early on purpose stays in process; its
+            // progress condition names the last stage.
+            Ok(()) if !complete => {}
             Ok(()) => status.apply_succeeded(&now),
             Err(e) if e.is::<Cancelled>() => {
                 status.apply_cancelled(format!("cancelled by the user {after}"), &now);
@@ -171,7 +174,7 @@ mod tests {
             Some("stage 2 of 9 (distribute) finished on 10.0.0.1")
         );
         let failed = RunError::Failed(vec![failure("10.0.0.2", 1), failure("10.0.0.3", 2)]);
-        r.finish(&Err(failed.into())).unwrap();
+        r.finish(&Err(failed.into()), true).unwrap();
         let status = saved(home.path());
         assert_eq!(status.phase, Some(Phase::ClusterFailed));
         let error = status.conditions.last().unwrap();
@@ -190,7 +193,7 @@ mod tests {
     fn a_cancel_or_an_error_before_any_stage_says_so() {
         let home = tempfile::tempdir().unwrap();
         recorder(home.path())
-            .finish(&Err(Cancelled.into()))
+            .finish(&Err(Cancelled.into()), true)
             .unwrap();
         let status = saved(home.path());
         assert_eq!(status.phase, Some(Phase::ClusterInProcess));
@@ -200,7 +203,7 @@ mod tests {
         );
 
         recorder(home.path())
-            .finish(&Err(anyhow::anyhow!("host 10.0.0.9: cannot connect")))
+            .finish(&Err(anyhow::anyhow!("host 10.0.0.9: cannot connect")), true)
             .unwrap();
         let status = saved(home.path());
         assert_eq!(status.phase, Some(Phase::ClusterFailed));
