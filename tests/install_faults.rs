@@ -4,8 +4,7 @@
 
 mod support;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::fixture::{self, FAIL, JOURNAL, calls, calls_of};
 use support::hosts::{Host, Hosts, SUDO_USER, random_hex};
 use support::tug::{Run, Tug};
@@ -206,25 +205,8 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
     let key = hosts.key.display().to_string();
     let nodes = hosts[1].addr();
     let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
-    let mut child = tug
-        .cmd()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !fixture::layer_held(&hosts[1]) {
-        assert!(
-            Instant::now() < deadline,
-            "the distribution never reached the node"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "tug ended before distributing"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut child = tug.spawn(&args);
+    fixture::wait_for_held_layer(&hosts[1], &mut child);
     hosts[1].kill();
     let out: Run = child.wait_with_output().unwrap().into();
     let out = out.fails();
@@ -341,21 +323,8 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     let key = hosts.key.display().to_string();
     let nodes = hosts[1].addr();
     let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
-    let child = tug
-        .cmd()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !fixture::layer_held(&hosts[1]) {
-        assert!(
-            Instant::now() < deadline,
-            "the distribution never reached the node"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut child = tug.spawn(&args);
+    fixture::wait_for_held_layer(&hosts[1], &mut child);
     // SAFETY: kill(2) on the pid of a child we own and have not waited for.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     std::thread::sleep(Duration::from_millis(500));

@@ -7,10 +7,9 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::fixture::{self, FAIL};
-use support::hosts::{Host, Hosts};
+use support::hosts::Hosts;
 use support::tug::{Run, Tug};
 use tug::cluster::clusterfile::Clusterfile;
 use tug::cluster::model::{ClusterStatus, Condition, Phase};
@@ -202,17 +201,6 @@ fn a_failed_join_is_saved_with_the_stages_before_it_and_a_rerun_of_the_file_succ
     assert_success(&tug, total);
 }
 
-/// Wait (up to two minutes) until `path` exists on `host`.
-/// Wait until a held layer reached `host`'s tar.
-fn wait_for_held_layer(host: &Host, child: &mut std::process::Child) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !fixture::layer_held(host) {
-        assert!(Instant::now() < deadline, "no layer reached the host");
-        assert!(child.try_wait().unwrap().is_none(), "tug ended early");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
     let hosts = Hosts::start(2);
@@ -221,14 +209,8 @@ fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
     fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
     let args = run_args(&tug, &hosts);
-    let mut child = tug
-        .cmd()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_held_layer(&hosts[1], &mut child);
+    let mut child = tug.spawn(&args);
+    fixture::wait_for_held_layer(&hosts[1], &mut child);
 
     // Mid-run: in process, and every stage before the distribution recorded.
     let stages = stages(&tug);

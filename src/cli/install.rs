@@ -159,12 +159,7 @@ impl InstallCommand {
                 dry_run,
             } => {
                 let state = ClusterState::new(&ctx.paths, &cluster)?;
-                let mut cf = state.load()?.with_context(|| {
-                    format!(
-                        "no cluster named {cluster} (nothing under {})",
-                        state.dir().display()
-                    )
-                })?;
+                let mut cf = state.load_existing()?;
                 add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
                 let how = How {
                     dry_run,
@@ -330,12 +325,7 @@ async fn delete(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, name)?;
-    let mut cf = state.load()?.with_context(|| {
-        format!(
-            "no cluster named {name} (nothing under {})",
-            state.dir().display()
-        )
-    })?;
+    let mut cf = state.load_existing()?;
     let mut gone = Vec::new();
     for (flag, list) in [("masters", masters), ("nodes", nodes)] {
         if let Some(list) = list {
@@ -353,19 +343,7 @@ async fn delete(
         print!("{plan}");
         return Ok(());
     }
-    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(
-        ctx,
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-        Unreachable::Tolerate,
-        None,
-    )
-    .await;
-    let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
-    result?;
+    teardown(ctx, &spec, &plan, &state).await?;
     for host in &mut cf.cluster.spec.hosts {
         host.ips.retain(|a| {
             a.parse::<crate::cluster::hosts::Address>()
@@ -381,14 +359,24 @@ async fn delete(
     apply(ctx, cf, how).await
 }
 
+/// Run a delete or reset plan, going on past hosts that cannot be
+/// reached; its journal lasts only as long as the run.
+async fn teardown(
+    ctx: &Context,
+    spec: &ClusterSpec,
+    plan: &Plan,
+    state: &ClusterState,
+) -> anyhow::Result<()> {
+    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
+    let logs = state.logs_dir();
+    let result = execute(ctx, spec, plan, logs, journal, Unreachable::Tolerate, None).await;
+    let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
+    result
+}
+
 async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, name)?;
-    let cf = state.load()?.with_context(|| {
-        format!(
-            "no cluster named {name} (nothing under {})",
-            state.dir().display()
-        )
-    })?;
+    let cf = state.load_existing()?;
     let spec = spec_of(ctx, &cf, &state)?;
     let plan = plan_reset(&spec, InstallOptions::default().parallel)?;
     if !force {
@@ -396,21 +384,9 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         eprintln!("this is what `tug reset --cluster {name} --force` would do");
         return Ok(());
     }
-    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(
-        ctx,
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-        Unreachable::Tolerate,
-        None,
-    )
-    .await;
+    let result = teardown(ctx, &spec, &plan, &state).await;
     // Whatever was left, the install journal no longer describes the hosts.
-    for j in [INSTALL_JOURNAL, RESET_JOURNAL] {
-        let _ = std::fs::remove_file(state.dir().join(j));
-    }
+    let _ = std::fs::remove_file(state.dir().join(INSTALL_JOURNAL));
     if let Some(kept) = state.archive()? {
         eprintln!("the Clusterfile is kept as {}", kept.display());
     }

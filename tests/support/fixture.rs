@@ -109,6 +109,21 @@ pub fn layer_held(host: &Host) -> bool {
         .success()
 }
 
+/// Wait (up to two minutes) until a layer reached `host`'s held tar,
+/// while `tug` is still running.
+pub fn wait_for_held_layer(host: &Host, tug: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !layer_held(host) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no layer reached {}",
+            host.ip
+        );
+        assert!(tug.try_wait().unwrap().is_none(), "tug ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Let held tars go on.
 pub fn release_layers(host: &Host) {
     host.exec(&format!("touch {GO}"));
