@@ -18,6 +18,13 @@ fn run_args(tug: &Tug, host: &Host, extra: &[&str]) -> Vec<String> {
     args
 }
 
+/// `tug run` of the fixture images: hosts[0] the master, hosts[1] a node, by key.
+fn master_and_node(tug: &Tug, hosts: &Hosts) -> Vec<String> {
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    run_args(tug, &hosts[0], &["--nodes", &nodes, "--pk", &key])
+}
+
 fn tug_run(tug: &Tug, args: &[String]) -> Run {
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     tug.run(&argv)
@@ -150,9 +157,7 @@ fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes(
     let hosts = Hosts::start(2);
     hosts[1].exec(&format!("echo init.sh > {FAIL}"));
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let out = tug_run(&tug, &args).fails();
     let node = &hosts[1].ip;
     assert!(
@@ -202,9 +207,7 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
     // the distribution is under way when its sshd and processes are killed.
     fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let mut child = tug.spawn(&args);
     fixture::wait_for_held_layer(&hosts[1], &mut child);
     hosts[1].kill();
@@ -235,9 +238,7 @@ fn a_full_disk_on_one_host_is_named_by_preflight_and_by_the_unpack() {
     let hosts = Hosts::start(2);
     hosts[1].mount_tmpfs("/var/lib/sealos", "16k");
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let out = tug_run(&tug, &args).fails();
     let node = &hosts[1].ip;
     assert!(
@@ -320,9 +321,7 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     // Ctrl-C arrives, and can then finish.
     fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let mut child = tug.spawn(&args);
     fixture::wait_for_held_layer(&hosts[1], &mut child);
     // SAFETY: kill(2) on the pid of a child we own and have not waited for.
@@ -372,9 +371,7 @@ fn preflight_names_every_problem_on_every_host_before_anything_changes() {
     ));
     let busy = std::net::TcpListener::bind((hosts[0].ip.as_str(), 6443)).unwrap();
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let out = tug_run(&tug, &args).fails();
     let (m0, node) = (&hosts[0].ip, &hosts[1].ip);
     for want in [
@@ -417,9 +414,7 @@ fn join_secrets_are_made_again_only_when_stale_and_a_join_still_needs_them() {
     let hosts = Hosts::start(2);
     hosts[1].exec(&format!("echo 'kubeadm join' > {FAIL}"));
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     tug_run(&tug, &args).fails();
     let tokens = || calls_of(&calls(&journal(&hosts[0])), "kubeadm", "token create").len();
     assert_eq!(tokens(), 1);
