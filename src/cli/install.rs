@@ -185,7 +185,7 @@ pub fn spec_of(
     state: &ClusterState,
 ) -> anyhow::Result<ClusterSpec> {
     let inputs = SpecInputs::from_clusterfile(cf, &[], state.dir().to_path_buf())?;
-    let scans = ctx.paths.data.join("layer-scans");
+    let scans = ctx.paths.layer_scans();
     let resolved = resolve(&ctx.store()?, inputs, Some(&scans))?;
     for w in &resolved.warnings {
         eprintln!("warning: {w}");

@@ -9,6 +9,7 @@ pub mod images;
 pub mod install;
 pub mod output;
 pub mod plan;
+pub mod prescan;
 pub mod registry;
 pub mod status;
 

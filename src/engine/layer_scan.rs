@@ -109,7 +109,7 @@ pub fn scan_cached(
     path: &Path,
     media_type: &str,
 ) -> Result<Scanned, ScanError> {
-    let entry = cache.map(|d| d.join(format!("v1-{}-{}.json", digest.algorithm(), digest.hex())));
+    let entry = cache.map(|d| d.join(cache_name(digest)));
     if let Some(found) = entry
         .as_ref()
         .and_then(|e| std::fs::read(e).ok())
@@ -125,6 +125,53 @@ pub fn scan_cached(
         }
     }
     Ok(scanned)
+}
+
+/// Scan every layer of a cluster image (one with a `sealos.io.type`
+/// label) not yet in `cache`, a few at once, as the image enters the store
+/// (build, pull, load): a first install then starts sending at once, like
+/// a copy of an already unpacked tree would. Returns how many were scanned.
+pub fn prescan(
+    store: &crate::image::Store,
+    cache: &Path,
+    image: &crate::image::store::StoredImage,
+) -> Result<usize, ScanError> {
+    let is_cluster_image = image
+        .config
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .is_some_and(|l| l.contains_key("sealos.io.type"));
+    if !is_cluster_image {
+        return Ok(0);
+    }
+    let todo: Vec<_> = image
+        .manifest
+        .layers
+        .iter()
+        .filter(|d| !cache.join(cache_name(&d.digest)).is_file())
+        .collect();
+    let width = std::thread::available_parallelism().map_or(2, |n| n.get());
+    for chunk in todo.chunks(width) {
+        std::thread::scope(|s| {
+            let scans: Vec<_> = chunk
+                .iter()
+                .map(|d| {
+                    let path = store.blob_path(&d.digest);
+                    s.spawn(move || scan_cached(Some(cache), &d.digest, &path, &d.media_type))
+                })
+                .collect();
+            scans
+                .into_iter()
+                .try_for_each(|h| h.join().expect("a layer scan panicked").map(drop))
+        })?;
+    }
+    Ok(todo.len())
+}
+
+/// The cache file of a layer's scan.
+fn cache_name(digest: &Digest) -> String {
+    format!("v1-{}-{}.json", digest.algorithm(), digest.hex())
 }
 
 /// Scan the blob at `path` of media type `media_type`.
