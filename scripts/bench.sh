@@ -4,14 +4,20 @@
 # benchmark: `tug build` of a context whose imageList names 20 images of
 # that registry (fresh build cache each round) vs `skopeo copy` of the same
 # 20 images into dirs. Then the unpack benchmark (benches/unpack.rs) when it
-# exists.
+# exists. Install benchmark (benches/install/, real sshd test hosts, needs
+# root): `tug run` of a ~1 GiB image to 4 hosts vs OpenSSH `tar -c | ssh
+# host 'tar -x'` to the same 4 hosts in parallel, bytes on the wire per
+# host, and a no-op re-apply on 5 hosts.
 #
 #   scripts/bench.sh                  # BENCH_DIR keeps generated images between runs
-#   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack discover
+#   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack discover install
 #
 # Prints `pull ratio tug/skopeo = X.XX` (target <= 1.00),
-# `tug peak RSS = N MiB` (target <= 64) and
-# `registry fill ratio tug/skopeo = X.XX` (target <= 1.00).
+# `tug peak RSS = N MiB` (target <= 64),
+# `registry fill ratio tug/skopeo = X.XX` (target <= 1.00),
+# `install ratio tug/ssh = X.XX` (target <= 1.00),
+# `install tug peak RSS = N MiB` (target <= 100) and
+# `no-op re-apply on 5 hosts = X.XX s` (target <= 2 s).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,7 +26,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BENCH_DIR=${BENCH_DIR:-$TARGET/bench}
 ROUNDS=${ROUNDS:-3}
 TAG=bench/cluster-image:v1
-SECTIONS=${SECTIONS:-pull fill unpack discover}
+SECTIONS=${SECTIONS:-pull fill unpack discover install}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -227,4 +233,10 @@ fi
 if want discover; then
     echo "== discovery benchmark"
     cargo bench --quiet --bench discover
+fi
+
+# --- install over SSH to 4 test hosts (benches/install/) --------------------
+if want install; then
+    echo "== install benchmark"
+    TUG_BENCH_DIR=$BENCH_DIR cargo bench --quiet --bench install
 fi

@@ -3,6 +3,7 @@
 //! front-end over [`cli`].
 
 pub mod build;
+pub mod bundle;
 pub mod cli;
 pub mod cluster;
 pub mod engine;

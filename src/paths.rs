@@ -57,6 +57,12 @@ impl Paths {
         self.state.join("clusters").join(name)
     }
 
+    /// What each cluster-image layer holds (see `engine::layer_scan`),
+    /// recorded once per layer digest.
+    pub fn layer_scans(&self) -> PathBuf {
+        self.data.join("layer-scans")
+    }
+
     /// tug's own log files (the wizard owns the terminal, so logs go here).
     pub fn log_dir(&self) -> PathBuf {
         self.state.join("logs")

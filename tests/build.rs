@@ -277,3 +277,71 @@ fn an_image_no_registry_has_fails_the_build_naming_it_and_its_manifest() {
     );
     assert!(names(&tug).is_empty());
 }
+
+/// The layer digests of an image in `tug`'s store.
+fn layer_digests(tug: &Tug, name: &str) -> Vec<String> {
+    let store = Store::open(&tug.store()).unwrap();
+    let img = store.image(&name.parse().unwrap(), None).unwrap();
+    img.manifest
+        .layers
+        .iter()
+        .map(|l| l.digest.hex().to_string())
+        .collect()
+}
+
+/// The layer digests scanned for the installer in `tug`'s home.
+fn scanned(tug: &Tug) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(tug.home().join("data/layer-scans"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter_map(|n| {
+                    n.strip_prefix("v1-sha256-")?
+                        .strip_suffix(".json")
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn cluster_images_are_scanned_for_the_installer_when_built_pulled_or_loaded_and_others_are_not() {
+    let tug = Tug::new();
+    let images = support::fixture::build_images(&tug);
+    let mut want: Vec<String> = images.iter().flat_map(|i| layer_digests(&tug, i)).collect();
+    want.sort();
+    want.dedup();
+    assert_eq!(scanned(&tug), want);
+
+    let plain = support::cluster_image::put_image(
+        &Store::open(&tug.store()).unwrap(),
+        "example.com/plain:v1",
+        serde_json::json!({"architecture": "amd64", "os": "linux", "config": {},
+                           "rootfs": {"type": "layers", "diff_ids": []}}),
+        &[support::cluster_image::gz_tar(&[("a", "b", 0o644)])],
+    );
+    let archive = tug.home().join("all.tar");
+    let mut save = vec!["save", "-o", archive.to_str().unwrap()];
+    let plain = plain.to_string();
+    save.push(&plain);
+    save.extend(images.iter().map(String::as_str));
+    tug.run(&save).ok();
+
+    let elsewhere = Tug::new();
+    elsewhere
+        .run(&["load", "-i", archive.to_str().unwrap()])
+        .ok();
+    assert_eq!(scanned(&elsewhere), want, "only the cluster images' layers");
+
+    let registry = Registry::start();
+    let remote = registry.reference("tugtest/kubernetes:v1.28.9");
+    tug.run(&["push", &images[0], &remote]).ok();
+    let puller = Tug::new();
+    puller.run(&["pull", &remote]).ok();
+    let mut rootfs = layer_digests(&tug, &images[0]);
+    rootfs.sort();
+    assert_eq!(scanned(&puller), rootfs);
+}

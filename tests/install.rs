@@ -11,6 +11,7 @@ use support::hosts::Hosts;
 use support::tug::Tug;
 
 const DATA: &str = "/var/lib/sealos/data/c1";
+const DATA_DEFAULT: &str = "/var/lib/sealos/data/default";
 
 /// Whether a call ran in this host's rootfs scripts dir with the image's env.
 fn is_hook(c: &Call, mode: &str) -> bool {
@@ -304,4 +305,77 @@ fn a_master_at_one_of_this_machines_addresses_runs_locally_without_ssh() {
     assert_eq!(calls_of(&node, "kubeadm", "join --config").len(), 1);
     let etc_hosts = hosts[1].exec("cat /etc/hosts");
     assert!(etc_hosts.contains("127.0.0.1 sealos.hub"), "{etc_hosts}");
+}
+
+#[test]
+fn until_distribute_stages_the_image_and_a_later_apply_finishes_without_resending() {
+    let hosts = Hosts::start(2);
+    let tug = Tug::new();
+    let images = fixture::build_images(&tug);
+    let (master, node) = (hosts[0].addr(), hosts[1].addr());
+    let key = hosts.key.display().to_string();
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(images.iter().map(String::as_str));
+    args.extend([
+        "--masters",
+        &master,
+        "--nodes",
+        &node,
+        "--pk",
+        &key,
+        "--plain",
+    ]);
+    let bad = tug
+        .run(&[&args[..], &["--until", "kubelet"]].concat())
+        .fails();
+    assert!(
+        bad.stderr
+            .contains("not an install phase; one of preflight, distribute"),
+        "{}",
+        bad.stderr
+    );
+
+    let staged = tug
+        .run(&[&args[..], &["--until", "distribute"]].concat())
+        .ok();
+    assert!(
+        staged.stderr.contains("stopped after distribute as asked"),
+        "{}",
+        staged.stderr
+    );
+    for h in hosts.iter() {
+        let rootfs = format!("{DATA_DEFAULT}/rootfs/bin/kubeadm");
+        assert!(h.exec_output(&format!("test -x {rootfs}")).status.success());
+        let ran = h
+            .exec_output(&format!("test -e {JOURNAL}"))
+            .status
+            .success();
+        assert!(!ran, "a hook ran before the install was asked for");
+    }
+    let file = tug.home().join("state/clusters/default/Clusterfile");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("phase: ClusterInProcess"), "{saved}");
+
+    let finished = tug
+        .run(&["apply", "-f", file.to_str().unwrap(), "--plain"])
+        .ok();
+    assert!(
+        !finished.stderr.contains("distribute: send"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        finished.stderr.contains("cluster default is ready"),
+        "{}",
+        finished.stderr
+    );
+    assert_eq!(
+        calls_of(
+            &calls(&hosts[1].exec(&format!("cat {JOURNAL}"))),
+            "kubeadm",
+            "join"
+        )
+        .len(),
+        1
+    );
 }

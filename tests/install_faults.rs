@@ -4,8 +4,7 @@
 
 mod support;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::fixture::{self, FAIL, JOURNAL, calls, calls_of};
 use support::hosts::{Host, Hosts, SUDO_USER, random_hex};
 use support::tug::{Run, Tug};
@@ -17,6 +16,13 @@ fn run_args(tug: &Tug, host: &Host, extra: &[&str]) -> Vec<String> {
     args.extend(["--masters".to_string(), host.addr(), "--plain".to_string()]);
     args.extend(extra.iter().map(ToString::to_string));
     args
+}
+
+/// `tug run` of the fixture images: hosts[0] the master, hosts[1] a node, by key.
+fn master_and_node(tug: &Tug, hosts: &Hosts) -> Vec<String> {
+    let key = hosts.key.display().to_string();
+    let nodes = hosts[1].addr();
+    run_args(tug, &hosts[0], &["--nodes", &nodes, "--pk", &key])
 }
 
 fn tug_run(tug: &Tug, args: &[String]) -> Run {
@@ -151,9 +157,7 @@ fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes(
     let hosts = Hosts::start(2);
     hosts[1].exec(&format!("echo init.sh > {FAIL}"));
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let out = tug_run(&tug, &args).fails();
     let node = &hosts[1].ip;
     assert!(
@@ -199,39 +203,13 @@ fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes(
 #[test]
 fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_nothing() {
     let mut hosts = Hosts::start(2);
-    // The node's gzip (which unpacks each layer) holds the stream open, so
+    // The node's tar (which unpacks each layer) holds the stream open, so
     // the distribution is under way when its sshd and processes are killed.
-    let started = "/var/lib/tug-test-gzip-started";
-    hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nexec sleep 600\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
-    ));
+    fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
-    let mut child = tug
-        .cmd()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !hosts[1]
-        .exec_output(&format!("test -e {started}"))
-        .status
-        .success()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the distribution never reached the node"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "tug ended before distributing"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let args = master_and_node(&tug, &hosts);
+    let mut child = tug.spawn(&args);
+    fixture::wait_for_held_layer(&hosts[1], &mut child);
     hosts[1].kill();
     let out: Run = child.wait_with_output().unwrap().into();
     let out = out.fails();
@@ -244,7 +222,7 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
     );
     assert_eq!(inits(&hosts[0]), 0, "no later stage started");
 
-    hosts[1].exec("rm /usr/local/bin/gzip");
+    fixture::unhold_layers(&hosts[1]);
     hosts[1].restart();
     let again = apply(&tug, "default").ok();
     assert_eq!(sent_to(&again), [node], "master0 received nothing again");
@@ -260,9 +238,7 @@ fn a_full_disk_on_one_host_is_named_by_preflight_and_by_the_unpack() {
     let hosts = Hosts::start(2);
     hosts[1].mount_tmpfs("/var/lib/sealos", "16k");
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let out = tug_run(&tug, &args).fails();
     let node = &hosts[1].ip;
     assert!(
@@ -341,39 +317,17 @@ fn hostile_env_values_arrive_byte_exact_and_run_nothing() {
 #[test]
 fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     let hosts = Hosts::start(2);
-    // The node's gzip waits for a go-ahead file, so a layer is mid-way when
+    // The node's tar waits for a go-ahead, so a layer is mid-way when
     // Ctrl-C arrives, and can then finish.
-    let (started, go) = ("/var/lib/tug-test-gzip-started", "/var/lib/tug-test-go");
-    hosts[1].exec(&format!(
-        "printf '#!/bin/sh\\ntouch {started}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /bin/gzip \"$@\"\\n' > /usr/local/bin/gzip && chmod 755 /usr/local/bin/gzip"
-    ));
+    fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
-    let child = tug
-        .cmd()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !hosts[1]
-        .exec_output(&format!("test -e {started}"))
-        .status
-        .success()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the distribution never reached the node"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let args = master_and_node(&tug, &hosts);
+    let mut child = tug.spawn(&args);
+    fixture::wait_for_held_layer(&hosts[1], &mut child);
     // SAFETY: kill(2) on the pid of a child we own and have not waited for.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     std::thread::sleep(Duration::from_millis(500));
-    hosts[1].exec(&format!("touch {go}"));
+    fixture::release_layers(&hosts[1]);
     let out: Run = child.wait_with_output().unwrap().into();
     assert_eq!(out.code, 130, "{}", out.stderr);
     assert!(
@@ -393,7 +347,7 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("phase: ClusterInProcess"), "{saved}");
 
-    hosts[1].exec("rm /usr/local/bin/gzip");
+    fixture::unhold_layers(&hosts[1]);
     apply(&tug, "default").ok();
     assert_eq!(inits(&hosts[0]), 1);
 }
@@ -417,9 +371,7 @@ fn preflight_names_every_problem_on_every_host_before_anything_changes() {
     ));
     let busy = std::net::TcpListener::bind((hosts[0].ip.as_str(), 6443)).unwrap();
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     let out = tug_run(&tug, &args).fails();
     let (m0, node) = (&hosts[0].ip, &hosts[1].ip);
     for want in [
@@ -462,9 +414,7 @@ fn join_secrets_are_made_again_only_when_stale_and_a_join_still_needs_them() {
     let hosts = Hosts::start(2);
     hosts[1].exec(&format!("echo 'kubeadm join' > {FAIL}"));
     let tug = Tug::new();
-    let key = hosts.key.display().to_string();
-    let nodes = hosts[1].addr();
-    let args = run_args(&tug, &hosts[0], &["--nodes", &nodes, "--pk", &key]);
+    let args = master_and_node(&tug, &hosts);
     tug_run(&tug, &args).fails();
     let tokens = || calls_of(&calls(&journal(&hosts[0])), "kubeadm", "token create").len();
     assert_eq!(tokens(), 1);

@@ -229,6 +229,7 @@ async fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
     })
     .await?;
     println!("{}@{}", built.reference, built.manifest.digest);
+    super::prescan::scan_new(ctx, std::slice::from_ref(&built.reference));
     Ok(())
 }
 

@@ -124,9 +124,11 @@ impl ImagesCommand {
                 Ok(())
             }
             ImagesCommand::Load { input } => {
-                for name in archive::load(&store, &input)? {
+                let loaded = archive::load(&store, &input)?;
+                for name in &loaded {
                     println!("loaded {name}");
                 }
+                super::prescan::scan_new(ctx, &loaded);
                 Ok(())
             }
         }

@@ -1,31 +1,35 @@
 //! `tug apply`, `tug run` and `tug reset`: a Clusterfile (or `gen`'s
 //! flags) → spec → plan → runner, with the cluster's state dir holding the
 //! Clusterfile with its status, the per-host logs, admin.conf and the
-//! journal that makes a second `apply` a resume. Events print as plain
-//! lines; Ctrl-C starts no new step and exits 130.
+//! journal that makes a second `apply` a resume. An apply saves the
+//! Clusterfile after every stage ([`record`]). [`execute`] runs a plan:
+//! events show as a line per host on a terminal ([`progress`]), as plain
+//! lines otherwise; Ctrl-C starts no new step and exits 130.
+
+mod execute;
+mod progress;
+mod record;
 
 use super::Context;
 use super::cluster::ClusterArgs;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
-use crate::cluster::model::{ClusterStatus, Host, Phase as ClusterPhase};
+use crate::cluster::model::Host;
 use crate::cluster::state::ClusterState;
-use crate::engine::event::PlainPrinter;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::HostId;
-use crate::engine::plan::Plan;
+use crate::engine::plan::{Phase, Plan};
 use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
-use crate::engine::runner::{RunError, RunOptions, Runner};
 use crate::engine::spec::ClusterSpec;
-use crate::engine::transport::select::{Unreachable, connect};
-use crate::ssh::{HostKeyPolicy, KnownHosts};
+use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
 use clap::Subcommand;
+use execute::execute;
+use record::StatusRecorder;
 use std::path::PathBuf;
-use tokio_util::sync::CancellationToken;
 
 /// The install journal in a cluster's state dir.
 const INSTALL_JOURNAL: &str = "install.journal";
@@ -46,6 +50,10 @@ pub enum InstallCommand {
         /// Skip the preflight checks.
         #[arg(long)]
         skip_checks: bool,
+        /// Stop after this phase (e.g. `distribute` to stage the image on
+        /// every host before a maintenance window); a later apply finishes.
+        #[arg(long, value_name = "PHASE", value_parser = install_phase)]
+        until: Option<Phase>,
     },
     /// Write a Clusterfile from flags (as `gen`) and apply it.
     Run {
@@ -61,6 +69,10 @@ pub enum InstallCommand {
         /// Skip the preflight checks.
         #[arg(long)]
         skip_checks: bool,
+        /// Stop after this phase (e.g. `distribute` to stage the image on
+        /// every host before a maintenance window); a later apply finishes.
+        #[arg(long, value_name = "PHASE", value_parser = install_phase)]
+        until: Option<Phase>,
     },
     /// Add masters or nodes to an installed cluster (a re-apply with more
     /// hosts: the existing ones receive and run nothing again).
@@ -114,19 +126,31 @@ impl InstallCommand {
                 clusterfile,
                 dry_run,
                 skip_checks,
+                until,
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
-                apply(ctx, cf, dry_run, skip_checks).await
+                let how = How {
+                    dry_run,
+                    skip_checks,
+                    until,
+                };
+                apply(ctx, cf, how).await
             }
             InstallCommand::Run {
                 images,
                 cluster,
                 dry_run,
                 skip_checks,
+                until,
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
-                apply(ctx, cf, dry_run, skip_checks).await
+                let how = How {
+                    dry_run,
+                    skip_checks,
+                    until,
+                };
+                apply(ctx, cf, how).await
             }
             InstallCommand::Add {
                 cluster,
@@ -135,14 +159,13 @@ impl InstallCommand {
                 dry_run,
             } => {
                 let state = ClusterState::new(&ctx.paths, &cluster)?;
-                let mut cf = state.load()?.with_context(|| {
-                    format!(
-                        "no cluster named {cluster} (nothing under {})",
-                        state.dir().display()
-                    )
-                })?;
+                let mut cf = state.load_existing()?;
                 add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
-                apply(ctx, cf, dry_run, false).await
+                let how = How {
+                    dry_run,
+                    ..How::default()
+                };
+                apply(ctx, cf, how).await
             }
             InstallCommand::Delete {
                 cluster,
@@ -162,7 +185,7 @@ pub fn spec_of(
     state: &ClusterState,
 ) -> anyhow::Result<ClusterSpec> {
     let inputs = SpecInputs::from_clusterfile(cf, &[], state.dir().to_path_buf())?;
-    let scans = ctx.paths.data.join("layer-scans");
+    let scans = ctx.paths.layer_scans();
     let resolved = resolve(&ctx.store()?, inputs, Some(&scans))?;
     for w in &resolved.warnings {
         eprintln!("warning: {w}");
@@ -209,33 +232,63 @@ fn add_hosts(
     Ok(())
 }
 
-fn set_phase(cf: &mut Clusterfile, phase: ClusterPhase) {
-    cf.cluster
-        .status
-        .get_or_insert_with(ClusterStatus::default)
-        .phase = Some(phase);
+/// How an apply runs.
+#[derive(Debug, Default)]
+struct How {
+    /// Print the plan only.
+    dry_run: bool,
+    /// Leave out preflight.
+    skip_checks: bool,
+    /// Stop after this phase.
+    until: Option<Phase>,
 }
 
-async fn apply(
-    ctx: &Context,
-    mut cf: Clusterfile,
-    dry_run: bool,
-    skip_checks: bool,
-) -> anyhow::Result<()> {
+/// A phase an install plan has, by the name plans print.
+fn install_phase(s: &str) -> Result<Phase, String> {
+    let phases = [
+        Phase::Preflight,
+        Phase::Distribute,
+        Phase::Render,
+        Phase::Registry,
+        Phase::Check,
+        Phase::Init,
+        Phase::KubeadmInit,
+        Phase::JoinMasters,
+        Phase::JoinNodes,
+        Phase::Applications,
+    ];
+    phases.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+        let names: Vec<&str> = phases.iter().map(|p| p.name()).collect();
+        format!("not an install phase; one of {}", names.join(", "))
+    })
+}
+
+async fn apply(ctx: &Context, cf: Clusterfile, how: How) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
     let spec = spec_of(ctx, &cf, &state)?;
     let opts = InstallOptions {
-        skip_checks,
+        skip_checks: how.skip_checks,
         ..InstallOptions::default()
     };
-    let plan = plan_install(&spec, &opts)?.plan;
-    if dry_run {
+    let mut plan = plan_install(&spec, &opts)?.plan;
+    if let Some(phase) = how.until {
+        let last = plan
+            .stages
+            .iter()
+            .rposition(|s| s.phase == phase)
+            .with_context(|| {
+                format!("--until {phase}: this cluster's plan has no {phase} stage")
+            })?;
+        plan.stages.truncate(last + 1);
+    }
+    if how.dry_run {
         print!("{plan}");
         return Ok(());
     }
-    set_phase(&mut cf, ClusterPhase::ClusterInProcess);
-    state.save(&cf)?;
     let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
+    let recorder = StatusRecorder::start(state.clone(), cf)?;
+    let (stages, done) = tokio::sync::mpsc::unbounded_channel();
+    let following = tokio::spawn(recorder.follow(done));
     let result = execute(
         ctx,
         &spec,
@@ -243,16 +296,19 @@ async fn apply(
         state.logs_dir(),
         journal,
         Unreachable::Refuse,
+        Some(stages),
     )
     .await;
-    let phase = match &result {
-        Ok(()) => ClusterPhase::ClusterSuccess,
-        Err(e) if e.is::<super::Cancelled>() => ClusterPhase::ClusterInProcess,
-        Err(_) => ClusterPhase::ClusterFailed,
-    };
-    set_phase(&mut cf, phase);
-    state.save(&cf)?;
+    following.await?.finish(&result, how.until.is_none())?;
     result?;
+    if let Some(phase) = how.until {
+        eprintln!(
+            "cluster {}: stopped after {phase} as asked; `tug apply -f {}` finishes it",
+            spec.name,
+            state.clusterfile_path().display()
+        );
+        return Ok(());
+    }
     eprintln!(
         "cluster {} is ready; kubeconfig: {}",
         spec.name,
@@ -269,12 +325,7 @@ async fn delete(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, name)?;
-    let mut cf = state.load()?.with_context(|| {
-        format!(
-            "no cluster named {name} (nothing under {})",
-            state.dir().display()
-        )
-    })?;
+    let mut cf = state.load_existing()?;
     let mut gone = Vec::new();
     for (flag, list) in [("masters", masters), ("nodes", nodes)] {
         if let Some(list) = list {
@@ -292,18 +343,7 @@ async fn delete(
         print!("{plan}");
         return Ok(());
     }
-    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(
-        ctx,
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-        Unreachable::Tolerate,
-    )
-    .await;
-    let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
-    result?;
+    teardown(ctx, &spec, &plan, &state).await?;
     for host in &mut cf.cluster.spec.hosts {
         host.ips.retain(|a| {
             a.parse::<crate::cluster::hosts::Address>()
@@ -312,17 +352,31 @@ async fn delete(
     }
     cf.cluster.spec.hosts.retain(|h| !h.ips.is_empty());
     // The remaining hosts follow the new master set (IPVS rules, lvscare).
-    apply(ctx, cf, false, true).await
+    let how = How {
+        skip_checks: true,
+        ..How::default()
+    };
+    apply(ctx, cf, how).await
+}
+
+/// Run a delete or reset plan, going on past hosts that cannot be
+/// reached; its journal lasts only as long as the run.
+async fn teardown(
+    ctx: &Context,
+    spec: &ClusterSpec,
+    plan: &Plan,
+    state: &ClusterState,
+) -> anyhow::Result<()> {
+    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
+    let logs = state.logs_dir();
+    let result = execute(ctx, spec, plan, logs, journal, Unreachable::Tolerate, None).await;
+    let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
+    result
 }
 
 async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, name)?;
-    let cf = state.load()?.with_context(|| {
-        format!(
-            "no cluster named {name} (nothing under {})",
-            state.dir().display()
-        )
-    })?;
+    let cf = state.load_existing()?;
     let spec = spec_of(ctx, &cf, &state)?;
     let plan = plan_reset(&spec, InstallOptions::default().parallel)?;
     if !force {
@@ -330,85 +384,11 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         eprintln!("this is what `tug reset --cluster {name} --force` would do");
         return Ok(());
     }
-    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let result = execute(
-        ctx,
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-        Unreachable::Tolerate,
-    )
-    .await;
+    let result = teardown(ctx, &spec, &plan, &state).await;
     // Whatever was left, the install journal no longer describes the hosts.
-    for j in [INSTALL_JOURNAL, RESET_JOURNAL] {
-        let _ = std::fs::remove_file(state.dir().join(j));
-    }
+    let _ = std::fs::remove_file(state.dir().join(INSTALL_JOURNAL));
     if let Some(kept) = state.archive()? {
         eprintln!("the Clusterfile is kept as {}", kept.display());
     }
     result
-}
-
-/// Run `plan` over the hosts of `spec`, printing events as plain lines.
-async fn execute(
-    ctx: &Context,
-    spec: &ClusterSpec,
-    plan: &Plan,
-    logs: PathBuf,
-    mut journal: Journal,
-    unreachable: Unreachable,
-) -> anyhow::Result<()> {
-    let known = KnownHosts::new(ctx.paths.known_hosts());
-    let policy = if ctx.strict_host_keys {
-        HostKeyPolicy::Strict
-    } else {
-        HostKeyPolicy::AcceptNew
-    };
-    let hosts = connect(&spec.hosts, known, policy, unreachable, |h, k| {
-        eprintln!(
-            "[{}] new host key {} {} recorded (trusted on first use)",
-            h.id, k.algorithm, k.fingerprint
-        );
-    })
-    .await?;
-    // The sudo (login) passwords are masked in every line the hosts print.
-    let options = RunOptions {
-        secrets: spec
-            .hosts
-            .iter()
-            .filter_map(|h| h.ssh.password.clone())
-            .collect(),
-        ..RunOptions::default()
-    };
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("cancelling: no new step starts; running ones finish");
-            on_ctrl_c.cancel();
-        }
-    });
-    let printer =
-        tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await });
-    let runner = Runner::new(hosts, logs, tx)
-        .with_options(options)
-        .with_cancel(cancel);
-    let result = runner.run(plan, &mut journal).await;
-    drop(runner);
-    watcher.abort();
-    printer.await??;
-    match result {
-        Ok(report) => {
-            for (host, bytes) in &report.bytes_sent {
-                if *bytes > 0 {
-                    eprintln!("sent {} to {host}", bytesize::ByteSize(*bytes));
-                }
-            }
-            Ok(())
-        }
-        Err(RunError::Cancelled) => Err(super::Cancelled.into()),
-        Err(e) => Err(e.into()),
-    }
 }

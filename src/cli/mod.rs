@@ -3,12 +3,14 @@
 //! touches only its own file and one line here.
 
 pub mod build;
+pub mod bundle;
 pub mod cluster;
 pub mod demo;
 pub mod images;
 pub mod install;
 pub mod output;
 pub mod plan;
+pub mod prescan;
 pub mod registry;
 pub mod status;
 
@@ -73,6 +75,9 @@ pub enum Command {
     Status(status::StatusCommand),
     /// Walk through a whole install on simulated hosts (nothing is contacted).
     Demo(demo::DemoArgs),
+    /// Air-gapped bundles.
+    #[command(flatten)]
+    Bundle(bundle::BundleCommand),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -139,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Build(c)) => c.run(&ctx).await,
         Some(Command::Status(c)) => c.run(&ctx).await,
         Some(Command::Demo(a)) => demo::run(&ctx, a).await,
+        Some(Command::Bundle(c)) => c.run(&ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())

@@ -145,6 +145,7 @@ async fn pull(ctx: &Context, images: &[String], platforms: &[String]) -> anyhow:
         let pulled = cancellable(client.pull(r, &platforms, &store, progress(ctx))).await??;
         println!("{}", summary(&pulled));
     }
+    super::prescan::scan_new(ctx, &refs);
     Ok(())
 }
 

@@ -15,7 +15,6 @@ use crate::engine::spec::HostSpec;
 use crate::engine::transport::select::{Unreachable, connect};
 use crate::engine::transport::{Transport, TransportError};
 use crate::ssh::{HostKeyPolicy, KnownHosts};
-use anyhow::Context as _;
 use clap::Subcommand;
 use serde::Serialize;
 use std::time::Duration;
@@ -135,12 +134,7 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<()> {
 
 async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, name)?;
-    let cf = state.load()?.with_context(|| {
-        format!(
-            "no cluster named {name} (nothing under {})",
-            state.dir().display()
-        )
-    })?;
+    let cf = state.load_existing()?;
     let mut v = view(&state, &cf)?;
     if !offline {
         let inputs = SpecInputs::from_clusterfile(&cf, &[], state.dir().to_path_buf())?;

@@ -7,6 +7,7 @@
 //! cluster's own directory; [`env`] resolves the environment images see.
 
 pub mod clusterfile;
+pub mod conditions;
 pub mod create;
 pub mod env;
 pub mod hosts;

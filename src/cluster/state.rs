@@ -15,6 +15,14 @@ pub enum StateError {
     /// The name cannot be a directory name.
     #[error("invalid cluster name: {0}")]
     Name(String),
+    /// No Clusterfile is saved under that name.
+    #[error("no cluster named {name} (nothing under {})", dir.display())]
+    NoCluster {
+        /// The name asked for.
+        name: String,
+        /// Where its state would be.
+        dir: PathBuf,
+    },
     /// Reading or writing the Clusterfile failed.
     #[error(transparent)]
     Clusterfile(#[from] ClusterfileError),
@@ -91,6 +99,14 @@ impl ClusterState {
             return Ok(None);
         }
         Ok(Some(Clusterfile::load(&path)?))
+    }
+
+    /// Load the saved Clusterfile of a cluster that must exist.
+    pub fn load_existing(&self) -> Result<Clusterfile, StateError> {
+        self.load()?.ok_or_else(|| StateError::NoCluster {
+            name: self.name.clone(),
+            dir: self.dir.clone(),
+        })
     }
 
     /// Save the Clusterfile (mode 0600, atomically), creating the directory

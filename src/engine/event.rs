@@ -1,8 +1,10 @@
 //! Events: the only thing front-ends see of a run. The runner sends them
 //! over a tokio mpsc channel; the wizard's dashboard and [`PlainPrinter`]
 //! are two consumers. Every command and line in an event is already masked.
+//! A [`StageDone`] goes over a channel of its own, for a front-end that
+//! records progress.
 
-use super::plan::{HostId, Phase, StepId};
+use super::plan::{HostId, Phase, Plan, StepId};
 use chrono::{DateTime, Local};
 use std::collections::HashMap;
 use std::fmt;
@@ -52,17 +54,31 @@ impl StepError {
             _ => None,
         }
     }
+
+    /// The command and why it failed, on one line, without the output.
+    pub fn headline(&self) -> String {
+        StepError {
+            last_lines: Vec::new(),
+            ..self.clone()
+        }
+        .to_string()
+    }
+}
+
+impl fmt::Display for FailCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailCause::Exit(code) => write!(f, "exited with code {code}"),
+            FailCause::TimedOut(t) => write!(f, "timed out after {}s", t.as_secs()),
+            FailCause::Connection(e) => write!(f, "lost its connection: {e}"),
+            FailCause::Other(e) => write!(f, "failed: {e}"),
+        }
+    }
 }
 
 impl fmt::Display for StepError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` ", self.command)?;
-        match &self.cause {
-            FailCause::Exit(code) => write!(f, "exited with code {code}")?,
-            FailCause::TimedOut(t) => write!(f, "timed out after {}s", t.as_secs())?,
-            FailCause::Connection(e) => write!(f, "lost its connection: {e}")?,
-            FailCause::Other(e) => write!(f, "failed: {e}")?,
-        }
+        write!(f, "`{}` {}", self.command, self.cause)?;
         if !self.last_lines.is_empty() {
             write!(f, "; last output:")?;
             for line in &self.last_lines {
@@ -140,6 +156,39 @@ pub struct Event {
     pub step: StepId,
     /// What happened.
     pub kind: EventKind,
+}
+
+/// A stage all of whose steps finished (ran, or were skipped) without a
+/// failure: what a front-end records as the run's progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageDone {
+    /// When it finished.
+    pub at: DateTime<Local>,
+    /// Its number in the plan, from 1.
+    pub number: usize,
+    /// How many stages the plan has.
+    pub of: usize,
+    /// Its phase.
+    pub phase: Phase,
+    /// The hosts it had steps on, sorted.
+    pub hosts: Vec<HostId>,
+}
+
+impl StageDone {
+    /// The report of stage `index` (from 0) of `plan`, finished now.
+    pub fn of(plan: &Plan, index: usize) -> StageDone {
+        let stage = &plan.stages[index];
+        let mut hosts: Vec<HostId> = stage.steps.iter().map(|s| s.host.clone()).collect();
+        hosts.sort();
+        hosts.dedup();
+        StageDone {
+            at: Local::now(),
+            number: index + 1,
+            of: plan.stages.len(),
+            phase: stage.phase,
+            hosts,
+        }
+    }
 }
 
 /// Prints events as `HH:MM:SS [host] phase: message` lines, for output that

@@ -19,6 +19,9 @@ pub const WHITEOUT: &str = ".wh.";
 /// The opaque-dir marker.
 pub const OPAQUE: &str = ".wh..wh..opq";
 
+/// Read and decompression buffer size of a scan.
+const BUF: usize = 1 << 20;
+
 /// Why a layer could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -106,7 +109,7 @@ pub fn scan_cached(
     path: &Path,
     media_type: &str,
 ) -> Result<Scanned, ScanError> {
-    let entry = cache.map(|d| d.join(format!("v1-{}-{}.json", digest.algorithm(), digest.hex())));
+    let entry = cache.map(|d| d.join(cache_name(digest)));
     if let Some(found) = entry
         .as_ref()
         .and_then(|e| std::fs::read(e).ok())
@@ -124,6 +127,53 @@ pub fn scan_cached(
     Ok(scanned)
 }
 
+/// Scan every layer of a cluster image (one with a `sealos.io.type`
+/// label) not yet in `cache`, a few at once, as the image enters the store
+/// (build, pull, load): a first install then starts sending at once, like
+/// a copy of an already unpacked tree would. Returns how many were scanned.
+pub fn prescan(
+    store: &crate::image::Store,
+    cache: &Path,
+    image: &crate::image::store::StoredImage,
+) -> Result<usize, ScanError> {
+    let is_cluster_image = image
+        .config
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .is_some_and(|l| l.contains_key("sealos.io.type"));
+    if !is_cluster_image {
+        return Ok(0);
+    }
+    let todo: Vec<_> = image
+        .manifest
+        .layers
+        .iter()
+        .filter(|d| !cache.join(cache_name(&d.digest)).is_file())
+        .collect();
+    let width = std::thread::available_parallelism().map_or(2, |n| n.get());
+    for chunk in todo.chunks(width) {
+        std::thread::scope(|s| {
+            let scans: Vec<_> = chunk
+                .iter()
+                .map(|d| {
+                    let path = store.blob_path(&d.digest);
+                    s.spawn(move || scan_cached(Some(cache), &d.digest, &path, &d.media_type))
+                })
+                .collect();
+            scans
+                .into_iter()
+                .try_for_each(|h| h.join().expect("a layer scan panicked").map(drop))
+        })?;
+    }
+    Ok(todo.len())
+}
+
+/// The cache file of a layer's scan.
+fn cache_name(digest: &Digest) -> String {
+    format!("v1-{}-{}.json", digest.algorithm(), digest.hex())
+}
+
 /// Scan the blob at `path` of media type `media_type`.
 pub fn scan(path: &Path, media_type: &str) -> Result<Scanned, ScanError> {
     let layer = path.display().to_string();
@@ -133,12 +183,17 @@ pub fn scan(path: &Path, media_type: &str) -> Result<Scanned, ScanError> {
     };
     let file = File::open(path).map_err(io)?;
     let compression = BlobCompression::from_media_type(media_type).unwrap_or(BlobCompression::Gzip);
+    let input = BufReader::with_capacity(BUF, file);
     let reader: Box<dyn Read> = match compression {
-        BlobCompression::None => Box::new(BufReader::new(file)),
-        BlobCompression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
-        BlobCompression::Zstd => Box::new(zstd::stream::read::Decoder::new(file).map_err(io)?),
+        BlobCompression::None => Box::new(input),
+        BlobCompression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        BlobCompression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::with_buffer(input).map_err(io)?)
+        }
     };
-    scan_tar(reader, &layer)
+    // The tar reader skips file data in small reads; decompressing into a
+    // large buffer instead makes the decoder's inner loop run longer.
+    scan_tar(BufReader::with_capacity(BUF, reader), &layer)
 }
 
 /// Scan an uncompressed tar stream; `layer` names it in errors.

@@ -9,16 +9,15 @@
 //! `<log dir>/<host>.log`; events report everything.
 
 use super::command::Secret;
-use super::event::{Event, EventKind, FailCause, SkipReason, StepError};
-use super::journal::{Journal, JournalError};
-use super::plan::{Action, HostId, OnFailure, Order, Phase, Plan, PlanError, Step, StepId};
+use super::event::{Event, EventKind, FailCause, SkipReason, StageDone, StepError};
+use super::journal::Journal;
+use super::plan::{Action, HostId, OnFailure, Order, Phase, Plan, Step, StepId};
 use super::step::{ActError, Acted, Emitter, Output, attempt};
 use super::transport::Transport;
 use chrono::Local;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
@@ -26,6 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
+
+mod error;
+pub use error::{RunError, StepFailure};
 
 /// How the runner treats steps.
 #[derive(Clone, Debug)]
@@ -68,68 +70,6 @@ pub struct Report {
     pub bytes_sent: BTreeMap<HostId, u64>,
 }
 
-/// One failed step.
-#[derive(Clone, Debug)]
-pub struct StepFailure {
-    /// Where.
-    pub host: HostId,
-    /// In which phase.
-    pub phase: Phase,
-    /// Which step.
-    pub step: StepId,
-    /// What, why and the last output.
-    pub error: StepError,
-}
-
-impl fmt::Display for StepFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}: {}", self.host, self.phase, self.error)
-    }
-}
-
-/// Why a run stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The plan itself is wrong; nothing ran.
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-    /// A step names a host without a transport; nothing ran.
-    #[error("the plan names host {0}, which has no connection")]
-    UnknownHost(HostId),
-    /// The journal could not be saved.
-    #[error(transparent)]
-    Journal(#[from] JournalError),
-    /// A host's log file could not be opened; nothing ran.
-    #[error("opening the log {path}: {source}")]
-    Log {
-        /// The log file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// Steps failed (the first one first); later stages did not start.
-    #[error("{}", failures_message(.0))]
-    Failed(Vec<StepFailure>),
-    /// Cancelled: no new step started; the journal holds what finished.
-    #[error("cancelled")]
-    Cancelled,
-}
-
-fn failures_message(failures: &[StepFailure]) -> String {
-    let mut msg = failures
-        .first()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    for other in failures.iter().skip(1) {
-        let e = StepError {
-            last_lines: Vec::new(),
-            ..other.error.clone()
-        };
-        msg.push_str(&format!("\nalso [{}] {}: {e}", other.host, other.phase));
-    }
-    msg
-}
-
 /// How one step ended.
 enum Outcome {
     Done { bytes: u64 },
@@ -143,6 +83,7 @@ pub struct Runner {
     hosts: HashMap<HostId, Arc<dyn Transport>>,
     log_dir: PathBuf,
     events: UnboundedSender<Event>,
+    stages: Option<UnboundedSender<StageDone>>,
     cancel: CancellationToken,
     options: RunOptions,
 }
@@ -158,6 +99,7 @@ impl Runner {
             hosts,
             log_dir: log_dir.into(),
             events,
+            stages: None,
             cancel: CancellationToken::new(),
             options: RunOptions::default(),
         }
@@ -172,6 +114,13 @@ impl Runner {
     /// Stop starting steps when `cancel` is cancelled (Ctrl-C).
     pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
         self.cancel = cancel;
+        self
+    }
+
+    /// Report every stage that finished without a failure to `stages`
+    /// (after the events of its steps), so a front-end can record progress.
+    pub fn with_stage_reports(mut self, stages: UnboundedSender<StageDone>) -> Self {
+        self.stages = Some(stages);
         self
     }
 
@@ -302,6 +251,10 @@ impl Runner {
             if cancelled || !pending.is_empty() {
                 journal.save()?;
                 return Err(RunError::Cancelled);
+            }
+            if !failed && let Some(stages) = &self.stages {
+                // A front-end that stopped listening does not stop the run.
+                let _ = stages.send(StageDone::of(plan, index));
             }
         }
         journal.save()?;

@@ -7,7 +7,7 @@
 
 mod load;
 
-pub use load::load;
+pub use load::{load, load_from};
 
 use super::digest::Digest;
 use super::oci::{ANNOTATION_REF_NAME, Descriptor, Index, Manifest, media};
@@ -107,7 +107,50 @@ fn write_archive(
         }
     };
     let file = File::create(path).map_err(io_err("create"))?;
-    let mut tar = tar::Builder::new(BufWriter::with_capacity(1 << 20, file));
+    let w = write_tar(
+        store,
+        images,
+        blobs,
+        BufWriter::with_capacity(1 << 20, file),
+        path,
+    )?;
+    let file = w
+        .into_inner()
+        .map_err(|e| io_err("write")(e.into_error()))?;
+    file.sync_all().map_err(io_err("sync"))
+}
+
+/// Write `images` as an OCI archive into any writer (a bundle streams it
+/// into its own tar or through a hasher); `name` is what errors call it.
+/// Returns the writer, flushed.
+pub fn write_to<W: Write>(
+    store: &Store,
+    images: &[(Reference, Descriptor)],
+    out: W,
+    name: &Path,
+) -> Result<W, ArchiveError> {
+    let mut blobs = BTreeSet::new();
+    for (_, d) in images {
+        collect(store, d, &mut blobs)?;
+    }
+    write_tar(store, images, &blobs, out, name)
+}
+
+fn write_tar<W: Write>(
+    store: &Store,
+    images: &[(Reference, Descriptor)],
+    blobs: &BTreeSet<Digest>,
+    out: W,
+    path: &Path,
+) -> Result<W, ArchiveError> {
+    let io_err = |action| {
+        move |source| ArchiveError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    let mut tar = tar::Builder::new(out);
     tar.mode(tar::HeaderMode::Deterministic);
     let small = |tar: &mut tar::Builder<_>, name: &str, body: &[u8]| {
         tar.append_data(&mut header(body.len() as u64), name, body)
@@ -139,10 +182,7 @@ fn write_archive(
     small(&mut tar, "index.json", &body).map_err(io_err("write"))?;
     let mut w = tar.into_inner().map_err(io_err("write"))?;
     w.flush().map_err(io_err("write"))?;
-    let file = w
-        .into_inner()
-        .map_err(|e| io_err("write")(e.into_error()))?;
-    file.sync_all().map_err(io_err("sync"))
+    Ok(w)
 }
 
 fn header(size: u64) -> tar::Header {

@@ -15,7 +15,7 @@ use super::SshError;
 /// Longest line handed out; longer runs (binary output) are cut into pieces.
 const MAX_LINE: usize = 64 * 1024;
 /// Bytes read from the caller's input per channel write.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 256 * 1024;
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

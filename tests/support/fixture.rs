@@ -3,6 +3,7 @@
 //! stand-in programs write on every host they run on.
 
 use super::cluster_image::{gz_tar, put_image};
+use super::hosts::Host;
 use super::tug::Tug;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -86,4 +87,49 @@ pub fn calls_of<'a>(all: &'a [Call], prog: &str, args: &str) -> Vec<&'a Call> {
     all.iter()
         .filter(|c| c.prog == prog && c.args.starts_with(args))
         .collect()
+}
+
+/// Set by a held tar once a layer reached it.
+const HELD: &str = "/var/lib/tug-test-tar-started";
+/// Lets held tars go on.
+const GO: &str = "/var/lib/tug-test-go";
+
+/// Make `host`'s tar (which unpacks every layer tug sends) wait before it
+/// reads, so a test can act while a layer is mid-stream.
+pub fn hold_layers(host: &Host) {
+    host.exec(&format!(
+        "printf '#!/bin/sh\\ntouch {HELD}\\nwhile [ ! -e {GO} ]; do sleep 0.05; done\\nexec /usr/bin/tar \"$@\"\\n' > /usr/local/bin/tar && chmod 755 /usr/local/bin/tar"
+    ));
+}
+
+/// Whether a held tar has a layer waiting.
+pub fn layer_held(host: &Host) -> bool {
+    host.exec_output(&format!("test -e {HELD}"))
+        .status
+        .success()
+}
+
+/// Wait (up to two minutes) until a layer reached `host`'s held tar,
+/// while `tug` is still running.
+pub fn wait_for_held_layer(host: &Host, tug: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !layer_held(host) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no layer reached {}",
+            host.ip
+        );
+        assert!(tug.try_wait().unwrap().is_none(), "tug ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Let held tars go on.
+pub fn release_layers(host: &Host) {
+    host.exec(&format!("touch {GO}"));
+}
+
+/// Give the host its own tar back.
+pub fn unhold_layers(host: &Host) {
+    host.exec("rm -f /usr/local/bin/tar");
 }

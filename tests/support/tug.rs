@@ -84,6 +84,16 @@ impl Tug {
         c
     }
 
+    /// Start tug with these arguments, its output piped, without waiting.
+    pub fn spawn(&self, args: &[String]) -> std::process::Child {
+        self.cmd()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start tug")
+    }
+
     /// Run tug with these arguments.
     pub fn run(&self, args: &[&str]) -> Run {
         self.cmd().args(args).output().expect("run tug").into()

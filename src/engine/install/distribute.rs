@@ -4,9 +4,10 @@
 //! Why layers and not a tar of the unpacked rootfs: the blobs are already
 //! compressed, so streaming them costs the jump host no CPU per host and
 //! puts at most their compressed size on the wire; a re-packed tree would
-//! be compressed again for every host. Layers are applied in order, one
-//! stage per layer position (a stage's steps may run at once, so two layers
-//! of one host never share a stage). Whiteouts are applied on the host
+//! be compressed again for every host. A host's layers are applied in
+//! order; hosts receive theirs in parallel. gzip layers are inflated by
+//! Python's zlib where the host has it (GNU gzip is ~1.5x slower, and
+//! inflating is most of a host's work). Whiteouts are applied on the host
 //! before the layer's own files land: the layer was scanned on the jump
 //! host ([`crate::engine::layer_scan`]), so the paths it deletes and the
 //! dirs it makes opaque are known; `.wh.*` entries are not extracted.
@@ -120,6 +121,23 @@ pub(crate) fn unpacked_size(ds: &[Delivery<'_>]) -> u64 {
 /// Unpack one layer from stdin into a target, whiteouts first, then mark it.
 const UNPACK: &str = r#"set -e -o pipefail
 target=$1 marker=$2 part=$3 comp=$4; shift 4
+# zlib inflates ~1.5x faster than GNU gzip; concatenated members, the CRC
+# and a cut-off stream are handled as gzip -dc does.
+inflate='import sys, zlib
+r, w = sys.stdin.buffer, sys.stdout.buffer
+d = zlib.decompressobj(47)
+while True:
+    b = r.read1(1 << 20)
+    if not b:
+        break
+    while b:
+        if d.eof:
+            d = zlib.decompressobj(47)
+        w.write(d.decompress(b, 1 << 22))
+        b = d.unused_data if d.eof else d.unconsumed_tail
+w.write(d.flush())
+w.flush()
+d.eof or sys.exit("gzip: unexpected end of file")'
 mkdir -p -- "$target" "$(dirname -- "$marker")"
 for w in "$@"; do
   case $w in
@@ -128,27 +146,33 @@ for w in "$@"; do
          if [ -d "$d" ] && [ ! -L "$d" ]; then find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; fi ;;
   esac
 done
+# tar reads the pipe 128 KiB at a time (-b 256 -B), not 10 KiB: less CPU per GiB.
 case $comp in
-  gzip) dec() { gzip -dc; } ;;
+  gzip) if python3 -c 'import zlib' 2>/dev/null; then dec() { python3 -c "$inflate"; }; else dec() { gzip -dc; }; fi ;;
   zstd) dec() { zstd -dcq; } ;;
   *) dec() { cat; } ;;
 esac
 case $part in
-  full) dec | tar -x -f - -C "$target" --no-anchored --exclude='.wh.*' ;;
-  no-registry) dec | tar -x -f - -C "$target" --no-anchored --exclude='.wh.*' \
+  full) dec | tar -x -b 256 -B -f - -C "$target" --no-anchored --exclude='.wh.*' ;;
+  no-registry) dec | tar -x -b 256 -B -f - -C "$target" --no-anchored --exclude='.wh.*' \
       --anchored --exclude=registry --exclude='registry/*' --exclude=./registry --exclude='./registry/*' ;;
   only-registry)
     tmp="$target/.tug-unpack"
     rm -rf -- "$tmp"; mkdir -p -- "$tmp" "$target/registry"
-    dec | tar -x -f - -C "$tmp" --no-anchored --exclude='.wh.*'
+    dec | tar -x -b 256 -B -f - -C "$tmp" --no-anchored --exclude='.wh.*'
     if [ -d "$tmp/registry" ]; then cp -a -- "$tmp/registry/." "$target/registry/"; fi
     rm -rf -- "$tmp" ;;
 esac
 touch -- "$marker""#;
 
+/// Whether a layer path lies in the registry data.
+fn in_registry(p: &str) -> bool {
+    p == "registry" || p.starts_with("registry/")
+}
+
 /// One parallel stage: each host receives its layers in order (the runner
 /// runs a host's steps one at a time), hosts in parallel, so a host that
-/// fails stops only its own distribution.
+/// fails stops only its own distribution and never waits for another's.
 pub(crate) fn stages(
     ctx: &Ctx<'_>,
     all: &[(&HostSpec, Vec<Delivery<'_>>)],
@@ -199,7 +223,6 @@ fn send_step(
         d.part.name().into(),
         comp.into(),
     ];
-    let in_registry = |p: &str| p == "registry" || p.starts_with("registry/");
     if d.part != Part::OnlyRegistry {
         let keep = |p: &&String| d.part == Part::Full || !in_registry(p);
         let w = d.layer.content.whiteouts.iter().filter(keep);
@@ -226,81 +249,4 @@ fn send_step(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-    use std::process::Stdio;
-
-    fn layer(dir: &Path, name: &str, entries: &[&str]) -> std::path::PathBuf {
-        let mut b = tar::Builder::new(Vec::new());
-        for e in entries {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(1);
-            h.set_mode(0o644);
-            h.set_cksum();
-            b.append_data(&mut h, e, &b"x"[..]).unwrap();
-        }
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, gz.finish().unwrap()).unwrap();
-        path
-    }
-
-    fn unpack(blob: &Path, target: &Path, part: &str, extra: &[&str]) {
-        let marker = target.join(".m").join(part);
-        let mut args = vec![
-            target.display().to_string(),
-            marker.display().to_string(),
-            part.to_string(),
-            "gzip".to_string(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let line = script(UNPACK, args).render().unwrap();
-        let out = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(line)
-            .stdin(Stdio::from(std::fs::File::open(blob).unwrap()))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(marker.exists());
-    }
-
-    #[test]
-    fn the_host_side_applies_whiteouts_and_leaves_registry_data_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let l1 = layer(
-            dir.path(),
-            "l1",
-            &[
-                "bin/old",
-                "bin/keep",
-                "opt/x/a",
-                "registry/docker/r",
-                "etc/registry/conf",
-            ],
-        );
-        let l2 = layer(
-            dir.path(),
-            "l2",
-            &["bin/.wh.old", "opt/x/.wh..wh..opq", "opt/x/b"],
-        );
-        let t = dir.path().join("rootfs");
-        unpack(&l1, &t, "no-registry", &[]);
-        unpack(&l2, &t, "full", &["w:bin/old", "o:opt/x"]);
-        assert!(t.join("bin/keep").exists() && t.join("opt/x/b").exists());
-        assert!(!t.join("bin/old").exists() && !t.join("opt/x/a").exists());
-        assert!(!t.join("bin/.wh.old").exists() && !t.join("opt/x/.wh..wh..opq").exists());
-        assert!(!t.join("registry").exists());
-        assert!(t.join("etc/registry/conf").exists());
-        let r = dir.path().join("registry-host");
-        unpack(&l1, &r, "only-registry", &[]);
-        assert!(r.join("registry/docker/r").exists());
-        assert!(!r.join("bin").exists() && !r.join(".tug-unpack").exists());
-    }
-}
+mod tests;

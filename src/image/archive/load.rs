@@ -23,22 +23,46 @@ const CONTAINERD_NAME: &str = "io.containerd.image.name";
 /// Load every named image of `input` (an archive file or a layout
 /// directory) into the store; returns the names set.
 pub fn load(store: &Store, input: &Path) -> Result<Vec<Reference>, ArchiveError> {
+    if input.is_dir() {
+        return ingest(store, input, Some(input.to_path_buf()), |ing| {
+            ing.read_dir_docs()
+        });
+    }
+    let file = File::open(input).map_err(|source| ArchiveError::Io {
+        path: input.to_path_buf(),
+        action: "open",
+        source,
+    })?;
+    load_from(store, input, file)
+}
+
+/// Load every named image of an archive read from `input` (for example an
+/// entry of a bundle's tar, streamed); `name` is what errors call it.
+pub fn load_from(
+    store: &Store,
+    name: &Path,
+    input: impl Read + Send,
+) -> Result<Vec<Reference>, ArchiveError> {
+    ingest(store, name, None, |ing| ing.read_tar(input))
+}
+
+fn ingest(
+    store: &Store,
+    name: &Path,
+    dir: Option<PathBuf>,
+    read: impl FnOnce(&mut Ingest) -> Result<(), ArchiveError>,
+) -> Result<Vec<Reference>, ArchiveError> {
     let _writing = store.writing()?;
     let mut ing = Ingest {
         store,
-        archive: input.to_path_buf(),
-        dir: input.is_dir().then(|| input.to_path_buf()),
+        archive: name.to_path_buf(),
+        dir,
         added: Vec::new(),
         files: HashMap::new(),
         links: HashMap::new(),
         docs: HashMap::new(),
     };
-    let result = if ing.dir.is_some() {
-        ing.read_dir_docs()
-    } else {
-        ing.read_tar()
-    }
-    .and_then(|()| ing.finish());
+    let result = read(&mut ing).and_then(|()| ing.finish());
     if result.is_err() {
         ing.rollback();
     }
@@ -150,15 +174,10 @@ impl Ingest<'_> {
         Ok((actual, desc.size))
     }
 
-    fn read_tar(&mut self) -> Result<(), ArchiveError> {
-        let file = File::open(&self.archive).map_err(|source| ArchiveError::Io {
-            path: self.archive.clone(),
-            action: "open",
-            source,
-        })?;
-        let mut input = BufReader::with_capacity(1 << 20, file);
+    fn read_tar(&mut self, input: impl Read + Send) -> Result<(), ArchiveError> {
+        let mut input = BufReader::with_capacity(1 << 20, input);
         let head = input.fill_buf().map_err(|e| self.read_err(e))?;
-        let reader: Box<dyn Read> = match Compression::sniff(head) {
+        let reader: Box<dyn Read + Send + '_> = match Compression::sniff(head) {
             Some(c @ (Compression::Gzip | Compression::Zstd)) => {
                 c.decoder(input).map_err(|e| self.read_err(e))?
             }

@@ -1,0 +1,26 @@
+//! Air-gapped bundles: everything an install needs on a USB stick. A bundle
+//! is a directory (or one tar of it) holding the `tug` binary, the chosen
+//! images as an OCI archive, a Clusterfile template, a README and
+//! `SHA256SUMS` (the format `sha256sum -c` reads). `create` streams every
+//! file through a hasher into a temp name renamed into place at the end;
+//! `verify` checks every file; `load` verifies, then loads the images into
+//! the store without any network.
+
+mod checksums;
+mod create;
+mod error;
+mod job;
+mod layout;
+mod load;
+mod output;
+mod template;
+mod verify;
+
+pub use checksums::Sums;
+pub use create::{Bundle, create};
+pub use error::BundleError;
+pub use job::{Job, Progress};
+pub use layout::{BINARY, CLUSTERFILE, IMAGES, README, SUMS, beside_binary};
+pub use load::{Loaded, load};
+pub use template::{PLACEHOLDER_MASTER, PLACEHOLDER_NODE};
+pub use verify::{Verified, verify};

@@ -1,0 +1,217 @@
+//! Keeps an applying cluster's saved Clusterfile current: `ClusterInProcess`
+//! when the apply starts, the progress condition after every finished
+//! stage, and the outcome (success, the failed hosts and steps, or the
+//! cancellation) at the end. Each save is atomic and 0600 (via
+//! [`ClusterState::save`]), so a run stopped anywhere leaves a valid file.
+
+use crate::cli::Cancelled;
+use crate::cluster::clusterfile::Clusterfile;
+use crate::cluster::model::ClusterStatus;
+use crate::cluster::state::ClusterState;
+use crate::engine::event::StageDone;
+use crate::engine::runner::RunError;
+use chrono::Local;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The reason of the error condition when steps failed.
+const STEP_FAILED: &str = "StepFailed";
+/// The reason when the apply failed before or around its steps (a host
+/// unreachable, the journal not writable).
+const APPLY_FAILED: &str = "ApplyFailed";
+
+/// The Clusterfile of one apply and where it is saved.
+pub struct StatusRecorder {
+    state: ClusterState,
+    cf: Clusterfile,
+    last: Option<StageDone>,
+}
+
+impl StatusRecorder {
+    /// Mark the apply started and save.
+    pub fn start(state: ClusterState, mut cf: Clusterfile) -> anyhow::Result<Self> {
+        status(&mut cf).apply_started();
+        state.save(&cf)?;
+        Ok(StatusRecorder {
+            state,
+            cf,
+            last: None,
+        })
+    }
+
+    /// Record a finished stage and save.
+    pub fn stage_done(&mut self, done: StageDone) -> anyhow::Result<()> {
+        let hosts: Vec<String> = done.hosts.iter().map(ToString::to_string).collect();
+        status(&mut self.cf).stage_finished(
+            done.number,
+            done.of,
+            done.phase.name(),
+            &hosts,
+            &done.at,
+        );
+        self.last = Some(done);
+        self.state.save(&self.cf)?;
+        Ok(())
+    }
+
+    /// Record every stage reported until the runner drops its sender. A
+    /// save that fails is reported once and retried at the next stage; the
+    /// final save in [`Self::finish`] decides.
+    pub async fn follow(mut self, mut stages: UnboundedReceiver<StageDone>) -> Self {
+        let mut warned = false;
+        while let Some(done) = stages.recv().await {
+            if let Err(e) = self.stage_done(done)
+                && !std::mem::replace(&mut warned, true)
+            {
+                eprintln!("warning: the cluster's progress is not saved: {e:#}");
+            }
+        }
+        self
+    }
+
+    /// Record how the apply ended and save.
+    pub fn finish(mut self, result: &anyhow::Result<()>, complete: bool) -> anyhow::Result<()> {
+        let now = Local::now();
+        let after = match &self.last {
+            Some(s) => format!("after stage {} of {} ({})", s.number, s.of, s.phase),
+            None => "before any stage finished".to_string(),
+        };
+        let status = status(&mut self.cf);
+        match result {
+            // A run stopped early on purpose stays in process; its
+            // progress condition names the last stage.
+            Ok(()) if !complete => {}
+            Ok(()) => status.apply_succeeded(&now),
+            Err(e) if e.is::<Cancelled>() => {
+                status.apply_cancelled(format!("cancelled by the user {after}"), &now);
+            }
+            Err(e) => match e.downcast_ref::<RunError>() {
+                Some(RunError::Failed(failures)) => {
+                    let lines: Vec<String> = failures
+                        .iter()
+                        .map(|f| format!("[{}] {}: {}", f.host, f.phase, f.error.headline()))
+                        .collect();
+                    let message = format!("{}; {after}", lines.join("; "));
+                    status.apply_failed(STEP_FAILED, message, &now);
+                }
+                _ => status.apply_failed(APPLY_FAILED, format!("{e:#}; {after}"), &now),
+            },
+        }
+        self.state.save(&self.cf)?;
+        Ok(())
+    }
+}
+
+fn status(cf: &mut Clusterfile) -> &mut ClusterStatus {
+    cf.cluster.status.get_or_insert_with(ClusterStatus::default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::model::Phase;
+    use crate::engine::event::{FailCause, StepError};
+    use crate::engine::plan::{Action, HostId, Phase as StepPhase, Step};
+    use crate::engine::runner::StepFailure;
+    use crate::paths::Paths;
+
+    fn recorder(home: &std::path::Path) -> StatusRecorder {
+        let state = ClusterState::new(&Paths::under(home), "c").unwrap();
+        let text = "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nmetadata: {name: c}\n\
+                    spec:\n  image: [labring/kubernetes:v1.28.9]\n  \
+                    hosts: [{ips: ['10.0.0.1:22'], roles: [master]}]\n";
+        let cf = Clusterfile::parse(std::path::Path::new("Clusterfile"), text.into()).unwrap();
+        StatusRecorder::start(state, cf).unwrap()
+    }
+
+    fn saved(home: &std::path::Path) -> ClusterStatus {
+        let state = ClusterState::new(&Paths::under(home), "c").unwrap();
+        state.load().unwrap().unwrap().cluster.status.unwrap()
+    }
+
+    fn done(number: usize, phase: StepPhase) -> StageDone {
+        StageDone {
+            at: Local::now(),
+            number,
+            of: 9,
+            phase,
+            hosts: vec![HostId::new("10.0.0.1")],
+        }
+    }
+
+    fn failure(host: &str, code: i32) -> StepFailure {
+        StepFailure {
+            host: HostId::new(host),
+            phase: StepPhase::JoinNodes,
+            step: Step::new(
+                StepPhase::JoinNodes,
+                HostId::new(host),
+                "join",
+                Action::Fetch {
+                    path: "/x".into(),
+                    to_local: "/y".into(),
+                },
+            )
+            .unwrap()
+            .id,
+            error: StepError {
+                command: "kubeadm join".into(),
+                cause: FailCause::Exit(code),
+                last_lines: vec!["not in the status".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn every_failed_step_is_named_after_the_last_finished_stage() {
+        let home = tempfile::tempdir().unwrap();
+        let mut r = recorder(home.path());
+        assert_eq!(saved(home.path()).phase, Some(Phase::ClusterInProcess));
+        r.stage_done(done(1, StepPhase::Preflight)).unwrap();
+        r.stage_done(done(2, StepPhase::Distribute)).unwrap();
+        let progress = saved(home.path()).conditions[0].message.clone();
+        assert_eq!(
+            progress.as_deref(),
+            Some("stage 2 of 9 (distribute) finished on 10.0.0.1")
+        );
+        let failed = RunError::Failed(vec![failure("10.0.0.2", 1), failure("10.0.0.3", 2)]);
+        r.finish(&Err(failed.into()), true).unwrap();
+        let status = saved(home.path());
+        assert_eq!(status.phase, Some(Phase::ClusterFailed));
+        let error = status.conditions.last().unwrap();
+        assert_eq!(error.reason.as_deref(), Some(STEP_FAILED));
+        assert_eq!(
+            error.message.as_deref(),
+            Some(
+                "[10.0.0.2] join-nodes: `kubeadm join` exited with code 1; \
+                 [10.0.0.3] join-nodes: `kubeadm join` exited with code 2; \
+                 after stage 2 of 9 (distribute)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_cancel_or_an_error_before_any_stage_says_so() {
+        let home = tempfile::tempdir().unwrap();
+        recorder(home.path())
+            .finish(&Err(Cancelled.into()), true)
+            .unwrap();
+        let status = saved(home.path());
+        assert_eq!(status.phase, Some(Phase::ClusterInProcess));
+        assert_eq!(
+            status.conditions[0].message.as_deref(),
+            Some("cancelled by the user before any stage finished")
+        );
+
+        recorder(home.path())
+            .finish(&Err(anyhow::anyhow!("host 10.0.0.9: cannot connect")), true)
+            .unwrap();
+        let status = saved(home.path());
+        assert_eq!(status.phase, Some(Phase::ClusterFailed));
+        let error = &status.conditions[0];
+        assert_eq!(error.reason.as_deref(), Some(APPLY_FAILED));
+        assert_eq!(
+            error.message.as_deref(),
+            Some("host 10.0.0.9: cannot connect; before any stage finished")
+        );
+    }
+}
