@@ -39,6 +39,8 @@ pub enum Job {
     Save(Box<Clusterfile>),
 }
 
+/// Jobs compare by kind only (a Clusterfile has no equality): enough for
+/// [`super::action::Effect`] comparisons, which ask which job a key started.
 impl PartialEq for Job {
     fn eq(&self, other: &Self) -> bool {
         std::mem::discriminant(self) == std::mem::discriminant(other)
