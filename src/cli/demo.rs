@@ -14,7 +14,7 @@ use crate::engine::install::{InstallOptions, JUMP_HOST, plan_install};
 use crate::engine::plan::HostId;
 use crate::engine::resolve::SpecInputs;
 use crate::engine::resolve::resolve;
-use crate::engine::spec::{ClusterSpec, Role};
+use crate::engine::spec::ClusterSpec;
 use crate::engine::transport::Transport;
 use crate::engine::transport::demo::DemoTransport;
 use crate::engine::transport::local::LocalTransport;
@@ -25,7 +25,7 @@ use crate::tui::launch::{Hosts, Launch};
 use crate::tui::theme::Theme;
 use anyhow::Context as _;
 use clap::Args;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -159,7 +159,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         cluster: spec.name.clone(),
         image: DEMO_IMAGE.to_string(),
         plan,
-        roles: roles(&spec),
+        roles: spec.role_names(),
         kubeconfig: dir.join("admin.conf"),
     };
     if ctx.fancy && std::io::stdout().is_terminal() {
@@ -244,20 +244,6 @@ fn transports(spec: &ClusterSpec, args: &DemoArgs) -> HashMap<HostId, Arc<dyn Tr
         );
     }
     out
-}
-
-fn roles(spec: &ClusterSpec) -> BTreeMap<HostId, String> {
-    spec.hosts
-        .iter()
-        .map(|h| {
-            let r = if h.has(Role::Master) {
-                "master"
-            } else {
-                "node"
-            };
-            (h.id.clone(), r.to_string())
-        })
-        .collect()
 }
 
 /// Build the demo image into the store unless it is there.

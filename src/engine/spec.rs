@@ -243,6 +243,29 @@ impl ClusterSpec {
         format!("{}/.tug/layers", self.cluster_dir())
     }
 
+    /// Each host's role as dashboards show it: `master` or `node`.
+    pub fn role_names(&self) -> BTreeMap<HostId, String> {
+        self.hosts
+            .iter()
+            .map(|h| {
+                let r = if h.has(Role::Master) {
+                    "master"
+                } else {
+                    "node"
+                };
+                (h.id.clone(), r.to_string())
+            })
+            .collect()
+    }
+
+    /// The hosts' SSH (sudo) passwords: masked in every line hosts print.
+    pub fn login_passwords(&self) -> Vec<Secret> {
+        self.hosts
+            .iter()
+            .filter_map(|h| h.ssh.password.clone())
+            .collect()
+    }
+
     /// The masters, master0 first.
     pub fn masters(&self) -> impl Iterator<Item = &HostSpec> {
         self.hosts.iter().filter(|h| h.has(Role::Master))

@@ -42,11 +42,7 @@ pub(super) async fn execute(
     .await?;
     // The sudo (login) passwords are masked in every line the hosts print.
     let options = RunOptions {
-        secrets: spec
-            .hosts
-            .iter()
-            .filter_map(|h| h.ssh.password.clone())
-            .collect(),
+        secrets: spec.login_passwords(),
         ..RunOptions::default()
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

@@ -10,7 +10,7 @@ use crate::cluster::state::ClusterState;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::RunOptions;
-use crate::engine::spec::{ClusterSpec, HostSpec, Role};
+use crate::engine::spec::{ClusterSpec, HostSpec};
 use crate::engine::transport::ssh::SshTransport;
 use crate::secret::Secret;
 use crate::ssh::{HostKeyPolicy, KnownHosts, NewHostKey};
@@ -125,18 +125,7 @@ fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, St
             .map(|i| i.reference.clone())
             .unwrap_or_default(),
         plan: plan.clone(),
-        roles: spec
-            .hosts
-            .iter()
-            .map(|h| {
-                let r = if h.has(Role::Master) {
-                    "master"
-                } else {
-                    "node"
-                };
-                (h.id.clone(), r.to_string())
-            })
-            .collect(),
+        roles: spec.role_names(),
         kubeconfig: state.admin_conf(),
     };
     let launch = Launch {
@@ -150,11 +139,7 @@ fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, St
         logs: state.logs_dir(),
         journal: state.dir().join(INSTALL_JOURNAL),
         options: RunOptions {
-            secrets: spec
-                .hosts
-                .iter()
-                .filter_map(|h| h.ssh.password.clone())
-                .collect(),
+            secrets: spec.login_passwords(),
             ..RunOptions::default()
         },
         record: Some((state, cf)),
