@@ -48,6 +48,14 @@ pub enum Source {
         /// What the tree is (an image digest plus subset): the identity for resume.
         identity: String,
     },
+    /// One local file compressed on the fly (a plain-tar layer holding
+    /// files that shrink, sent to a host whose tar reads gzip).
+    Compressed {
+        /// The file.
+        file: LocalFile,
+        /// How it is compressed on the wire.
+        with: Compression,
+    },
     /// A small local file made earlier in the same run (e.g. fetched from
     /// another host), so its size is not known when the plan is made.
     Fetched {
@@ -66,7 +74,10 @@ impl Source {
     pub fn size(&self) -> Option<u64> {
         match self {
             Source::Files(files) => Some(files.iter().map(|f| f.size).sum()),
-            Source::Tar { .. } | Source::Fetched { .. } | Source::Clock => None,
+            Source::Tar { .. }
+            | Source::Compressed { .. }
+            | Source::Fetched { .. }
+            | Source::Clock => None,
         }
     }
 
@@ -97,6 +108,10 @@ impl Source {
                     Compression::Gzip => format!("tar.gz of {what}"),
                     Compression::Zstd => format!("tar.zst of {what}"),
                 }
+            }
+            Source::Compressed { file, with } => {
+                let size = bytesize::ByteSize(file.size);
+                format!("{} ({size}, {with:?} on the wire)", file.identity)
             }
             Source::Fetched { path, .. } => path.display().to_string(),
             Source::Clock => "the jump host's clock".to_string(),
@@ -179,6 +194,11 @@ impl Action {
                     } => {
                         h.field(identity);
                         h.field(&format!("{compress:?}"));
+                    }
+                    Source::Compressed { file, with } => {
+                        h.field(&file.identity);
+                        h.field(&file.size.to_string());
+                        h.field(&format!("{with:?}"));
                     }
                     Source::Fetched { identity, .. } => h.field(identity),
                     Source::Clock => h.field("clock"),

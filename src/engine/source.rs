@@ -16,6 +16,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 pub async fn open(source: &Source) -> io::Result<ByteStream<'static>> {
     match source {
         Source::Files(files) => open_files(files).await,
+        Source::Compressed { file, with } => {
+            // Checked like a plain file before the thread takes it.
+            drop(open_files(std::slice::from_ref(file)).await?);
+            let path = file.path.clone();
+            let with = *with;
+            write_through_pipe(move |out| {
+                let mut input = std::fs::File::open(&path)?;
+                encode(out, with, |w| io::copy(&mut input, w).map(drop))
+            })
+        }
         Source::Tar {
             dir,
             paths,
@@ -62,24 +72,45 @@ fn open_tar(
     paths: Vec<PathBuf>,
     compress: Compression,
 ) -> io::Result<ByteStream<'static>> {
+    write_through_pipe(move |out| encode(out, compress, |w| write_tar(&dir, &paths, w).map(drop)))
+}
+
+/// Write `body`'s output into `out` through the compression asked for.
+fn encode(
+    out: io::PipeWriter,
+    with: Compression,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    match with {
+        Compression::None => {
+            let mut out = out;
+            body(&mut out)
+        }
+        Compression::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+            body(&mut gz)?;
+            gz.finish().map(drop)
+        }
+        Compression::Zstd => {
+            let mut z = zstd::stream::write::Encoder::new(out, 3)?;
+            body(&mut z)?;
+            z.finish().map(drop)
+        }
+    }
+}
+
+/// A stream of what `job` writes on its own thread; a failure of the job
+/// becomes a read error at the stream's end.
+fn write_through_pipe(
+    job: impl FnOnce(io::PipeWriter) -> io::Result<()> + Send + 'static,
+) -> io::Result<ByteStream<'static>> {
     let (reader, writer) = io::pipe()?;
     let failure = Arc::new(Mutex::new(None));
     let report = Arc::clone(&failure);
     // Held open until the outcome is stored, whatever the encoders do with theirs.
     let hold = writer.try_clone()?;
     std::thread::spawn(move || {
-        let result = match compress {
-            Compression::None => write_tar(&dir, &paths, writer).map(drop),
-            Compression::Gzip => write_tar(
-                &dir,
-                &paths,
-                flate2::write::GzEncoder::new(writer, flate2::Compression::fast()),
-            )
-            .and_then(|gz| gz.finish().map(drop)),
-            Compression::Zstd => zstd::stream::write::Encoder::new(writer, 3)
-                .and_then(|z| write_tar(&dir, &paths, z))
-                .and_then(|z| z.finish().map(drop)),
-        };
+        let result = job(writer);
         if let Err(e) = result {
             // Stored before `hold`, the last write end, is dropped: the reader sees it at EOF.
             *report.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
@@ -165,6 +196,34 @@ mod tests {
             .map(|e| e.unwrap().path().unwrap().display().to_string())
             .collect();
         assert!(names.contains(&"bin/kubeadm".to_string()), "{names:?}");
+    }
+
+    #[tokio::test]
+    async fn a_compressed_file_inflates_back_to_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("layer.tar");
+        let body: Vec<u8> = b"plain tar of text files\n".repeat(4096);
+        std::fs::write(&path, &body).unwrap();
+        let source = Source::Compressed {
+            file: LocalFile {
+                path,
+                size: body.len() as u64,
+                identity: "sha256:x".into(),
+            },
+            with: Compression::Gzip,
+        };
+        let mut bytes = Vec::new();
+        open(&source)
+            .await
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .await
+            .unwrap();
+        assert!(bytes.len() < body.len() / 10, "{} bytes", bytes.len());
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut back)
+            .unwrap();
+        assert_eq!(back, body);
     }
 
     #[tokio::test]

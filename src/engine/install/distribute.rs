@@ -28,7 +28,7 @@ use super::{Ctx, InstallError};
 use crate::engine::command::Value;
 use crate::engine::install::shell::script;
 use crate::engine::layer_scan::BlobCompression;
-use crate::engine::plan::{Action, LocalFile, Phase, Source, Stage, Step};
+use crate::engine::plan::{Action, Compression, LocalFile, Phase, Source, Stage, Step};
 use crate::engine::spec::{HostSpec, ImageKind, ImageSpec, LayerSpec};
 use crate::image::digest::Hasher;
 
@@ -212,10 +212,16 @@ fn send_step(
     marker: &str,
     position: usize,
 ) -> Result<Step, InstallError> {
-    let comp = match BlobCompression::from_media_type(&d.layer.media_type) {
+    let stored = BlobCompression::from_media_type(&d.layer.media_type);
+    // A plain-tar layer with files besides registry data (whose blobs are
+    // compressed already) is gzipped on the wire: every host can inflate it.
+    let squeeze = stored == Some(BlobCompression::None)
+        && d.part != Part::OnlyRegistry
+        && d.layer.content.other;
+    let comp = match stored {
         Some(BlobCompression::Zstd) => "zstd",
-        Some(BlobCompression::None) => "none",
-        Some(BlobCompression::Gzip) | None => "gzip",
+        Some(BlobCompression::None) if !squeeze => "none",
+        Some(BlobCompression::Gzip | BlobCompression::None) | None => "gzip",
     };
     let mut args: Vec<Value> = vec![
         d.target.clone().into(),
@@ -230,11 +236,19 @@ fn send_step(
         let o = d.layer.content.opaque_dirs.iter().filter(keep);
         args.extend(o.map(|p| Value::Plain(format!("o:{p}"))));
     }
-    let source = Source::Files(vec![LocalFile {
+    let file = LocalFile {
         path: d.layer.path.clone(),
         size: d.layer.size,
         identity: d.layer.digest.to_string(),
-    }]);
+    };
+    let source = if squeeze {
+        Source::Compressed {
+            file,
+            with: Compression::Gzip,
+        }
+    } else {
+        Source::Files(vec![file])
+    };
     let key = format!("{}#{position}", d.image.name);
     let step = Step::new(
         Phase::Distribute,

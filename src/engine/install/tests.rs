@@ -306,3 +306,37 @@ fn htpasswd_is_bcrypt_and_stable() {
     assert!(hash.starts_with("$2y$10$"), "{hash}");
     assert!(bcrypt::verify("pw", hash).unwrap());
 }
+
+#[test]
+fn plain_layers_with_files_are_gzipped_on_the_wire_and_registry_data_is_not() {
+    let mut s = spec(vec![]);
+    for l in &mut s.images[0].layers {
+        l.media_type = crate::image::oci::media::OCI_LAYER_TAR.into();
+    }
+    let registry_only = s.images[0].layers[2].digest.to_string();
+    assert!(!s.images[0].layers[2].content.other);
+    let p = plan_install(&s, &InstallOptions::default()).unwrap().plan;
+    let mut seen = (0, 0);
+    for st in p.steps() {
+        let Action::Send { source, to } = &st.action else {
+            continue;
+        };
+        let cmd = to.render().unwrap();
+        match source {
+            Source::Compressed { file, .. } => {
+                assert_ne!(file.identity, registry_only);
+                assert!(
+                    cmd.contains(" gzip") && !cmd.contains(" only-registry "),
+                    "{cmd}"
+                );
+                seen.0 += 1;
+            }
+            Source::Files(f) if f[0].identity == registry_only => {
+                assert!(cmd.ends_with(" none"), "{cmd}");
+                seen.1 += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(seen.0 > 0 && seen.1 > 0, "{seen:?}");
+}
