@@ -188,6 +188,11 @@ fn the_wizard_installs_the_fixture_image_over_ssh_and_shows_every_host_done() {
     );
     let cf = std::fs::read_to_string(state.join("Clusterfile")).unwrap();
     assert!(cf.contains("ClusterSuccess"), "{cf}");
+    // The same status as `tug apply` saves: the last stage, then success.
+    assert!(
+        cf.contains("type: ApplyClusterProgress") && cf.contains("type: ApplyClusterSuccess"),
+        "{cf}"
+    );
     term.keys(&["q"]);
     term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
 }

@@ -8,7 +8,6 @@
 
 mod execute;
 mod progress;
-mod record;
 
 use super::Context;
 use super::cluster::ClusterArgs;
@@ -21,14 +20,15 @@ use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::HostId;
 use crate::engine::plan::{Phase, Plan};
+use crate::engine::record::{Ending, StatusRecorder};
 use crate::engine::reset::{plan_delete, plan_reset};
 use crate::engine::resolve::{SpecInputs, resolve};
+use crate::engine::runner::RunError;
 use crate::engine::spec::ClusterSpec;
 use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
 use clap::Subcommand;
 use execute::execute;
-use record::StatusRecorder;
 use std::path::PathBuf;
 
 /// The install journal in a cluster's state dir.
@@ -288,7 +288,9 @@ async fn apply(ctx: &Context, cf: Clusterfile, how: How) -> anyhow::Result<()> {
     let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
     let recorder = StatusRecorder::start(state.clone(), cf)?;
     let (stages, done) = tokio::sync::mpsc::unbounded_channel();
-    let following = tokio::spawn(recorder.follow(done));
+    let following = tokio::spawn(recorder.follow(done, |e| {
+        eprintln!("warning: the cluster's progress is not saved: {e:#}");
+    }));
     let result = execute(
         ctx,
         &spec,
@@ -299,7 +301,16 @@ async fn apply(ctx: &Context, cf: Clusterfile, how: How) -> anyhow::Result<()> {
         Some(stages),
     )
     .await;
-    following.await?.finish(&result, how.until.is_none())?;
+    let ending = match &result {
+        Ok(()) if how.until.is_some() => Ending::Stopped,
+        Ok(()) => Ending::Succeeded,
+        Err(e) if e.is::<super::Cancelled>() => Ending::Cancelled,
+        Err(e) => match e.downcast_ref::<RunError>() {
+            Some(RunError::Failed(failures)) => Ending::Failed(failures),
+            _ => Ending::Error(format!("{e:#}")),
+        },
+    };
+    following.await?.finish(ending)?;
     result?;
     if let Some(phase) = how.until {
         eprintln!(

@@ -11,6 +11,7 @@ pub mod install;
 pub mod journal;
 pub mod layer_scan;
 pub mod plan;
+pub mod record;
 pub mod reset;
 pub mod resolve;
 pub mod runner;

@@ -4,10 +4,11 @@
 
 use super::action::{Action, RunOutcome};
 use crate::cluster::clusterfile::Clusterfile;
-use crate::cluster::model::{ClusterStatus, Phase as ClusterPhase};
 use crate::cluster::state::ClusterState;
+use crate::engine::event::StageDone;
 use crate::engine::journal::Journal;
 use crate::engine::plan::{HostId, Plan};
+use crate::engine::record::{Ending, StatusRecorder};
 use crate::engine::runner::{RunError, RunOptions, Runner};
 use crate::engine::spec::HostSpec;
 use crate::engine::transport::Transport;
@@ -48,8 +49,8 @@ pub struct Launch {
     pub journal: PathBuf,
     /// Timeouts, retries, secrets to mask.
     pub options: RunOptions,
-    /// The cluster's state dir and Clusterfile, whose phase is recorded
-    /// (none for the demo, which is no cluster).
+    /// The cluster's state dir and Clusterfile, whose status is saved
+    /// after every stage (none for the demo, which is no cluster).
     pub record: Option<(ClusterState, Clusterfile)>,
 }
 
@@ -67,18 +68,42 @@ impl Launch {
         cancel
     }
 
-    async fn run(mut self, tx: &UnboundedSender<Action>, cancel: CancellationToken) -> RunOutcome {
-        self.record_phase(ClusterPhase::ClusterInProcess);
-        let outcome = self.execute(tx, cancel).await;
-        self.record_phase(match outcome {
-            RunOutcome::Done => ClusterPhase::ClusterSuccess,
-            RunOutcome::Cancelled => ClusterPhase::ClusterInProcess,
-            _ => ClusterPhase::ClusterFailed,
+    async fn run(self, tx: &UnboundedSender<Action>, cancel: CancellationToken) -> RunOutcome {
+        // The screen is the wizard's: a status that cannot be saved goes to the log.
+        let recorder = self.record.clone().and_then(|(state, cf)| {
+            StatusRecorder::start(state, cf)
+                .map_err(|e| tracing::warn!("the cluster's status is not saved: {e}"))
+                .ok()
         });
+        let (stages, done) = tokio::sync::mpsc::unbounded_channel();
+        let following = recorder.map(|r| {
+            tokio::spawn(r.follow(done, |e| {
+                tracing::warn!("the cluster's progress is not saved: {e}");
+            }))
+        });
+        let outcome = self.execute(tx, cancel, stages).await;
+        if let Some(f) = following
+            && let Ok(recorder) = f.await
+        {
+            let ending = match &outcome {
+                RunOutcome::Done => Ending::Succeeded,
+                RunOutcome::Cancelled => Ending::Cancelled,
+                RunOutcome::Failed(failures) => Ending::Failed(failures),
+                RunOutcome::Error(e) => Ending::Error(e.clone()),
+            };
+            if let Err(e) = recorder.finish(ending) {
+                tracing::warn!("the cluster's status is not saved: {e}");
+            }
+        }
         outcome
     }
 
-    async fn execute(&self, tx: &UnboundedSender<Action>, cancel: CancellationToken) -> RunOutcome {
+    async fn execute(
+        &self,
+        tx: &UnboundedSender<Action>,
+        cancel: CancellationToken,
+        stages: UnboundedSender<StageDone>,
+    ) -> RunOutcome {
         let hosts = match &self.hosts {
             Hosts::Ready(h) => h.clone(),
             Hosts::Ssh {
@@ -111,7 +136,8 @@ impl Launch {
         let work = async {
             let runner = Runner::new(hosts, &self.logs, etx)
                 .with_options(self.options.clone())
-                .with_cancel(cancel);
+                .with_cancel(cancel)
+                .with_stage_reports(stages);
             runner.run(&self.plan, &mut journal).await
         };
         // The runner (and its sender) is dropped when `work` ends, so
@@ -122,18 +148,6 @@ impl Launch {
             Err(RunError::Cancelled) => RunOutcome::Cancelled,
             Err(RunError::Failed(f)) => RunOutcome::Failed(f),
             Err(e) => RunOutcome::Error(e.to_string()),
-        }
-    }
-
-    fn record_phase(&mut self, phase: ClusterPhase) {
-        if let Some((state, cf)) = &mut self.record {
-            cf.cluster
-                .status
-                .get_or_insert_with(ClusterStatus::default)
-                .phase = Some(phase);
-            if let Err(e) = state.save(cf) {
-                tracing::warn!("recording the cluster phase: {e}");
-            }
         }
     }
 }

@@ -3,13 +3,13 @@
 //! stage, and the outcome (success, the failed hosts and steps, or the
 //! cancellation) at the end. Each save is atomic and 0600 (via
 //! [`ClusterState::save`]), so a run stopped anywhere leaves a valid file.
+//! The CLI and the wizard both record their installs through it.
 
-use crate::cli::Cancelled;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::model::ClusterStatus;
-use crate::cluster::state::ClusterState;
+use crate::cluster::state::{ClusterState, StateError};
 use crate::engine::event::StageDone;
-use crate::engine::runner::RunError;
+use crate::engine::runner::StepFailure;
 use chrono::Local;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -28,7 +28,7 @@ pub struct StatusRecorder {
 
 impl StatusRecorder {
     /// Mark the apply started and save.
-    pub fn start(state: ClusterState, mut cf: Clusterfile) -> anyhow::Result<Self> {
+    pub fn start(state: ClusterState, mut cf: Clusterfile) -> Result<Self, StateError> {
         status(&mut cf).apply_started();
         state.save(&cf)?;
         Ok(StatusRecorder {
@@ -39,7 +39,7 @@ impl StatusRecorder {
     }
 
     /// Record a finished stage and save.
-    pub fn stage_done(&mut self, done: StageDone) -> anyhow::Result<()> {
+    pub fn stage_done(&mut self, done: StageDone) -> Result<(), StateError> {
         let hosts: Vec<String> = done.hosts.iter().map(ToString::to_string).collect();
         status(&mut self.cf).stage_finished(
             done.number,
@@ -53,52 +53,69 @@ impl StatusRecorder {
         Ok(())
     }
 
-    /// Record every stage reported until the runner drops its sender. A
-    /// save that fails is reported once and retried at the next stage; the
-    /// final save in [`Self::finish`] decides.
-    pub async fn follow(mut self, mut stages: UnboundedReceiver<StageDone>) -> Self {
+    /// Record every stage reported until the runner drops its sender. The
+    /// first save that fails goes to `warn` (later ones are retried at each
+    /// stage); the final save in [`Self::finish`] decides.
+    pub async fn follow(
+        mut self,
+        mut stages: UnboundedReceiver<StageDone>,
+        mut warn: impl FnMut(&StateError),
+    ) -> Self {
         let mut warned = false;
         while let Some(done) = stages.recv().await {
             if let Err(e) = self.stage_done(done)
                 && !std::mem::replace(&mut warned, true)
             {
-                eprintln!("warning: the cluster's progress is not saved: {e:#}");
+                warn(&e);
             }
         }
         self
     }
 
     /// Record how the apply ended and save.
-    pub fn finish(mut self, result: &anyhow::Result<()>, complete: bool) -> anyhow::Result<()> {
+    pub fn finish(mut self, ending: Ending<'_>) -> Result<(), StateError> {
         let now = Local::now();
         let after = match &self.last {
             Some(s) => format!("after stage {} of {} ({})", s.number, s.of, s.phase),
             None => "before any stage finished".to_string(),
         };
         let status = status(&mut self.cf);
-        match result {
+        match ending {
             // A run stopped early on purpose stays in process; its
             // progress condition names the last stage.
-            Ok(()) if !complete => {}
-            Ok(()) => status.apply_succeeded(&now),
-            Err(e) if e.is::<Cancelled>() => {
+            Ending::Stopped => {}
+            Ending::Succeeded => status.apply_succeeded(&now),
+            Ending::Cancelled => {
                 status.apply_cancelled(format!("cancelled by the user {after}"), &now);
             }
-            Err(e) => match e.downcast_ref::<RunError>() {
-                Some(RunError::Failed(failures)) => {
-                    let lines: Vec<String> = failures
-                        .iter()
-                        .map(|f| format!("[{}] {}: {}", f.host, f.phase, f.error.headline()))
-                        .collect();
-                    let message = format!("{}; {after}", lines.join("; "));
-                    status.apply_failed(STEP_FAILED, message, &now);
-                }
-                _ => status.apply_failed(APPLY_FAILED, format!("{e:#}; {after}"), &now),
-            },
+            Ending::Failed(failures) => {
+                let lines: Vec<String> = failures
+                    .iter()
+                    .map(|f| format!("[{}] {}: {}", f.host, f.phase, f.error.headline()))
+                    .collect();
+                let message = format!("{}; {after}", lines.join("; "));
+                status.apply_failed(STEP_FAILED, message, &now);
+            }
+            Ending::Error(e) => status.apply_failed(APPLY_FAILED, format!("{e}; {after}"), &now),
         }
-        self.state.save(&self.cf)?;
-        Ok(())
+        self.state.save(&self.cf)
     }
+}
+
+/// How an apply ended, as its status records it.
+#[derive(Debug)]
+pub enum Ending<'a> {
+    /// Every stage ran.
+    Succeeded,
+    /// It stopped after the phase it was asked to stop at.
+    Stopped,
+    /// The user cancelled it.
+    Cancelled,
+    /// Steps failed.
+    Failed(&'a [StepFailure]),
+    /// It failed around its steps (a host unreachable, the journal not
+    /// writable), and why.
+    Error(String),
 }
 
 fn status(cf: &mut Clusterfile) -> &mut ClusterStatus {
@@ -111,7 +128,6 @@ mod tests {
     use crate::cluster::model::Phase;
     use crate::engine::event::{FailCause, StepError};
     use crate::engine::plan::{Action, HostId, Phase as StepPhase, Step};
-    use crate::engine::runner::StepFailure;
     use crate::paths::Paths;
 
     fn recorder(home: &std::path::Path) -> StatusRecorder {
@@ -173,8 +189,8 @@ mod tests {
             progress.as_deref(),
             Some("stage 2 of 9 (distribute) finished on 10.0.0.1")
         );
-        let failed = RunError::Failed(vec![failure("10.0.0.2", 1), failure("10.0.0.3", 2)]);
-        r.finish(&Err(failed.into()), true).unwrap();
+        let failures = vec![failure("10.0.0.2", 1), failure("10.0.0.3", 2)];
+        r.finish(Ending::Failed(&failures)).unwrap();
         let status = saved(home.path());
         assert_eq!(status.phase, Some(Phase::ClusterFailed));
         let error = status.conditions.last().unwrap();
@@ -192,9 +208,7 @@ mod tests {
     #[test]
     fn a_cancel_or_an_error_before_any_stage_says_so() {
         let home = tempfile::tempdir().unwrap();
-        recorder(home.path())
-            .finish(&Err(Cancelled.into()), true)
-            .unwrap();
+        recorder(home.path()).finish(Ending::Cancelled).unwrap();
         let status = saved(home.path());
         assert_eq!(status.phase, Some(Phase::ClusterInProcess));
         assert_eq!(
@@ -203,7 +217,7 @@ mod tests {
         );
 
         recorder(home.path())
-            .finish(&Err(anyhow::anyhow!("host 10.0.0.9: cannot connect")), true)
+            .finish(Ending::Error("host 10.0.0.9: cannot connect".into()))
             .unwrap();
         let status = saved(home.path());
         assert_eq!(status.phase, Some(Phase::ClusterFailed));
