@@ -40,11 +40,8 @@ pub fn create(
     job: Job<'_>,
 ) -> Result<Sums, BundleError> {
     refuse_secrets(bundle)?;
-    let mut binary = File::open(&bundle.binary).map_err(|source| BundleError::Io {
-        path: bundle.binary.clone(),
-        action: "read the tug binary",
-        source,
-    })?;
+    let mut binary = File::open(&bundle.binary)
+        .map_err(BundleError::io(&bundle.binary, "read the tug binary"))?;
     let binary_size = binary.metadata().map(|m| m.len()).unwrap_or(0);
     let images_size = archive_size(store, &bundle.images)?;
     let yaml = bundle.clusterfile.to_yaml()?;
@@ -66,11 +63,7 @@ pub fn create(
     let hex = output.file(BINARY, 0o755, job, |w| {
         io::copy(&mut BufReader::with_capacity(1 << 20, &mut binary), w)
             .map(drop)
-            .map_err(|source| BundleError::Io {
-                path: out.join(BINARY),
-                action: "write",
-                source,
-            })
+            .map_err(BundleError::io(&out.join(BINARY), "write"))
     })?;
     job.progress.finish(BINARY);
     sums.entries.push((hex, BINARY.to_string()));
@@ -98,11 +91,7 @@ pub fn create(
 
 fn write_text(w: &mut dyn Write, text: &str, shown: &Path) -> Result<(), BundleError> {
     w.write_all(text.as_bytes())
-        .map_err(|source| BundleError::Io {
-            path: shown.to_path_buf(),
-            action: "write",
-            source,
-        })
+        .map_err(BundleError::io(shown, "write"))
 }
 
 /// A bundle travels on a stick: it never carries a password or key data.

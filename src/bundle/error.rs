@@ -75,6 +75,22 @@ pub enum BundleError {
     Cancelled,
 }
 
+impl BundleError {
+    /// Maps an OS error of `action` on `path` to [`BundleError::Io`]
+    /// (for `map_err`).
+    pub(super) fn io(
+        path: &std::path::Path,
+        action: &'static str,
+    ) -> impl Fn(io::Error) -> BundleError + use<> {
+        let path = path.to_path_buf();
+        move |source| BundleError::Io {
+            path: path.clone(),
+            action,
+            source,
+        }
+    }
+}
+
 fn also(others: &[String]) -> String {
     if others.is_empty() {
         String::new()

@@ -28,14 +28,7 @@ pub fn load(store: &Store, path: &Path, job: Job<'_>) -> Result<Loaded, BundleEr
         .iter()
         .find(|(n, _)| n == IMAGES)
         .map_or(0, |(_, s)| *s);
-    let io = |action| {
-        let shown = shown.clone();
-        move |source| BundleError::Io {
-            path: shown,
-            action,
-            source,
-        }
-    };
+    let io = |action| BundleError::io(&shown, action);
     let reader: Box<dyn Read + Send> = if path.is_dir() {
         Box::new(File::open(&shown).map_err(io("read"))?)
     } else {
@@ -60,15 +53,11 @@ pub fn load(store: &Store, path: &Path, job: Job<'_>) -> Result<Loaded, BundleEr
 
 /// Where the images archive's bytes start inside a bundle tar.
 fn images_offset(path: &Path) -> Result<u64, BundleError> {
-    let damaged = |source| BundleError::Io {
-        path: path.to_path_buf(),
-        action: "read the bundle tar (truncated or damaged?)",
-        source,
-    };
-    let file = File::open(path).map_err(damaged)?;
+    let damaged = BundleError::io(path, "read the bundle tar (truncated or damaged?)");
+    let file = File::open(path).map_err(&damaged)?;
     let mut tar = tar::Archive::new(BufReader::new(file));
-    for entry in tar.entries().map_err(damaged)? {
-        let entry = entry.map_err(damaged)?;
+    for entry in tar.entries().map_err(&damaged)? {
+        let entry = entry.map_err(&damaged)?;
         if bundle_name(&entry.path_bytes()) == IMAGES {
             return Ok(entry.raw_file_position());
         }

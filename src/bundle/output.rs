@@ -43,11 +43,7 @@ impl Output {
                 source: std::io::ErrorKind::InvalidInput.into(),
             })?;
         let tmp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-        let io = |source| BundleError::Io {
-            path: target.to_path_buf(),
-            action: "create the bundle",
-            source,
-        };
+        let io = BundleError::io(target, "create the bundle");
         let mut out = Output {
             target: target.to_path_buf(),
             tmp: tmp.clone(),
@@ -60,16 +56,19 @@ impl Output {
                 .create_new(true)
                 .mode(0o644)
                 .open(&tmp)
-                .map_err(io)?;
+                .map_err(&io)?;
             let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, file));
             let prefix = name.trim_end_matches(".tar").to_string();
             let mut h = header(0o755, 0);
             h.set_entry_type(tar::EntryType::Directory);
             let appended = builder.append_data(&mut h, format!("{prefix}/"), std::io::empty());
             out.tar = Some(Tar { builder, prefix });
-            appended.map_err(io)?;
+            appended.map_err(&io)?;
         } else {
-            fs::DirBuilder::new().mode(0o755).create(&tmp).map_err(io)?;
+            fs::DirBuilder::new()
+                .mode(0o755)
+                .create(&tmp)
+                .map_err(&io)?;
         }
         Ok(out)
     }
@@ -84,14 +83,7 @@ impl Output {
         body: impl FnOnce(&mut dyn Write) -> Result<(), BundleError>,
     ) -> Result<String, BundleError> {
         let shown = self.target.join(name);
-        let io = |action| {
-            let shown = shown.clone();
-            move |source| BundleError::Io {
-                path: shown,
-                action,
-                source,
-            }
-        };
+        let io = |action| BundleError::io(&shown, action);
         let outcome = match &mut self.tar {
             Some(tar) => {
                 let mut h = header(mode, 0);
@@ -133,14 +125,7 @@ impl Output {
     /// Finish the bundle and move it to its name.
     pub(super) fn commit(mut self) -> Result<(), BundleError> {
         let target = self.target.clone();
-        let io = |action| {
-            let target = target.clone();
-            move |source| BundleError::Io {
-                path: target,
-                action,
-                source,
-            }
-        };
+        let io = |action| BundleError::io(&target, action);
         if let Some(tar) = self.tar.take() {
             let buf = tar.builder.into_inner().map_err(io("write"))?;
             let file = buf.into_inner().map_err(|e| io("write")(e.into_error()))?;

@@ -10,7 +10,7 @@ use crate::cluster::clusterfile::Clusterfile;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Largest Clusterfile read from a bundle tar to tell an edit from damage.
 const MAX_CLUSTERFILE: u64 = 1 << 20;
@@ -95,7 +95,7 @@ fn read_dir(dir: &Path, job: Job<'_>) -> Result<Found, BundleError> {
                 reason: format!("no {SUMS}: not a bundle, or an unfinished one"),
             });
         }
-        Err(source) => return Err(io_err(&sums_path, "read")(source)),
+        Err(source) => return Err(BundleError::io(&sums_path, "read")(source)),
     };
     let sums = Sums::parse(&sums_path, &text)?;
     let mut hashes = HashMap::new();
@@ -104,7 +104,7 @@ fn read_dir(dir: &Path, job: Job<'_>) -> Result<Found, BundleError> {
         let f = match File::open(&p) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(io_err(&p, "read")(source)),
+            Err(source) => return Err(BundleError::io(&p, "read")(source)),
         };
         let size = f.metadata().map(|m| m.len()).unwrap_or(0);
         job.progress.start("checking", name, size);
@@ -121,8 +121,8 @@ fn read_dir(dir: &Path, job: Job<'_>) -> Result<Found, BundleError> {
 }
 
 fn read_tar(path: &Path, job: Job<'_>) -> Result<Found, BundleError> {
-    let file = File::open(path).map_err(io_err(path, "read"))?;
-    let damaged = io_err(path, "read the bundle tar (truncated or damaged?)");
+    let file = File::open(path).map_err(BundleError::io(path, "read"))?;
+    let damaged = BundleError::io(path, "read the bundle tar (truncated or damaged?)");
     let mut tar = tar::Archive::new(BufReader::with_capacity(1 << 20, file));
     let mut sums_text = None;
     let mut hashes = HashMap::new();
@@ -181,23 +181,14 @@ fn read_text(r: impl Read, shown: &Path) -> Result<String, BundleError> {
     let mut text = String::new();
     r.take(MAX_SUMS)
         .read_to_string(&mut text)
-        .map_err(io_err(shown, "read"))?;
+        .map_err(BundleError::io(shown, "read"))?;
     Ok(text)
 }
 
 fn cancelled_or<T>(r: io::Result<T>, job: Job<'_>, shown: &Path) -> Result<T, BundleError> {
     match r {
         Err(_) if job.cancelled() => Err(BundleError::Cancelled),
-        Err(source) => Err(io_err(shown, "read")(source)),
+        Err(source) => Err(BundleError::io(shown, "read")(source)),
         Ok(v) => Ok(v),
-    }
-}
-
-fn io_err(path: &Path, action: &'static str) -> impl Fn(io::Error) -> BundleError {
-    let path: PathBuf = path.to_path_buf();
-    move |source| BundleError::Io {
-        path: path.clone(),
-        action,
-        source,
     }
 }
