@@ -23,6 +23,25 @@ fn row<'a>(screen: &'a str, host: &str) -> &'a str {
     screen.lines().find(|l| l.contains(host)).unwrap_or("")
 }
 
+/// A simulated host's log, as the runner wrote it.
+fn demo_log(home: &Tug, ip: &str) -> String {
+    std::fs::read_to_string(home.home().join(format!("state/demo/logs/{ip}.log"))).unwrap()
+}
+
+/// Start a demo over a slow link and wait until master0 is distributing,
+/// so there is time to act during it.
+fn slow_demo_distributing(home: &Tug) -> Tmux {
+    let term = Tmux::start(home.home());
+    term.type_line(&format!(
+        "{} demo --pace 100 --speed 256; echo TUG-EXIT=$?",
+        tug()
+    ));
+    term.wait_for("distribution", |s| {
+        row(s, "192.168.64.11").contains("distribute")
+    });
+    term
+}
+
 fn every_host_done(screen: &str) -> bool {
     HOSTS.iter().all(|h| row(screen, h).contains(" done "))
 }
@@ -89,23 +108,14 @@ fn the_demo_installs_every_host_shows_logs_and_help_and_q_restores_the_terminal(
         "the dashboard is left on screen:\n{screen}"
     );
     // The per-host logs are real files written by the runner.
-    let log =
-        std::fs::read_to_string(home.home().join("state/demo/logs/192.168.64.21.log")).unwrap();
+    let log = demo_log(&home, "192.168.64.21");
     assert!(log.contains("This node has joined the cluster."), "{log}");
 }
 
 #[test]
 fn cancel_lets_running_steps_finish_and_r_resumes_skipping_what_finished() {
     let home = Tug::new();
-    let term = Tmux::start(home.home());
-    // A slow link: distribution is under way long enough to cancel in it.
-    term.type_line(&format!(
-        "{} demo --pace 100 --speed 256; echo TUG-EXIT=$?",
-        tug()
-    ));
-    term.wait_for("distribution", |s| {
-        row(s, "192.168.64.11").contains("distribute")
-    });
+    let term = slow_demo_distributing(&home);
     term.keys(&["c"]);
     let screen = term.wait_for("the cancelled screen", |s| s.contains(" cancelled "));
     assert!(screen.contains("r resumes"), "{screen}");
@@ -113,8 +123,7 @@ fn cancel_lets_running_steps_finish_and_r_resumes_skipping_what_finished() {
         !HOSTS.iter().any(|h| row(&screen, h).contains("running")),
         "{screen}"
     );
-    let before =
-        std::fs::read_to_string(home.home().join("state/demo/logs/192.168.64.11.log")).unwrap();
+    let before = demo_log(&home, "192.168.64.11");
     assert!(
         !before.contains("kubeadm init"),
         "cancel let later stages start:\n{before}"
@@ -123,8 +132,7 @@ fn cancel_lets_running_steps_finish_and_r_resumes_skipping_what_finished() {
     term.wait_for("the resumed run", |s| s.contains("installing cluster demo"));
     term.resize(90, 30);
     term.wait_for("every host done", |s| s.contains(" cluster ready "));
-    let log =
-        std::fs::read_to_string(home.home().join("state/demo/logs/192.168.64.11.log")).unwrap();
+    let log = demo_log(&home, "192.168.64.11");
     let checks = log
         .lines()
         .filter(|l| l.starts_with("==> ") && l.contains(" preflight: run: "))
@@ -142,14 +150,7 @@ fn cancel_lets_running_steps_finish_and_r_resumes_skipping_what_finished() {
 #[test]
 fn ctrl_c_cancels_and_exits_130_with_the_terminal_restored() {
     let home = Tug::new();
-    let term = Tmux::start(home.home());
-    term.type_line(&format!(
-        "{} demo --pace 100 --speed 256; echo TUG-EXIT=$?",
-        tug()
-    ));
-    term.wait_for("distribution", |s| {
-        row(s, "192.168.64.11").contains("distribute")
-    });
+    let term = slow_demo_distributing(&home);
     term.keys(&["C-c"]);
     let screen = term.wait_for("the shell", |s| s.contains("TUG-EXIT=130"));
     assert!(!term.alternate(), "{screen}");
