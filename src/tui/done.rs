@@ -60,17 +60,13 @@ impl Done {
 
     /// React to a key.
     pub fn handle_key(&mut self, key: KeyEvent) -> Msg {
+        if let Some(selected) = self.run.select(self.selected, key.code) {
+            self.selected = selected;
+            return Msg::None;
+        }
         match key.code {
             KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done) => Msg::Retry,
             KeyCode::Char('q') | KeyCode::Esc => Msg::Quit,
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.selected = self.selected.saturating_sub(1);
-                Msg::None
-            }
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected = (self.selected + 1).min(self.run.hosts.len().saturating_sub(1));
-                Msg::None
-            }
             _ => Msg::None,
         }
     }

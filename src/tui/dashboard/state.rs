@@ -177,6 +177,19 @@ pub struct RunState {
 }
 
 impl RunState {
+    /// The host row selected after an ↑/↓ (or k/j) key from `selected`;
+    /// `None` for any other key.
+    pub fn select(&self, selected: usize, key: crossterm::event::KeyCode) -> Option<usize> {
+        use crossterm::event::KeyCode;
+        match key {
+            KeyCode::Up | KeyCode::Char('k') => Some(selected.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => {
+                Some((selected + 1).min(self.hosts.len().saturating_sub(1)))
+            }
+            _ => None,
+        }
+    }
+
     /// Rows for every host of `plan`, with `roles` naming each host's roles.
     pub fn new(plan: &Plan, roles: &BTreeMap<HostId, String>) -> Self {
         let mut hosts: Vec<HostRow> = roles
