@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::tmux::Tmux;
+use support::tmux::{Tmux, row};
 use support::tug::Tug;
 
 const HOSTS: [&str; 5] = [
@@ -17,10 +17,6 @@ const HOSTS: [&str; 5] = [
 
 fn tug() -> &'static str {
     env!("CARGO_BIN_EXE_tug")
-}
-
-fn row<'a>(screen: &'a str, host: &str) -> &'a str {
-    screen.lines().find(|l| l.contains(host)).unwrap_or("")
 }
 
 /// A simulated host's log, as the runner wrote it.

@@ -7,7 +7,7 @@ mod support;
 
 use support::fixture::{self, JOURNAL, calls, calls_of};
 use support::hosts::Hosts;
-use support::tmux::Tmux;
+use support::tmux::{Tmux, row};
 use support::tug::Tug;
 
 fn pause() {
@@ -57,15 +57,10 @@ fn the_wizard_walks_from_image_to_a_saved_clusterfile_with_tested_connections() 
     term.type_line(&m.ip);
     term.keys(&["n"]);
     term.type_line(&n.ip);
-    let screen = term.wait_for("both hosts", |s| s.contains(&n.ip));
-    let row = |s: &str, ip: &str| {
-        s.lines()
-            .find(|l| l.contains(&format!("{ip} ")))
-            .unwrap_or("")
-            .to_string()
-    };
+    // The typed address shows in the input line before Enter lands: wait
+    // for the node's table row itself.
+    let screen = term.wait_for("both hosts", |s| row(s, &n.ip).contains("node"));
     assert!(row(&screen, &m.ip).contains("master"), "{screen}");
-    assert!(row(&screen, &n.ip).contains("node"), "{screen}");
 
     term.keys(&["Enter"]);
     term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
@@ -133,7 +128,7 @@ fn the_wizard_installs_the_fixture_image_over_ssh_and_shows_every_host_done() {
     term.type_line(&hosts[0].ip);
     term.keys(&["n"]);
     term.type_line(&hosts[1].ip);
-    term.wait_for("both hosts", |s| s.contains(&hosts[1].ip));
+    term.wait_for("both hosts", |s| row(s, &hosts[1].ip).contains("node"));
     term.keys(&["Enter"]);
     term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
     // The cluster's name: replace "default".
@@ -160,11 +155,7 @@ fn the_wizard_installs_the_fixture_image_over_ssh_and_shows_every_host_done() {
     });
     assert!(screen.contains(" cluster ready "), "{screen}");
     for h in hosts.iter() {
-        let row = screen
-            .lines()
-            .find(|l| l.contains(&format!("{} ", h.ip)))
-            .unwrap_or("");
-        assert!(row.contains(" done "), "{screen}");
+        assert!(row(&screen, &h.ip).contains(" done "), "{screen}");
     }
     let state = home.home().join("state/clusters/w1");
     assert!(

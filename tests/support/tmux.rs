@@ -117,6 +117,13 @@ impl Tmux {
     }
 }
 
+/// The screen's line for `host` (its address followed by a space, as in a
+/// table row, which an input line's cursor never is), or "".
+pub fn row<'a>(screen: &'a str, host: &str) -> &'a str {
+    let cell = format!("{host} ");
+    screen.lines().find(|l| l.contains(&cell)).unwrap_or("")
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
