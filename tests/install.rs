@@ -235,7 +235,16 @@ fn three_masters_and_two_nodes_over_ssh_then_a_no_op_reapply() {
             usize::from(i > 0)
         );
     }
-    for entry in std::fs::read_dir(tug.home().join("state/clusters/c1/logs")).unwrap() {
+    // Every host's whole output is in its own log on the jump host.
+    let logs = tug.home().join("state/clusters/c1/logs");
+    for ip in &ips {
+        let text = std::fs::read_to_string(logs.join(format!("{ip}.log"))).unwrap();
+        assert!(
+            text.contains("INFO [fixture] kubelet installed in"),
+            "{ip}: {text}"
+        );
+    }
+    for entry in std::fs::read_dir(&logs).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         assert!(
             !text.contains("passw0rd"),
