@@ -172,6 +172,20 @@ fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes(
         "{}",
         out.stderr
     );
+    // The hook's long export list is counted; the host's log has it whole.
+    let log = tug
+        .home()
+        .join(format!("state/clusters/default/logs/{node}.log"));
+    assert!(
+        out.stderr.contains(" && export <")
+            && out
+                .stderr
+                .contains(&format!("\n  whole output: {}", log.display())),
+        "{}",
+        out.stderr
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains(" registryDomain=sealos.hub "), "{log}");
     assert_eq!(inits(&hosts[0]), 0, "no later stage started");
     let hook_runs = |h: &Host| calls_of(&calls(&journal(h)), "init.sh", "").len();
     assert_eq!(hook_runs(&hosts[0]), 1, "master0's init hook ran");

@@ -83,6 +83,9 @@ pub enum CommandError {
     BadEnvName(String),
 }
 
+/// The longest export list [`Command::brief`] spells out.
+pub const BRIEF_EXPORTS: usize = 80;
+
 /// What the command runs: a quoted program with quoted arguments, or a
 /// trusted shell snippet.
 #[derive(Clone, Debug)]
@@ -217,7 +220,19 @@ impl Command {
         self.build(Value::shown)
     }
 
+    /// The line for a failure report: as [`Command::masked`], except that
+    /// an export list longer than [`BRIEF_EXPORTS`] characters is counted,
+    /// not spelled out (a hook's exports run to hundreds of characters; the
+    /// host's log holds the whole line).
+    pub fn brief(&self) -> String {
+        self.build_with(Value::shown, true)
+    }
+
     fn build(&self, show: fn(&Value) -> &str) -> String {
+        self.build_with(show, false)
+    }
+
+    fn build_with(&self, show: fn(&Value) -> &str, brief: bool) -> String {
         let mut parts = Vec::new();
         if let Some(dir) = &self.cwd {
             parts.push(format!("cd -- {}", quote(show(dir))));
@@ -228,7 +243,12 @@ impl Command {
                 .iter()
                 .map(|(k, v)| format!("{k}={}", quote(show(v))))
                 .collect();
-            parts.push(format!("export {}", exports.join(" ")));
+            let exports = exports.join(" ");
+            if brief && exports.len() > BRIEF_EXPORTS {
+                parts.push(format!("export <{} variables>", self.env.len()));
+            } else {
+                parts.push(format!("export {exports}"));
+            }
         }
         parts.push(match &self.body {
             Body::Exec { program, args } => std::iter::once(program)
@@ -297,6 +317,17 @@ mod tests {
             c.render().unwrap(),
             "cd -- /var/lib/tug/rootfs/scripts && export registryDomain=sealos.hub X='a b' && bash init.sh"
         );
+    }
+
+    #[test]
+    fn brief_counts_a_long_export_list_and_keeps_a_short_one() {
+        let short = Command::shell("bash init.sh").env("A", "1").cwd("/s");
+        assert_eq!(short.brief(), short.masked());
+        let long = (0..8).fold(Command::shell("bash init.sh $k0"), |c, i| {
+            c.env(format!("k{i}"), "a-value-long-enough-to-matter")
+        });
+        assert_eq!(long.brief(), "export <8 variables> && bash init.sh $k0");
+        assert!(long.masked().len() > BRIEF_EXPORTS);
     }
 
     #[test]

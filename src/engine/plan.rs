@@ -251,10 +251,11 @@ impl Step {
     }
 
     /// The command as a failure report names it: the masked command line
-    /// for a run, the action otherwise.
+    /// for a run (a long export list counted, see [`Command::brief`]), the
+    /// action otherwise.
     pub fn shown_command(&self) -> String {
         match &self.action {
-            Action::Run { cmd, .. } => cmd.masked(),
+            Action::Run { cmd, .. } => cmd.brief(),
             other => other.to_string(),
         }
     }

@@ -174,6 +174,7 @@ mod tests {
                 cause: FailCause::Exit(code),
                 last_lines: vec!["not in the status".into()],
             },
+            log: format!("/logs/{host}.log").into(),
         }
     }
 

@@ -221,6 +221,7 @@ impl Runner {
                             phase: stage.phase,
                             step: step.id.clone(),
                             error,
+                            log: self.log_path(&step.host),
                         });
                     }
                     Outcome::Cancelled => cancelled = true,
@@ -283,7 +284,12 @@ impl Runner {
             phase,
             step: step.id.clone(),
             error,
+            log: self.log_path(&step.host),
         }
+    }
+
+    fn log_path(&self, host: &HostId) -> PathBuf {
+        self.log_dir.join(format!("{}.log", host.file_stem()))
     }
 
     fn emitter<'a>(&'a self, phase: Phase, step: &'a Step) -> Emitter<'a> {
@@ -298,7 +304,7 @@ impl Runner {
         let hosts: BTreeSet<&HostId> = plan.steps().map(|s| &s.host).collect();
         let mut logs = HashMap::new();
         for host in hosts {
-            let path = self.log_dir.join(format!("{}.log", host.file_stem()));
+            let path = self.log_path(host);
             let file = std::fs::create_dir_all(&self.log_dir).and_then(|()| {
                 OpenOptions::new()
                     .create(true)

@@ -151,6 +151,10 @@ impl Done {
                     for l in &fl.error.last_lines {
                         lines.push(Line::styled(format!("  | {l}"), theme.dim()));
                     }
+                    lines.push(Line::styled(
+                        format!("  whole output: {}", fl.log.display()),
+                        theme.dim(),
+                    ));
                 }
                 lines.push(Line::from(
                     "r retries: a re-apply that skips every step that finished.",

@@ -402,6 +402,7 @@ fn the_done_screen_names_each_failure_with_command_exit_and_last_lines() {
             cause: FailCause::Exit(code),
             last_lines: vec![format!("{host} broke")],
         },
+        log: format!("/state/logs/{host}.log").into(),
     };
     let failures = vec![failure(A, 3), failure(B, 4)];
     app.update(Action::RunDone(RunOutcome::Failed(failures)));
@@ -412,7 +413,9 @@ fn the_done_screen_names_each_failure_with_command_exit_and_last_lines() {
         "{screen}"
     );
     assert!(
-        screen.contains("exit code 3") && screen.contains("| 10.0.0.1 broke"),
+        screen.contains("exit code 3")
+            && screen.contains("| 10.0.0.1 broke")
+            && screen.contains("whole output: /state/logs/10.0.0.1.log"),
         "{screen}"
     );
     assert!(

@@ -18,6 +18,8 @@ pub struct StepFailure {
     pub step: StepId,
     /// What, why and the last output.
     pub error: StepError,
+    /// The host's log on the jump host, with its whole output.
+    pub log: PathBuf,
 }
 
 impl fmt::Display for StepFailure {
@@ -57,7 +59,7 @@ pub enum RunError {
 fn failures_message(failures: &[StepFailure]) -> String {
     let mut msg = failures
         .first()
-        .map(ToString::to_string)
+        .map(|f| format!("{f}\n  whole output: {}", f.log.display()))
         .unwrap_or_default();
     for other in failures.iter().skip(1) {
         msg.push_str(&format!(
