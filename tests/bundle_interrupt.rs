@@ -121,6 +121,23 @@ fn an_interrupted_create_leaves_no_bundle() {
             .fails();
         assert!(bad.stderr.contains("not a tug bundle"), "{}", bad.stderr);
     }
+    // The re-run removes what the killed one left and writes the bundle.
+    let left = fs::read_dir(tmp.path()).unwrap().count();
+    assert!(left > 0, "the killed create left its temp output");
+    tug.run(&[
+        "bundle",
+        "create",
+        "-o",
+        out.to_str().unwrap(),
+        "tugtest/big:v1",
+    ])
+    .ok();
+    let names: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["killed"]);
+    tug.run(&["bundle", "verify", out.to_str().unwrap()]).ok();
 }
 
 #[test]

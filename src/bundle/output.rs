@@ -23,6 +23,33 @@ struct Tar {
     prefix: String,
 }
 
+/// Remove what an earlier `create` of the same bundle left when it was
+/// killed outright (`.NAME.partial-PID` of a process that is gone), so a
+/// re-run repairs it. Best effort: what cannot be removed stays.
+fn remove_stale_partials(target: &Path, name: &str) {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{name}.partial-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let path = entry.path();
+            let _ = fs::remove_dir_all(&path).or_else(|_| fs::remove_file(&path));
+        }
+    }
+}
+
 /// Whether `path` asks for a tar rather than a directory.
 pub(super) fn is_tar(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "tar")
@@ -42,6 +69,7 @@ impl Output {
                 action: "write a bundle there (it names no file or directory)",
                 source: std::io::ErrorKind::InvalidInput.into(),
             })?;
+        remove_stale_partials(target, &name);
         let tmp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
         let io = BundleError::io(target, "create the bundle");
         let mut out = Output {
