@@ -420,3 +420,36 @@ fn a_partial_multi_arch_index_loads_saves_and_reads_back() {
     let root = unpack(&t2, "example.com/multi:v1").unwrap();
     assert_eq!(fs::read_to_string(root.join("bin/kubeadm")).unwrap(), "x");
 }
+
+#[test]
+fn an_index_pulled_for_another_platform_only_is_that_image_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let lay = dir.path().join("foreign");
+    hand_layout(
+        &lay,
+        "example.com/foreign:v1",
+        &[RawTar::new().file("bin/kubeadm", "arm").bytes()],
+    );
+    let manifest = layout::wrap_in_index_as(&lay, "example.com/foreign:v1", true);
+    let t = Tug::new();
+    t.run(&["load", "-i", lay.to_str().unwrap()]).ok();
+    // No --platform: this machine's is not there, the one that is serves.
+    let inspect: serde_json::Value = serde_json::from_str(
+        &t.run(&["inspect", "example.com/foreign:v1", "--json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(inspect["digest"], manifest.as_str());
+    // Asking for this machine's platform by name still names what is missing.
+    let here = format!(
+        "linux/{}",
+        std::env::consts::ARCH
+            .replace("x86_64", "amd64")
+            .replace("aarch64", "arm64")
+    );
+    let asked = t
+        .run(&["inspect", "example.com/foreign:v1", "--platform", &here])
+        .fails();
+    assert!(asked.stderr.contains(&here), "{}", asked.stderr);
+}

@@ -279,12 +279,23 @@ impl Store {
         }
         let idx: Index = self.read_json(&top.digest, "index")?;
         let want = platform.cloned().unwrap_or_else(Platform::current);
-        idx.manifests
+        let present: Vec<&Descriptor> = idx
+            .manifests
             .iter()
-            .find(|d| {
-                d.platform.as_ref().is_some_and(|p| want.matches(p)) && self.has_blob(&d.digest)
-            })
-            .cloned()
+            .filter(|d| d.platform.is_some() && self.has_blob(&d.digest))
+            .collect();
+        let found = present
+            .iter()
+            .find(|d| d.platform.as_ref().is_some_and(|p| want.matches(p)));
+        // Asked for nothing in particular: an image pulled for one other
+        // platform only (arm64 hosts, an amd64 jump host) is that one.
+        let only = match (platform, present.as_slice()) {
+            (None, [one]) => Some(one),
+            _ => None,
+        };
+        found
+            .or(only)
+            .map(|d| (*d).clone())
             .ok_or_else(|| StoreError::NoPlatform {
                 reference: r.to_string(),
                 platform: want.to_string(),

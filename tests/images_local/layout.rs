@@ -185,14 +185,23 @@ pub fn to_archive(lay: &Path, tag: &str, out: &Path, name: &str) {
 /// other platform (arm64 or amd64) is named but not present, as after a
 /// single-platform pull. Returns the manifest digest.
 pub fn wrap_in_index(dir: &Path, name: &str) -> String {
+    wrap_in_index_as(dir, name, false)
+}
+
+/// As [`wrap_in_index`], with the present manifest for the platform that is
+/// not this machine's when `foreign` (an image pulled for other hosts).
+pub fn wrap_in_index_as(dir: &Path, name: &str, foreign: bool) -> String {
     let index: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
     let mut present = index["manifests"][0].clone();
     present.as_object_mut().unwrap().remove("annotations");
-    let arch = std::env::consts::ARCH
+    let mut arch = std::env::consts::ARCH
         .replace("x86_64", "amd64")
         .replace("aarch64", "arm64");
-    let other = if arch == "amd64" { "arm64" } else { "amd64" };
+    let mut other = if arch == "amd64" { "arm64" } else { "amd64" }.to_string();
+    if foreign {
+        std::mem::swap(&mut arch, &mut other);
+    }
     present["platform"] = serde_json::json!({"os": "linux", "architecture": arch});
     let phantom = serde_json::json!({
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
