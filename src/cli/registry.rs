@@ -113,7 +113,7 @@ pub fn insecure_registries_from(config_file: &Path) -> anyhow::Result<Vec<String
 }
 
 /// A registry client set up from the context (auth file, insecure registries).
-pub(super) fn client(ctx: &Context, monolithic: bool) -> RegistryClient {
+pub fn client(ctx: &Context, monolithic: bool) -> RegistryClient {
     let mut options = RegistryOptions::new(ctx.paths.auth_file(), ctx.insecure_registries.clone());
     options.monolithic_push = monolithic;
     RegistryClient::new(options)
@@ -159,7 +159,7 @@ pub(super) async fn cancellable<T>(work: impl Future<Output = T>) -> anyhow::Res
 }
 
 /// The one line a pull prints per image.
-pub(super) fn summary(p: &PulledImage) -> String {
+pub fn summary(p: &PulledImage) -> String {
     let platforms = if p.manifests.len() > 1 {
         let names: Vec<String> = p
             .manifests

@@ -100,8 +100,9 @@ fn drain(app: &mut App, rx: &mut UnboundedReceiver<Action>) -> Vec<Effect> {
 /// `tug` on a terminal: the wizard over the local store's images. Leaving
 /// after a cancelled install is an error the binary turns into exit 130.
 pub async fn open_wizard(ctx: &Context) -> anyhow::Result<()> {
-    let choices = wizard::image::choices(&ctx.store()?);
-    let app = App::wizard(wizard::Wizard::new(choices), theme::Theme::from_env()?);
+    let mut wizard = wizard::Wizard::new(wizard::image::choices(&ctx.store()?));
+    wizard.image.bundle = crate::bundle::beside_binary();
+    let app = App::wizard(wizard, theme::Theme::from_env()?);
     match run(app, Vec::new(), ctx, None).await? {
         Exit::Quit => Ok(()),
         Exit::Cancelled | Exit::Abandoned => Err(crate::cli::Cancelled.into()),

@@ -1,6 +1,8 @@
 //! The hosts screen: a table of addresses and roles; `a` adds masters,
 //! `n` adds nodes (IPs, `IP:PORT`, ranges `FIRST-LAST`, comma lists, as
-//! `gen` reads them), `d` removes, `r` flips a host's role.
+//! `gen` reads them), `d` removes, `r` flips a host's role. The ARCH
+//! column is what the SSH screen's connection test found (`-` before),
+//! flagged when the picked image has no build for it.
 
 use super::field::Field;
 use crate::cluster::hosts::{Address, parse_ip_list};
@@ -9,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 /// One host and whether it is a master.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +20,15 @@ pub struct HostEntry {
     pub addr: Address,
     /// Master (else node).
     pub master: bool,
+    /// Its CPU architecture (`amd64`, `arm64`), once a connection test ran.
+    pub arch: Option<String>,
+}
+
+/// `arm64 host, amd64 image` when an image of these architectures cannot
+/// run on a host of `host` (nothing when the image's are unknown).
+pub fn mismatch(host: &str, image: &[String]) -> Option<String> {
+    (!image.is_empty() && !image.iter().any(|a| a == host))
+        .then(|| format!("{host} host, {} image", image.join("/")))
 }
 
 /// The hosts screen.
@@ -94,11 +105,25 @@ impl HostsScreen {
                     self.error = Some(format!("{} is already in the list", dup.ip));
                     return;
                 }
-                self.hosts
-                    .extend(addrs.into_iter().map(|addr| HostEntry { addr, master }));
+                self.hosts.extend(addrs.into_iter().map(|addr| HostEntry {
+                    addr,
+                    master,
+                    arch: None,
+                }));
                 self.error = None;
                 self.adding = None;
             }
+        }
+    }
+
+    /// Record the architecture the connection test found on host `ip`.
+    pub fn set_arch(&mut self, ip: &str, arch: &str) {
+        for h in self
+            .hosts
+            .iter_mut()
+            .filter(|h| h.addr.ip.to_string() == ip)
+        {
+            h.arch = Some(arch.to_string());
         }
     }
 
@@ -114,14 +139,22 @@ impl HostsScreen {
         (pick(true), pick(false))
     }
 
-    /// Draw the screen.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    /// Draw the screen; `image` are the picked image's architectures.
+    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, image: &[String]) {
         let [table, input] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
         let rows = self.hosts.iter().enumerate().map(|(i, h)| {
+            let arch = match h.arch.as_deref() {
+                None => Cell::from("-"),
+                Some(a) => match mismatch(a, image) {
+                    Some(m) => Cell::from(m).style(theme.error()),
+                    None => Cell::from(a.to_string()),
+                },
+            };
             let row = Row::new(vec![
-                h.addr.to_string(),
-                if h.master { "master" } else { "node" }.to_string(),
+                Cell::from(h.addr.to_string()),
+                Cell::from(if h.master { "master" } else { "node" }),
+                arch,
             ]);
             if i == self.selected {
                 row.style(theme.selected())
@@ -130,9 +163,16 @@ impl HostsScreen {
             }
         });
         f.render_widget(
-            Table::new(rows, [Constraint::Length(30), Constraint::Length(10)])
-                .header(Row::new(["ADDRESS", "ROLE"]).style(theme.dim()))
-                .block(Block::bordered().title(" 2 hosts: the first master is master0 ")),
+            Table::new(
+                rows,
+                [
+                    Constraint::Length(30),
+                    Constraint::Length(10),
+                    Constraint::Min(4),
+                ],
+            )
+            .header(Row::new(["ADDRESS", "ROLE", "ARCH"]).style(theme.dim()))
+            .block(Block::bordered().title(" 2 hosts: the first master is master0 ")),
             table,
         );
         let line = match (&self.adding, &self.error) {

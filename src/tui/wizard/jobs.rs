@@ -1,5 +1,6 @@
 //! Running the wizard's jobs off the event loop: connection tests (all
-//! hosts at once), planning (resolve the images, make the plan, prepare
+//! hosts at once, each also asked its arch), fetching images (see
+//! [`super::image::fetch`]), planning (resolve the images, make the plan, prepare
 //! the launch) and saving the Clusterfile. Each answers with an action.
 
 use super::ssh::Tested;
@@ -7,11 +8,14 @@ use super::{Job, Planned, Reply};
 use crate::cli::Context;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
+use crate::engine::event::Stream;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::RunOptions;
 use crate::engine::spec::{ClusterSpec, HostSpec};
+use crate::engine::transport::Transport;
 use crate::engine::transport::ssh::SshTransport;
+use crate::image::oci::normalise_arch;
 use crate::secret::Secret;
 use crate::ssh::{HostKeyPolicy, KnownHosts, NewHostKey};
 use crate::tui::action::Action;
@@ -46,6 +50,7 @@ pub fn spawn(job: Job, ctx: &Context, tx: UnboundedSender<Action>, slot: LaunchS
                 ));
             }
             Job::Save(cf) => reply(Reply::Saved(save(&ctx, &cf))),
+            Job::Fetch(source) => super::image::fetch::run(&ctx, source, &tx).await,
         }
     });
 }
@@ -81,6 +86,10 @@ async fn test_all(ctx: &Context, hosts: &[HostSpec], trust: Vec<String>, reply: 
         let (known, policy, seen) = (known.clone(), policy.clone(), seen.clone());
         async move {
             let result = SshTransport::connect(h, known, policy).await;
+            let arch = match &result {
+                Ok(t) => arch_of(t).await,
+                Err(_) => None,
+            };
             let addr = format!("{}:{}", h.ip, h.port);
             let key = seen
                 .lock()
@@ -90,9 +99,11 @@ async fn test_all(ctx: &Context, hosts: &[HostSpec], trust: Vec<String>, reply: 
             let tested = match (result, key) {
                 (Ok(_), Some(k)) => Tested::Ok {
                     key: format!("{} {} (trusted now)", k.algorithm, k.fingerprint),
+                    arch,
                 },
                 (Ok(_), None) => Tested::Ok {
                     key: "key on record".into(),
+                    arch,
                 },
                 (Err(_), Some(k)) => Tested::NewKey {
                     key: format!("{} {}", k.algorithm, k.fingerprint),
@@ -104,6 +115,22 @@ async fn test_all(ctx: &Context, hosts: &[HostSpec], trust: Vec<String>, reply: 
         }
     });
     futures_util::future::join_all(tests).await;
+}
+
+/// A host's CPU architecture as OCI names it (`uname -m`, normalised as
+/// the install's preflight does), or nothing when it cannot be told.
+async fn arch_of(host: &SshTransport) -> Option<String> {
+    let mut first = None;
+    let code = host
+        .run("uname -m", &mut |stream, line| {
+            if stream == Stream::Stdout && first.is_none() {
+                first = Some(line.trim().to_string());
+            }
+        })
+        .await
+        .ok()?;
+    let arch = first.filter(|a| code == 0 && !a.is_empty())?;
+    Some(normalise_arch(&arch).to_string())
 }
 
 fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, String> {

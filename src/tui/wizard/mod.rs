@@ -1,5 +1,6 @@
-//! The wizard's screens before an install: image → hosts → SSH (with a
-//! concurrent connection test) → review (the Clusterfile and the plan;
+//! The wizard's screens before an install: image (the store's, pulled, or
+//! from a bundle) → hosts → SSH (with a concurrent connection test that
+//! also learns each host's arch) → review (the Clusterfile and the plan;
 //! save without installing) → install. Screens only hold and edit their
 //! own state; work that needs I/O is a [`Job`] the event loop runs (see
 //! [`jobs`]), whose [`Reply`] comes back as an action.
@@ -37,6 +38,8 @@ pub enum Job {
     Plan(Box<Clusterfile>),
     /// Save the Clusterfile as the cluster's (without installing).
     Save(Box<Clusterfile>),
+    /// Bring images into the store (pull, or load a bundle).
+    Fetch(image::Source),
 }
 
 /// Jobs compare by kind only (a Clusterfile has no equality): enough for
@@ -58,6 +61,10 @@ pub enum Reply {
     Planned(Result<Planned, String>),
     /// Where the Clusterfile was saved, or why not.
     Saved(Result<String, String>),
+    /// How far the running fetch has come.
+    Fetching(image::Progress),
+    /// The fetch ended: the store's images again, or why not.
+    Fetched(Result<image::Fetched, String>),
 }
 
 /// A plan ready to review and install.
@@ -115,10 +122,7 @@ impl Wizard {
     pub fn new(choices: Vec<image::Choice>) -> Self {
         Wizard {
             step: Step::Image,
-            image: ImageScreen {
-                choices,
-                selected: 0,
-            },
+            image: ImageScreen::new(choices),
             hosts: HostsScreen::default(),
             ssh: SshScreen::default(),
             review: Review::default(),
@@ -128,6 +132,7 @@ impl Wizard {
     /// Whether keys go to a text input (`?` is then typed, not help).
     pub fn typing(&self) -> bool {
         match self.step {
+            Step::Image => self.image.typing(),
             Step::Hosts => self.hosts.typing(),
             Step::Ssh => true,
             _ => false,
@@ -161,7 +166,7 @@ impl Wizard {
         if key.code == KeyCode::Char('q') && !self.typing() {
             return Msg::Quit;
         }
-        if key.code == KeyCode::Esc && !self.hosts.typing() {
+        if key.code == KeyCode::Esc && !self.hosts.typing() && !self.image.typing() {
             self.step = match self.step {
                 Step::Image => return Msg::Quit,
                 Step::Hosts => Step::Image,
@@ -171,12 +176,14 @@ impl Wizard {
             return Msg::None;
         }
         match self.step {
-            Step::Image => {
-                if self.image.handle_key(key) {
+            Step::Image => match self.image.handle_key(key) {
+                image::Msg::None => Msg::None,
+                image::Msg::Next => {
                     self.step = Step::Hosts;
+                    Msg::None
                 }
-                Msg::None
-            }
+                image::Msg::Fetch(source) => Msg::Job(Job::Fetch(source)),
+            },
             Step::Hosts => {
                 if self.hosts.handle_key(key) {
                     self.step = Step::Ssh;
@@ -249,6 +256,9 @@ impl Wizard {
     pub fn reply(&mut self, reply: Reply) -> Option<Target> {
         match reply {
             Reply::Tested(host, t) => {
+                if let Tested::Ok { arch: Some(a), .. } = &t {
+                    self.hosts.set_arch(&host, a);
+                }
                 self.ssh.tests.insert(host, t);
                 None
             }
@@ -270,6 +280,14 @@ impl Wizard {
                 });
                 None
             }
+            Reply::Fetching(p) => {
+                self.image.progress(p);
+                None
+            }
+            Reply::Fetched(r) => {
+                self.image.fetched(r);
+                None
+            }
         }
     }
 
@@ -279,6 +297,9 @@ impl Wizard {
             Step::Image => &[
                 ("↑/↓", "select an image"),
                 ("Enter", "next: hosts"),
+                ("p", "pull: REGISTRY/REPO:TAG [OS/ARCH] into the store"),
+                ("b", "bundle: verify and load the one next to tug"),
+                ("B", "bundle path: verify and load a bundle from a path"),
                 ("q Esc", "quit"),
             ],
             Step::Hosts => &[
@@ -311,8 +332,8 @@ impl Wizard {
     pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         match self.step {
             Step::Image => self.image.render(f, area, theme),
-            Step::Hosts => self.hosts.render(f, area, theme),
-            Step::Ssh => self.ssh.render(f, area, theme),
+            Step::Hosts => self.hosts.render(f, area, theme, self.image.archs()),
+            Step::Ssh => self.ssh.render(f, area, theme, self.image.archs()),
             Step::Review => self.review.render(f, area, theme),
         }
     }

@@ -1,9 +1,11 @@
 //! The SSH screen: user, password, key and passphrase for every host, the
 //! cluster's name, and a concurrent "test connection" (Ctrl-T) that shows
-//! each host's key fingerprint; keys seen for the first time are only
+//! each host's key fingerprint and arch (flagged when the picked image
+//! has no build for it); keys seen for the first time are only
 //! trusted (recorded in tug's known_hosts) when confirmed with Ctrl-Y.
 
 use super::field::Field;
+use super::hosts::mismatch;
 use crate::tui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
@@ -21,6 +23,8 @@ pub enum Tested {
     Ok {
         /// `algorithm SHA256:…`.
         key: String,
+        /// Its CPU architecture (`uname -m` as OCI names it), when known.
+        arch: Option<String>,
     },
     /// The host's key is not on record: confirm it to trust it.
     NewKey {
@@ -116,8 +120,8 @@ impl SshScreen {
         }
     }
 
-    /// Draw the screen.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    /// Draw the screen; `image` are the picked image's architectures.
+    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, image: &[String]) {
         let [form, tests] = Layout::vertical([
             Constraint::Length(self.fields.len() as u16 + 2),
             Constraint::Min(3),
@@ -144,7 +148,13 @@ impl SshScreen {
         for (host, t) in &self.tests {
             let (text, style) = match t {
                 Tested::Testing => (format!("{host}  testing…"), theme.warn()),
-                Tested::Ok { key } => (format!("{host}  ok  {key}"), theme.ok()),
+                Tested::Ok { key, arch } => {
+                    let arch = arch.as_deref().unwrap_or("arch unknown");
+                    match mismatch(arch, image) {
+                        Some(m) => (format!("{host}  ok  {m}  {key}"), theme.error()),
+                        None => (format!("{host}  ok  {arch}  {key}"), theme.ok()),
+                    }
+                }
                 Tested::NewKey { key, .. } => (
                     format!("{host}  new host key {key}  (Ctrl-Y trusts the new keys shown)"),
                     theme.warn(),

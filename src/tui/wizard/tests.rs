@@ -12,6 +12,7 @@ fn app() -> App {
     let choices = vec![super::image::Choice {
         name: "docker.io/tug/demo:v1.28.9".into(),
         details: vec!["type: rootfs".into()],
+        archs: vec!["amd64".into()],
     }];
     App::wizard(Wizard::new(choices), Theme::default())
 }
@@ -160,4 +161,90 @@ fn esc_goes_back_and_quits_from_the_first_screen() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(wizard(&app).step, Step::Image);
     assert_eq!(press(&mut app, KeyCode::Esc), [Effect::Quit]);
+}
+
+fn screen(app: &App) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+    t.draw(|f| app.view(f)).unwrap();
+    let buf = t.backend().buffer();
+    buf.content
+        .chunks(120)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The words of the hosts table's row for `ip`.
+fn cells<'a>(screen: &'a str, ip: &str) -> Vec<&'a str> {
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&format!("│{ip} ")))
+        .unwrap_or_else(|| panic!("no row for {ip}: {screen}"));
+    row.split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_connection_test_fills_the_arch_column_and_flags_a_host_the_image_cannot_run_on() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2,10.0.0.3");
+    press(&mut app, KeyCode::Enter);
+    let shown = screen(&app);
+    assert!(shown.contains("ARCH"), "{shown}");
+    assert_eq!(
+        cells(&shown, "10.0.0.2"),
+        ["10.0.0.2", "master", "-"],
+        "no arch before a test: {shown}"
+    );
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 't');
+    for (host, arch) in [("10.0.0.2", "arm64"), ("10.0.0.3", "amd64")] {
+        app.update(Action::Wizard(Reply::Tested(
+            host.into(),
+            Tested::Ok {
+                key: "key on record".into(),
+                arch: Some(arch.into()),
+            },
+        )));
+    }
+    let shown = screen(&app);
+    assert!(
+        shown.contains("10.0.0.2  ok  arm64 host, amd64 image  key on record"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("10.0.0.3  ok  amd64  key on record"),
+        "{shown}"
+    );
+    let hosts = &wizard(&app).hosts.hosts;
+    assert_eq!(hosts[0].arch.as_deref(), Some("arm64"));
+    assert_eq!(hosts[1].arch.as_deref(), Some("amd64"));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(wizard(&app).step, Step::Hosts);
+    let shown = screen(&app);
+    assert_eq!(
+        cells(&shown, "10.0.0.2"),
+        ["10.0.0.2", "master", "arm64", "host,", "amd64", "image"],
+        "{shown}"
+    );
+    assert_eq!(
+        cells(&shown, "10.0.0.3"),
+        ["10.0.0.3", "master", "amd64"],
+        "{shown}"
+    );
+}
+
+#[test]
+fn an_arch_mismatch_needs_a_known_image_arch_that_differs() {
+    use super::hosts::mismatch;
+    let both = ["amd64".to_string(), "arm64".to_string()];
+    assert_eq!(mismatch("arm64", &both), None);
+    assert_eq!(mismatch("arm64", &[]), None);
+    assert_eq!(
+        mismatch("riscv64", &both).as_deref(),
+        Some("riscv64 host, amd64/arm64 image")
+    );
 }

@@ -1,0 +1,203 @@
+//! The image screen's jobs, off the event loop: pull a reference the way
+//! `tug pull` does (the same client: tug's credentials from `tug login`,
+//! the insecure registries, the platform choice), or verify and load a
+//! bundle the way `tug bundle load` does; progress goes to the screen as it
+//! arrives. Then, as the CLI does, the new images' layers are scanned for
+//! the installer, and the store's list is read again.
+
+use super::{Fetched, Progress, Source, choices};
+use crate::bundle::{self, Job};
+use crate::cli::Context;
+use crate::image::digest::Digest;
+use crate::image::oci::Platform;
+use crate::image::{Reference, registry};
+use crate::tui::action::Action;
+use crate::tui::wizard::Reply;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Progress is sent at most this often (blobs arrive in many small reads).
+const EVERY: Duration = Duration::from_millis(100);
+
+/// Fetch from `source`; progress and then the outcome arrive on `tx`.
+pub async fn run(ctx: &Context, source: Source, tx: &UnboundedSender<Action>) {
+    let result = match source {
+        Source::Pull {
+            reference,
+            platforms,
+        } => pull(ctx, reference, platforms, tx).await,
+        Source::Bundle(path) => {
+            let (ctx, tx) = (ctx.clone(), tx.clone());
+            tokio::task::spawn_blocking(move || load(&ctx, &path, tx))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+        }
+    };
+    let _ = tx.send(Action::Wizard(Reply::Fetched(result)));
+}
+
+async fn pull(
+    ctx: &Context,
+    reference: Reference,
+    platforms: Vec<Platform>,
+    tx: &UnboundedSender<Action>,
+) -> Result<Fetched, String> {
+    let failed = |e: String| one_line(&format!("cannot pull {reference}: {e}"));
+    let store = ctx.store().map_err(|e| failed(format!("{e:#}")))?;
+    let reporter = Arc::new(Reporter::new(
+        format!("pulling {reference}"),
+        tx.clone(),
+        true,
+    ));
+    let pulled = crate::cli::registry::client(ctx, false)
+        .pull(&reference, &platforms, &store, reporter)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let note = crate::cli::registry::summary(&pulled);
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || {
+        let select = pulled.reference.to_string();
+        refreshed(&ctx, &[pulled.reference], select, note)
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()))
+}
+
+fn load(ctx: &Context, path: &Path, tx: UnboundedSender<Action>) -> Result<Fetched, String> {
+    // Every bundle error names the file (which is inside the bundle).
+    let failed = |e: String| one_line(&format!("bundle not loaded: {e}"));
+    let store = ctx.store().map_err(|e| failed(format!("{e:#}")))?;
+    let reporter = Reporter::new("bundle".into(), tx, false);
+    let job = Job {
+        progress: &reporter,
+        cancel: &reporter.cancel,
+    };
+    let loaded = bundle::load(&store, path, job).map_err(|e| failed(e.to_string()))?;
+    let mut note = format!(
+        "loaded {} image(s) from bundle {}",
+        loaded.images.len(),
+        path.display()
+    );
+    for name in &loaded.verified.edited {
+        note.push_str(&format!("; {name} edited since the bundle was made"));
+    }
+    // The bundle's images in install order: the Kubernetes image first.
+    let select = loaded
+        .images
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    refreshed(ctx, &loaded.images, select, note)
+}
+
+/// Scan the new images for the installer, then read the store's list.
+fn refreshed(
+    ctx: &Context,
+    images: &[Reference],
+    select: String,
+    mut note: String,
+) -> Result<Fetched, String> {
+    if let Some(w) = crate::cli::prescan::scan(ctx, images).first() {
+        note.push_str(&format!("; warning: {w}"));
+    }
+    let store = ctx.store().map_err(|e| format!("{e:#}"))?;
+    Ok(Fetched {
+        choices: choices(&store),
+        select,
+        note: one_line(&note),
+    })
+}
+
+/// An error or note on one line of the screen.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Counts what a pull or a bundle job reports and sends it to the screen,
+/// at most every [`EVERY`] (and whenever a blob or a file starts or ends).
+/// Once the wizard is gone (its receiver dropped), a bundle job is
+/// cancelled at its next read, so quitting never waits for a long load.
+struct Reporter {
+    tx: UnboundedSender<Action>,
+    state: Mutex<(Progress, Option<Instant>)>,
+    cancel: AtomicBool,
+}
+
+impl Reporter {
+    fn new(phase: String, tx: UnboundedSender<Action>, blobs: bool) -> Reporter {
+        let progress = Progress {
+            phase,
+            blobs: blobs.then_some((0, 0)),
+            ..Progress::default()
+        };
+        Reporter {
+            tx,
+            state: Mutex::new((progress, None)),
+            cancel: AtomicBool::new(false),
+        }
+    }
+
+    fn update(&self, now: bool, change: impl FnOnce(&mut Progress)) {
+        if self.tx.is_closed() {
+            self.cancel.store(true, Ordering::Relaxed);
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (progress, sent) = &mut *state;
+        change(progress);
+        if now || sent.is_none_or(|t| t.elapsed() >= EVERY) {
+            *sent = Some(Instant::now());
+            let _ = self
+                .tx
+                .send(Action::Wizard(Reply::Fetching(progress.clone())));
+        }
+    }
+}
+
+impl registry::Progress for Reporter {
+    fn blob_started(&self, _: &Digest, size: u64) {
+        self.update(true, |p| {
+            p.total += size;
+            if let Some((_, started)) = &mut p.blobs {
+                *started += 1;
+            }
+        });
+    }
+
+    fn blob_advanced(&self, _: &Digest, bytes: u64) {
+        self.update(false, |p| p.done += bytes);
+    }
+
+    fn blob_finished(&self, _: &Digest) {
+        self.update(true, |p| {
+            if let Some((done, _)) = &mut p.blobs {
+                *done += 1;
+            }
+        });
+    }
+}
+
+impl bundle::Progress for Reporter {
+    fn start(&self, verb: &str, file: &str, total: u64) {
+        self.update(true, |p| {
+            p.phase = format!("bundle: {verb} {file}");
+            p.done = 0;
+            p.total = total;
+        });
+    }
+
+    fn advance(&self, bytes: u64) {
+        self.update(false, |p| p.done += bytes);
+    }
+
+    fn finish(&self, _file: &str) {
+        self.update(true, |p| p.done = p.total);
+    }
+}
