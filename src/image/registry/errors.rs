@@ -134,6 +134,23 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Why a request got no answer, in the words of its deepest cause
+/// ("Connection refused (os error 111)", "failed to lookup address
+/// information: …"): reqwest's own layers only repeat the URL.
+pub(crate) fn no_answer(e: &reqwest::Error) -> String {
+    let mut deepest: &dyn std::error::Error = e;
+    while let Some(next) = deepest.source() {
+        deepest = next;
+    }
+    let why = deepest.to_string();
+    let why = why.strip_prefix("error resolving DNS: ").unwrap_or(&why);
+    if e.is_timeout() {
+        format!("timed out ({why})")
+    } else {
+        why.to_string()
+    }
+}
+
 /// Where an error happened: which registry, image, and blob (if any).
 pub(crate) struct At<'a> {
     pub registry: &'a str,
@@ -203,18 +220,15 @@ impl At<'_> {
     }
 
     fn transport(&self, e: &reqwest::Error) -> RegistryError {
-        let reason = if e.is_timeout() {
-            format!("timed out ({})", chain(e))
-        } else {
-            chain(e)
-        };
         if e.is_connect() || self.blob.is_none() {
             RegistryError::Unreachable {
                 registry: self.registry.to_string(),
-                reason,
+                reason: no_answer(e),
             }
+        } else if e.is_timeout() {
+            self.interrupted(format!("timed out ({})", chain(e)))
         } else {
-            self.interrupted(reason)
+            self.interrupted(chain(e))
         }
     }
 

@@ -3,7 +3,7 @@
 //! then answer 200 to the same request with the credentials, Bearer
 //! registries must hand out a token for them.
 
-use super::errors::{At, chain};
+use super::errors::{At, no_answer};
 use super::{RegistryError, RegistryOptions, Result};
 use crate::image::auth::Credentials;
 use reqwest::StatusCode;
@@ -22,7 +22,7 @@ pub(super) async fn check(
     };
     let unreachable = |e: reqwest::Error| RegistryError::Unreachable {
         registry: registry.to_string(),
-        reason: chain(&e),
+        reason: no_answer(&e),
     };
     let http = reqwest::Client::builder()
         .connect_timeout(options.connect_timeout)
@@ -31,7 +31,7 @@ pub(super) async fn check(
         .build()
         .map_err(|e| RegistryError::Client {
             registry: registry.to_string(),
-            reason: chain(&e),
+            reason: no_answer(&e),
         })?;
     let url = format!("{}://{registry}/v2/", options.scheme(registry));
     let probe = http.get(&url).send().await.map_err(unreachable)?;
