@@ -1,9 +1,11 @@
 //! The wizard's screens before an install: image → hosts → SSH (with a
-//! concurrent connection test) → review (the Clusterfile and the plan;
+//! concurrent connection test) → configuration (env, subnets, a kubeadm
+//! override and its merged preview) → review (the Clusterfile and the plan;
 //! save without installing) → install. Screens only hold and edit their
 //! own state; work that needs I/O is a [`Job`] the event loop runs (see
 //! [`jobs`]), whose [`Reply`] comes back as an action.
 
+pub mod config;
 pub mod field;
 pub mod hosts;
 pub mod image;
@@ -19,6 +21,7 @@ use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::{NewCluster, generate};
 use crate::cluster::model::Ssh;
 use crate::secret::Secret;
+use config::ConfigScreen;
 use crossterm::event::{KeyCode, KeyEvent};
 use hosts::HostsScreen;
 use image::ImageScreen;
@@ -37,6 +40,8 @@ pub enum Job {
     Plan(Box<Clusterfile>),
     /// Save the Clusterfile as the cluster's (without installing).
     Save(Box<Clusterfile>),
+    /// Read the image's env and merge the kubeadm configuration.
+    Preview(Box<Clusterfile>),
 }
 
 /// Jobs compare by kind only (a Clusterfile has no equality): enough for
@@ -58,6 +63,8 @@ pub enum Reply {
     Planned(Result<Planned, String>),
     /// Where the Clusterfile was saved, or why not.
     Saved(Result<String, String>),
+    /// The image's env and the merged kubeadm configuration.
+    Previewed(config::job::Previewed),
 }
 
 /// A plan ready to review and install.
@@ -78,6 +85,8 @@ pub enum Step {
     Hosts,
     /// SSH credentials and the connection test.
     Ssh,
+    /// Env, subnets and the kubeadm override.
+    Config,
     /// The Clusterfile and the plan.
     Review,
 }
@@ -106,6 +115,8 @@ pub struct Wizard {
     pub hosts: HostsScreen,
     /// SSH screen.
     pub ssh: SshScreen,
+    /// Configuration screen.
+    pub config: ConfigScreen,
     /// Review screen.
     pub review: Review,
 }
@@ -121,6 +132,7 @@ impl Wizard {
             },
             hosts: HostsScreen::default(),
             ssh: SshScreen::default(),
+            config: ConfigScreen::default(),
             review: Review::default(),
         }
     }
@@ -130,6 +142,7 @@ impl Wizard {
         match self.step {
             Step::Hosts => self.hosts.typing(),
             Step::Ssh => true,
+            Step::Config => self.config.typing(),
             _ => false,
         }
     }
@@ -151,7 +164,12 @@ impl Wizard {
                 pk_passwd: opt(4).map(Secret::new),
                 ..Ssh::default()
             },
+            env: self.config.env.overrides(),
             ..NewCluster::default()
+        })
+        .map(|mut cf| {
+            cf.documents = self.config.documents();
+            cf
         })
         .map_err(|e| e.to_string())
     }
@@ -161,12 +179,16 @@ impl Wizard {
         if key.code == KeyCode::Char('q') && !self.typing() {
             return Msg::Quit;
         }
+        if self.step == Step::Config {
+            return self.config_key(key);
+        }
         if key.code == KeyCode::Esc && !self.hosts.typing() {
             self.step = match self.step {
                 Step::Image => return Msg::Quit,
                 Step::Hosts => Step::Image,
                 Step::Ssh => Step::Hosts,
-                Step::Review => Step::Ssh,
+                Step::Config => Step::Ssh,
+                Step::Review => Step::Config,
             };
             return Msg::None;
         }
@@ -201,18 +223,9 @@ impl Wizard {
                         Msg::None
                     }
                 },
-                ssh::Msg::Next => {
-                    self.step = Step::Review;
-                    self.review = Review::default();
-                    match self.clusterfile() {
-                        Ok(cf) => Msg::Job(Job::Plan(Box::new(cf))),
-                        Err(e) => {
-                            self.review.note = Some(e);
-                            Msg::None
-                        }
-                    }
-                }
+                ssh::Msg::Next => self.enter_config(),
             },
+            Step::Config => self.config_key(key),
             Step::Review => match key.code {
                 KeyCode::Char('s') => match self.clusterfile() {
                     Ok(cf) => Msg::Job(Job::Save(Box::new(cf))),
@@ -245,6 +258,19 @@ impl Wizard {
         }
     }
 
+    /// Show the review and plan the Clusterfile.
+    fn open_review(&mut self) -> Msg {
+        self.step = Step::Review;
+        self.review = Review::default();
+        match self.clusterfile() {
+            Ok(cf) => Msg::Job(Job::Plan(Box::new(cf))),
+            Err(e) => {
+                self.review.note = Some(e);
+                Msg::None
+            }
+        }
+    }
+
     /// Take a job's reply; returns the plan's target when one is ready.
     pub fn reply(&mut self, reply: Reply) -> Option<Target> {
         match reply {
@@ -268,6 +294,10 @@ impl Wizard {
                     Ok(path) => format!("saved {path} (install later with tug apply -f {path})"),
                     Err(e) => format!("not saved: {e}"),
                 });
+                None
+            }
+            Reply::Previewed(p) => {
+                self.config.previewed(p);
                 None
             }
         }
@@ -295,9 +325,10 @@ impl Wizard {
                 ("Tab ↑/↓", "next / previous field"),
                 ("Ctrl-T", "test the connection to every host"),
                 ("Ctrl-Y", "trust the new host keys shown"),
-                ("Enter", "next: review"),
+                ("Enter", "next: configuration"),
                 ("Esc", "back"),
             ],
+            Step::Config => self.config.keys(),
             Step::Review => &[
                 ("↑/↓ PgUp/PgDn", "scroll"),
                 ("s", "save the Clusterfile without installing"),
@@ -313,6 +344,7 @@ impl Wizard {
             Step::Image => self.image.render(f, area, theme),
             Step::Hosts => self.hosts.render(f, area, theme),
             Step::Ssh => self.ssh.render(f, area, theme),
+            Step::Config => self.config.render(f, area, theme),
             Step::Review => self.review.render(f, area, theme),
         }
     }

@@ -117,6 +117,9 @@ fn the_ssh_screen_tests_then_trusts_only_the_keys_shown_and_review_installs() {
         matches!(&effects[..], [Effect::Wizard(Job::Test(_, trust))] if trust == &["SHA256:abc".to_string()])
     );
     let effects = press(&mut app, KeyCode::Enter);
+    assert!(matches!(&effects[..], [Effect::Wizard(Job::Preview(_))]));
+    assert_eq!(wizard(&app).step, Step::Config);
+    let effects = ctrl(&mut app, 'n');
     assert!(matches!(&effects[..], [Effect::Wizard(Job::Plan(_))]));
     assert_eq!(wizard(&app).step, Step::Review);
     assert!(
