@@ -56,26 +56,8 @@ fn parse(lines: &[String]) -> Result<Vec<Parsed>, Finding> {
     let mut out = Vec::new();
     for (start, end) in chunks(lines) {
         let text = lines[start..end].join("\n");
-        let value: Value = serde_yaml::from_str(&text).map_err(|e| {
-            let p = Problem::from_yaml(Path::new(""), &text, &e);
-            let line = start + p.line.unwrap_or(1).saturating_sub(1);
-            let column = e
-                .location()
-                .map_or(String::new(), |l| format!(" column {}", l.column()));
-            let field = if p.field.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", p.field)
-            };
-            Finding {
-                line: Some(line),
-                message: format!(
-                    "line {}{column}: {field}{}",
-                    line + 1,
-                    shift_lines(&p.message, start)
-                ),
-            }
-        })?;
+        let value: Value = serde_yaml::from_str(&text)
+            .map_err(|e| syntax_error(lines, (start, end), &text, &e))?;
         if value.is_null() {
             continue;
         }
@@ -101,6 +83,48 @@ fn parse(lines: &[String]) -> Result<Vec<Parsed>, Finding> {
         out.push(Parsed { start, text, value });
     }
     Ok(out)
+}
+
+/// A parser error in the document at `range`, named at the editor's line.
+fn syntax_error(
+    lines: &[String],
+    (start, end): (usize, usize),
+    text: &str,
+    e: &serde_yaml::Error,
+) -> Finding {
+    let mut p = Problem::from_yaml(Path::new(""), text, e);
+    let mut line = start + p.line.unwrap_or(1).saturating_sub(1);
+    let mut column = e.location().map(|l| l.column());
+    // The parser names the mapping of a duplicate key: find the key.
+    if let Some(dup) = duplicate_key(&p.message)
+        && let Some(i) = (start..end)
+            .rev()
+            .find(|&i| lines[i].trim_start().starts_with(&format!("{dup}:")))
+    {
+        line = i;
+        column = Some(lines[i].len() - lines[i].trim_start().len() + 1);
+        p.field.clear();
+    }
+    let column = column.map_or(String::new(), |c| format!(" column {c}"));
+    let field = if p.field.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", p.field)
+    };
+    Finding {
+        line: Some(line),
+        message: format!(
+            "line {}{column}: {field}{}",
+            line + 1,
+            shift_lines(&p.message, start)
+        ),
+    }
+}
+
+/// The key a "duplicate entry with key" message names.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = message.split_once("duplicate entry with key \"")?.1;
+    rest.split_once('"').map(|(k, _)| k)
 }
 
 /// `text` with every `line N` moved down by `by` lines (a chunk's line
@@ -229,6 +253,18 @@ mod tests {
         let f = check(&lines("kind: ClusterConfiguration\n\tbad: 1"), None).unwrap_err();
         assert!(f.message.starts_with("line 2 column 1: "), "{f:?}");
         assert!(f.message.contains("tabs"), "{f:?}");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named_where_it_comes_again() {
+        let text = "kind: ClusterConfiguration\nnetworking:\n  podSubnet: a\nkind: Foo\n";
+        let f = check(&lines(text), None).unwrap_err();
+        assert_eq!(f.line, Some(3), "{f:?}");
+        assert!(
+            f.message
+                .starts_with("line 4 column 1: duplicate entry with key \"kind\""),
+            "{f:?}"
+        );
     }
 
     #[test]

@@ -71,8 +71,10 @@ pub struct ConfigScreen {
     pub image: Option<String>,
     /// The cluster's kubeadm inputs from the latest preview.
     pub inputs: Option<kubeadm::Inputs>,
-    /// The merged configuration as lines, or why there is none.
-    pub preview: Result<Vec<String>, String>,
+    /// The latest merged configuration, as lines.
+    pub preview: Vec<String>,
+    /// Why the latest preview failed (shown instead of the lines).
+    pub preview_error: Option<String>,
     /// The preview's first line shown.
     pub scroll: usize,
     /// The input changed since the last preview was asked for.
@@ -93,7 +95,8 @@ impl Default for ConfigScreen {
             checked: Ok(Vec::new()),
             image: None,
             inputs: None,
-            preview: Ok(Vec::new()),
+            preview: Vec::new(),
+            preview_error: None,
             scroll: 0,
             stale: true,
             running: false,
@@ -108,7 +111,8 @@ impl ConfigScreen {
     pub fn enter(&mut self, image: &str) {
         if self.image.as_deref() != Some(image) {
             self.inputs = None;
-            self.preview = Ok(Vec::new());
+            self.preview.clear();
+            self.preview_error = None;
         }
         self.note = None;
         self.stale = true;
@@ -183,7 +187,7 @@ impl ConfigScreen {
                 }
             }
             Part::Preview => {
-                let len = self.preview.as_ref().map_or(0, Vec::len);
+                let len = self.preview.len();
                 self.scroll = match key.code {
                     KeyCode::Down | KeyCode::Char('j') => self.scroll + 1,
                     KeyCode::Up | KeyCode::Char('k') => self.scroll.saturating_sub(1),
@@ -273,21 +277,21 @@ impl ConfigScreen {
         match p.preview {
             Ok(preview) => {
                 self.subnets.sync(preview.subnets);
-                if let Ok(old) = &self.preview
-                    && self.focus != Part::Preview
-                {
-                    // Show what the change changed.
-                    let first = preview.lines.iter().zip(old).position(|(a, b)| a != b);
-                    let first = first.unwrap_or(old.len().min(preview.lines.len()));
-                    self.scroll = if old.is_empty() {
-                        0
-                    } else {
-                        first.saturating_sub(3)
-                    };
+                if self.focus != Part::Preview && !self.preview.is_empty() {
+                    // Show what the change changed (since the last merge that worked).
+                    let old = &self.preview;
+                    let new = &preview.lines;
+                    let first = new.iter().zip(old).position(|(a, b)| a != b);
+                    let first =
+                        first.or((new.len() != old.len()).then(|| new.len().min(old.len())));
+                    if let Some(first) = first {
+                        self.scroll = first.saturating_sub(3);
+                    }
                 }
-                self.preview = Ok(preview.lines);
+                self.preview = preview.lines;
+                self.preview_error = None;
             }
-            Err(e) => self.preview = Err(e),
+            Err(e) => self.preview_error = Some(e),
         }
     }
 
@@ -305,37 +309,37 @@ impl ConfigScreen {
             }
             Part::Env => &[
                 TAB,
+                NEXT,
                 ("↑/↓ Enter", "select a key, edit its value"),
                 ("a", "add a KEY=value"),
                 ("d", "back to the image's value (an added key is removed)"),
-                NEXT,
                 BACK,
             ],
             Part::Subnet(_) => &[
                 TAB,
+                NEXT,
                 (
                     "↑/↓",
                     "pod / service subnet; a CIDR, empty for the image's default",
                 ),
                 ("Enter", "write it into the override's ClusterConfiguration"),
-                NEXT,
                 BACK,
             ],
             Part::Editor => &[
                 TAB,
+                NEXT,
                 (
                     "arrows",
                     "move (also Home/End, PgUp/PgDn); Enter breaks the line",
                 ),
                 ("Bksp/Del", "delete, joining lines at the edges"),
                 ("---", "a line of its own between kubeadm documents"),
-                NEXT,
                 BACK,
             ],
             Part::Preview => &[
                 TAB,
-                ("↑/↓ PgUp/PgDn", "scroll the merged kubeadm configuration"),
                 NEXT,
+                ("↑/↓ PgUp/PgDn", "scroll the merged kubeadm configuration"),
                 BACK,
             ],
         }
@@ -375,7 +379,7 @@ impl Wizard {
                 Msg::Job(Job::Preview(Box::new(cf)))
             }
             Err(e) => {
-                self.config.preview = Err(e);
+                self.config.preview_error = Some(e);
                 Msg::None
             }
         }

@@ -8,7 +8,17 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+/// What the empty editor shows until it is focused.
+const EXAMPLE: [&str; 6] = [
+    "Tab here and write kubeadm documents, merged field by field",
+    "over the image's etc/kubeadm.yml, e.g.",
+    "  apiVersion: kubeadm.k8s.io/v1beta3",
+    "  kind: KubeletConfiguration",
+    "  maxPods: 200",
+    "(the subnet fields below write a ClusterConfiguration here)",
+];
 
 fn part<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
     let block = Block::bordered().title(title);
@@ -74,16 +84,26 @@ impl ConfigScreen {
         );
         let inner = block.inner(area);
         f.render_widget(block, area);
+        // Two lines: a parser's message names the line it noticed and the
+        // line where the construct began.
         let [text, bar] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+            Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(inner);
         let marked = self.checked.as_ref().err().and_then(|e| e.line);
-        let lines = self.editor.view(
-            text.height as usize,
-            text.width as usize,
-            focused,
-            marked,
-            theme,
-        );
+        let empty = self.editor.lines().iter().all(|l| l.trim().is_empty());
+        let lines = if empty && !focused {
+            EXAMPLE
+                .iter()
+                .map(|l| Line::styled(*l, theme.dim()))
+                .collect()
+        } else {
+            self.editor.view(
+                text.height as usize,
+                text.width as usize,
+                focused,
+                marked,
+                theme,
+            )
+        };
         f.render_widget(Paragraph::new(lines), text);
         let status = match &self.checked {
             Err(finding) => Line::styled(finding.message.as_str(), theme.error()),
@@ -93,11 +113,11 @@ impl ConfigScreen {
             ),
             Ok(docs) => Line::styled(format!("ok: {} document(s)", docs.len()), theme.ok()),
         };
-        f.render_widget(Paragraph::new(status), bar);
+        f.render_widget(Paragraph::new(status).wrap(Wrap { trim: false }), bar);
     }
 
     fn render_preview(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        let updating = if self.running || self.stale {
+        let updating = if self.running || (self.stale && self.checked.is_ok()) {
             " (updating…) "
         } else {
             " "
@@ -106,10 +126,11 @@ impl ConfigScreen {
         let block = part(&title, self.focus == Part::Preview, theme);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let lines: Vec<Line<'_>> = match &self.preview {
-            Err(e) => vec![Line::styled(e.as_str(), theme.error())],
-            Ok(lines) if lines.is_empty() => vec![Line::styled("merging…", theme.warn())],
-            Ok(lines) => lines
+        let lines: Vec<Line<'_>> = match &self.preview_error {
+            Some(e) => vec![Line::styled(e.as_str(), theme.error())],
+            None if self.preview.is_empty() => vec![Line::styled("merging…", theme.warn())],
+            None => self
+                .preview
                 .iter()
                 .skip(self.scroll)
                 .take(inner.height as usize)
