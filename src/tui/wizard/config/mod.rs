@@ -239,7 +239,7 @@ impl ConfigScreen {
         } else if let Err(f) = &self.checked {
             Some(format!("kubeadm override: {}", f.message))
         } else if self.subnets.items.iter().any(|s| s.dirty) {
-            Some("fix the kubeadm override first: the subnets are written into it".into())
+            Some("subnets: not written into the kubeadm override's ClusterConfiguration".into())
         } else {
             None
         };

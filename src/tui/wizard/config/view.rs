@@ -117,7 +117,7 @@ impl ConfigScreen {
     }
 
     fn render_preview(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        let updating = if self.running || (self.stale && self.checked.is_ok()) {
+        let updating = if self.running || self.wants_preview() {
             " (updating…) "
         } else {
             " "
