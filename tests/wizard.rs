@@ -1,6 +1,6 @@
 //! `tug` with no subcommand opens the wizard on a terminal: the real
 //! binary in tmux walks image → hosts → SSH (a concurrent connection test
-//! against real sshd hosts, first-use keys confirmed) → review (the
+//! against real sshd hosts, first-use keys confirmed) → configuration → review (the
 //! Clusterfile and the plan; `s` saves). Without a terminal it prints help.
 
 mod support;
@@ -66,8 +66,8 @@ fn the_wizard_walks_from_image_to_a_saved_clusterfile_with_tested_connections() 
     term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
     term.keys(&["Tab"]);
     term.type_line(&hosts.key.display().to_string());
-    // Enter moved on to the review; come back to test the connections first.
-    term.wait_for("the review", |s| s.contains("4 review"));
+    // Enter moved on to the configuration; come back to test the connections first.
+    term.wait_for("the configuration", |s| s.contains("4 configuration"));
     pause();
     term.keys(&["Escape"]);
     pause();
@@ -94,6 +94,8 @@ fn the_wizard_walks_from_image_to_a_saved_clusterfile_with_tested_connections() 
     });
 
     term.keys(&["Enter"]);
+    term.wait_for("the configuration", |s| s.contains("4 configuration"));
+    term.keys(&["C-n"]);
     let screen = term.wait_for("the plan", |s| s.contains("# Plan"));
     assert!(
         screen.contains("# Clusterfile") && screen.contains("docker.io/tug/demo:v1.28.9"),
@@ -146,6 +148,8 @@ fn the_wizard_installs_the_fixture_image_over_ssh_and_shows_every_host_done() {
     term.keys(&["C-y"]);
     term.wait_for("trusted keys", |s| s.matches("(trusted now)").count() == 2);
     term.keys(&["Enter"]);
+    term.wait_for("the configuration", |s| s.contains("4 configuration"));
+    term.keys(&["C-n"]);
     term.wait_for("the plan", |s| s.contains("Enter installs"));
     term.keys(&["Enter"]);
     let screen = term.wait_for("the install to end", |s| {

@@ -131,12 +131,17 @@ impl App {
             Action::RunDone(outcome) => self.run_done(outcome),
             Action::Key(key) => self.key(key),
             Action::Wizard(reply) => {
-                if let Screen::Wizard(w) = &mut self.screen
-                    && let Some(target) = w.reply(reply)
-                {
+                let Screen::Wizard(w) = &mut self.screen else {
+                    return Vec::new();
+                };
+                if let Some(target) = w.reply(reply) {
                     self.target = Some(target);
                 }
-                Vec::new()
+                // A change made while a preview ran asks for the next one.
+                match w.preview_job() {
+                    wizard::Msg::Job(job) => vec![Effect::Wizard(job)],
+                    _ => Vec::new(),
+                }
             }
         }
     }

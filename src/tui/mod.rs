@@ -13,6 +13,8 @@ pub mod help;
 pub mod launch;
 pub mod terminal;
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
 pub mod theme;
 pub mod wizard;

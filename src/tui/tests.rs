@@ -11,10 +11,9 @@ use crate::engine::plan::{
     Action as StepAction, HostId, OnFailure, Order, Phase, Plan, Stage, Step,
 };
 use crate::engine::runner::StepFailure;
+use crate::tui::testkit::draw;
 use chrono::{DateTime, Local, TimeZone};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::collections::BTreeMap;
 
 const A: &str = "10.0.0.1";
@@ -283,17 +282,6 @@ fn arrows_select_hosts_within_bounds() {
         app.update(key(KeyCode::Down));
     }
     assert_eq!(dashboard(&app).selected, 1);
-}
-
-fn draw(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| app.view(f)).unwrap();
-    let buf = t.backend().buffer();
-    buf.content
-        .chunks(w as usize)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! [`super::image::fetch`]), planning (resolve the images, make the plan, prepare
 //! the launch) and saving the Clusterfile. Each answers with an action.
 
+use super::config::job::{Previewed, preview};
 use super::ssh::Tested;
 use super::{Job, Planned, Reply};
 use crate::cli::Context;
@@ -51,11 +52,19 @@ pub fn spawn(job: Job, ctx: &Context, tx: UnboundedSender<Action>, slot: LaunchS
             }
             Job::Save(cf) => reply(Reply::Saved(save(&ctx, &cf))),
             Job::Fetch(source) => super::image::fetch::run(&ctx, source, &tx).await,
+            Job::Preview(cf) => {
+                let image = cf.cluster.spec.image.first().cloned().unwrap_or_default();
+                let p = tokio::task::spawn_blocking(move || preview(&ctx, &cf)).await;
+                reply(Reply::Previewed(
+                    p.unwrap_or_else(|e| Previewed::failed(image, e.to_string())),
+                ));
+            }
         }
     });
 }
 
-fn spec(ctx: &Context, cf: &Clusterfile) -> Result<ClusterSpec, String> {
+/// Resolve the Clusterfile's spec as the install will.
+pub(super) fn spec(ctx: &Context, cf: &Clusterfile) -> Result<ClusterSpec, String> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name()).map_err(|e| e.to_string())?;
     let inputs = SpecInputs::from_clusterfile(cf, &[], state.dir().to_path_buf())
         .map_err(|e| e.to_string())?;
@@ -175,7 +184,7 @@ fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, St
     Ok(Planned { target, lines })
 }
 
-/// The Clusterfile as YAML with every secret masked.
+/// The Clusterfile as YAML with every secret (SSH, env passwords) masked.
 fn masked(cf: &Clusterfile) -> Result<String, String> {
     let mut cf = cf.clone();
     let hide = |s: &mut Option<Secret>| {
@@ -192,6 +201,13 @@ fn masked(cf: &Clusterfile) -> Result<String, String> {
         hide(&mut ssh.passwd);
         hide(&mut ssh.pk_passwd);
         hide(&mut ssh.pk_data);
+    }
+    for kv in &mut spec.env {
+        if let Some((k, _)) = kv.split_once('=')
+            && super::config::env::secret(k)
+        {
+            *kv = format!("{k}=******");
+        }
     }
     cf.to_yaml().map_err(|e| e.to_string())
 }

@@ -1,10 +1,12 @@
 //! The wizard's screens before an install: image (the store's, pulled, or
 //! from a bundle) → hosts → SSH (with a concurrent connection test that
-//! also learns each host's arch) → review (the Clusterfile and the plan;
+//! also learns each host's arch) → configuration (env, subnets, a kubeadm
+//! override and its merged preview) → review (the Clusterfile and the plan;
 //! save without installing) → install. Screens only hold and edit their
 //! own state; work that needs I/O is a [`Job`] the event loop runs (see
 //! [`jobs`]), whose [`Reply`] comes back as an action.
 
+pub mod config;
 pub mod field;
 pub mod hosts;
 pub mod image;
@@ -20,6 +22,7 @@ use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::{NewCluster, generate};
 use crate::cluster::model::Ssh;
 use crate::secret::Secret;
+use config::ConfigScreen;
 use crossterm::event::{KeyCode, KeyEvent};
 use hosts::HostsScreen;
 use image::ImageScreen;
@@ -40,6 +43,8 @@ pub enum Job {
     Save(Box<Clusterfile>),
     /// Bring images into the store (pull, or load a bundle).
     Fetch(image::Source),
+    /// Read the image's env and merge the kubeadm configuration.
+    Preview(Box<Clusterfile>),
 }
 
 /// Jobs compare by kind only (a Clusterfile has no equality): enough for
@@ -65,6 +70,8 @@ pub enum Reply {
     Fetching(image::Progress),
     /// The fetch ended: the store's images again, or why not.
     Fetched(Result<image::Fetched, String>),
+    /// The image's env and the merged kubeadm configuration.
+    Previewed(config::job::Previewed),
 }
 
 /// A plan ready to review and install.
@@ -85,6 +92,8 @@ pub enum Step {
     Hosts,
     /// SSH credentials and the connection test.
     Ssh,
+    /// Env, subnets and the kubeadm override.
+    Config,
     /// The Clusterfile and the plan.
     Review,
 }
@@ -113,6 +122,8 @@ pub struct Wizard {
     pub hosts: HostsScreen,
     /// SSH screen.
     pub ssh: SshScreen,
+    /// Configuration screen.
+    pub config: ConfigScreen,
     /// Review screen.
     pub review: Review,
 }
@@ -125,6 +136,7 @@ impl Wizard {
             image: ImageScreen::new(choices),
             hosts: HostsScreen::default(),
             ssh: SshScreen::default(),
+            config: ConfigScreen::default(),
             review: Review::default(),
         }
     }
@@ -135,6 +147,7 @@ impl Wizard {
             Step::Image => self.image.typing(),
             Step::Hosts => self.hosts.typing(),
             Step::Ssh => true,
+            Step::Config => self.config.typing(),
             _ => false,
         }
     }
@@ -156,7 +169,12 @@ impl Wizard {
                 pk_passwd: opt(4).map(Secret::new),
                 ..Ssh::default()
             },
+            env: self.config.env.overrides(),
             ..NewCluster::default()
+        })
+        .map(|mut cf| {
+            cf.documents = self.config.documents();
+            cf
         })
         .map_err(|e| e.to_string())
     }
@@ -166,12 +184,16 @@ impl Wizard {
         if key.code == KeyCode::Char('q') && !self.typing() {
             return Msg::Quit;
         }
+        if self.step == Step::Config {
+            return self.config_key(key);
+        }
         if key.code == KeyCode::Esc && !self.hosts.typing() && !self.image.typing() {
             self.step = match self.step {
                 Step::Image => return Msg::Quit,
                 Step::Hosts => Step::Image,
                 Step::Ssh => Step::Hosts,
-                Step::Review => Step::Ssh,
+                Step::Config => Step::Ssh,
+                Step::Review => Step::Config,
             };
             return Msg::None;
         }
@@ -208,18 +230,9 @@ impl Wizard {
                         Msg::None
                     }
                 },
-                ssh::Msg::Next => {
-                    self.step = Step::Review;
-                    self.review = Review::default();
-                    match self.clusterfile() {
-                        Ok(cf) => Msg::Job(Job::Plan(Box::new(cf))),
-                        Err(e) => {
-                            self.review.note = Some(e);
-                            Msg::None
-                        }
-                    }
-                }
+                ssh::Msg::Next => self.enter_config(),
             },
+            Step::Config => self.config_key(key),
             Step::Review => match key.code {
                 KeyCode::Char('s') => match self.clusterfile() {
                     Ok(cf) => Msg::Job(Job::Save(Box::new(cf))),
@@ -249,6 +262,19 @@ impl Wizard {
                 }
                 _ => Msg::None,
             },
+        }
+    }
+
+    /// Show the review and plan the Clusterfile.
+    fn open_review(&mut self) -> Msg {
+        self.step = Step::Review;
+        self.review = Review::default();
+        match self.clusterfile() {
+            Ok(cf) => Msg::Job(Job::Plan(Box::new(cf))),
+            Err(e) => {
+                self.review.note = Some(e);
+                Msg::None
+            }
         }
     }
 
@@ -288,6 +314,10 @@ impl Wizard {
                 self.image.fetched(r);
                 None
             }
+            Reply::Previewed(p) => {
+                self.config.previewed(p);
+                None
+            }
         }
     }
 
@@ -316,9 +346,10 @@ impl Wizard {
                 ("Tab ↑/↓", "next / previous field"),
                 ("Ctrl-T", "test the connection to every host"),
                 ("Ctrl-Y", "trust the new host keys shown"),
-                ("Enter", "next: review"),
+                ("Enter", "next: configuration"),
                 ("Esc", "back"),
             ],
+            Step::Config => self.config.keys(),
             Step::Review => &[
                 ("↑/↓ PgUp/PgDn", "scroll"),
                 ("s", "save the Clusterfile without installing"),
@@ -334,6 +365,7 @@ impl Wizard {
             Step::Image => self.image.render(f, area, theme),
             Step::Hosts => self.hosts.render(f, area, theme, self.image.archs()),
             Step::Ssh => self.ssh.render(f, area, theme, self.image.archs()),
+            Step::Config => self.config.render(f, area, theme),
             Step::Review => self.review.render(f, area, theme),
         }
     }

@@ -24,7 +24,7 @@ pub struct Review {
 impl Review {
     /// Draw the screen.
     pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        let block = Block::bordered().title(" 4 review: the Clusterfile and the plan ");
+        let block = Block::bordered().title(" 5 review: the Clusterfile and the plan ");
         let inner = block.inner(area);
         f.render_widget(block, area);
         let mut lines: Vec<Line<'_>> = Vec::new();

@@ -5,8 +5,9 @@ use super::{Job, Planned, Reply, Step, Wizard};
 use crate::engine::plan::Plan;
 use crate::tui::action::{Action, Effect};
 use crate::tui::app::{App, Screen, Target};
+use crate::tui::testkit::{ctrl, draw, press, typed, wizard};
 use crate::tui::theme::Theme;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 
 fn app() -> App {
     let choices = vec![super::image::Choice {
@@ -15,30 +16,6 @@ fn app() -> App {
         archs: vec!["amd64".into()],
     }];
     App::wizard(Wizard::new(choices), Theme::default())
-}
-
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
-    app.update(Action::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::CONTROL,
-    )))
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
-
-fn wizard(app: &App) -> &Wizard {
-    match &app.screen {
-        Screen::Wizard(w) => w,
-        other => panic!("not the wizard: {other:?}"),
-    }
 }
 
 #[test]
@@ -118,6 +95,9 @@ fn the_ssh_screen_tests_then_trusts_only_the_keys_shown_and_review_installs() {
         matches!(&effects[..], [Effect::Wizard(Job::Test(_, trust))] if trust == &["SHA256:abc".to_string()])
     );
     let effects = press(&mut app, KeyCode::Enter);
+    assert!(matches!(&effects[..], [Effect::Wizard(Job::Preview(_))]));
+    assert_eq!(wizard(&app).step, Step::Config);
+    let effects = ctrl(&mut app, 'n');
     assert!(matches!(&effects[..], [Effect::Wizard(Job::Plan(_))]));
     assert_eq!(wizard(&app).step, Step::Review);
     assert!(
@@ -163,17 +143,6 @@ fn esc_goes_back_and_quits_from_the_first_screen() {
     assert_eq!(press(&mut app, KeyCode::Esc), [Effect::Quit]);
 }
 
-fn screen(app: &App) -> String {
-    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
-    t.draw(|f| app.view(f)).unwrap();
-    let buf = t.backend().buffer();
-    buf.content
-        .chunks(120)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The words of the hosts table's row for `ip`.
 fn cells<'a>(screen: &'a str, ip: &str) -> Vec<&'a str> {
     let row = screen
@@ -192,7 +161,7 @@ fn the_connection_test_fills_the_arch_column_and_flags_a_host_the_image_cannot_r
     press(&mut app, KeyCode::Char('a'));
     typed(&mut app, "10.0.0.2,10.0.0.3");
     press(&mut app, KeyCode::Enter);
-    let shown = screen(&app);
+    let shown = draw(&app, 120, 30);
     assert!(shown.contains("ARCH"), "{shown}");
     assert_eq!(
         cells(&shown, "10.0.0.2"),
@@ -210,7 +179,7 @@ fn the_connection_test_fills_the_arch_column_and_flags_a_host_the_image_cannot_r
             },
         )));
     }
-    let shown = screen(&app);
+    let shown = draw(&app, 120, 30);
     assert!(
         shown.contains("10.0.0.2  ok  arm64 host, amd64 image  key on record"),
         "{shown}"
@@ -224,7 +193,7 @@ fn the_connection_test_fills_the_arch_column_and_flags_a_host_the_image_cannot_r
     assert_eq!(hosts[1].arch.as_deref(), Some("amd64"));
     press(&mut app, KeyCode::Esc);
     assert_eq!(wizard(&app).step, Step::Hosts);
-    let shown = screen(&app);
+    let shown = draw(&app, 120, 30);
     assert_eq!(
         cells(&shown, "10.0.0.2"),
         ["10.0.0.2", "master", "arm64", "host,", "amd64", "image"],

@@ -6,9 +6,10 @@ use super::{Choice, Fetched, Note, Progress, Source};
 use crate::image::oci::Platform;
 use crate::tui::action::{Action, Effect};
 use crate::tui::app::{App, Screen};
+use crate::tui::testkit::{draw, press, typed, wizard};
 use crate::tui::theme::Theme;
 use crate::tui::wizard::{Job, Reply, Step, Wizard};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -27,36 +28,8 @@ fn app(names: &[&str]) -> App {
     )
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
-
-fn wizard(app: &App) -> &Wizard {
-    match &app.screen {
-        Screen::Wizard(w) => w,
-        other => panic!("not the wizard: {other:?}"),
-    }
-}
-
 fn note(app: &App) -> Option<Note> {
     wizard(app).image.note.clone()
-}
-
-fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
-    t.draw(|f| app.view(f)).unwrap();
-    let buf = t.backend().buffer();
-    buf.content
-        .chunks(120)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
@@ -147,7 +120,7 @@ fn a_pull_shows_progress_then_selects_the_pulled_image_in_the_refreshed_list() {
     };
     app.update(Action::Wizard(Reply::Fetching(progress.clone())));
     assert_eq!(wizard(&app).image.fetching, Some(progress));
-    let shown = screen(&app);
+    let shown = draw(&app, 120, 30);
     assert!(
         shown.contains("pulling 127.0.0.1:5000/tug/demo:v1.28.9: 1/3 blobs, 1.0 KiB of 4.0 KiB"),
         "{shown}"
@@ -163,7 +136,10 @@ fn a_pull_shows_progress_then_selects_the_pulled_image_in_the_refreshed_list() {
     assert_eq!(image.fetching, None);
     assert_eq!(image.picked(), Some(new));
     assert_eq!(image.note, Some(Note::Done(format!("pulled {new}"))));
-    assert!(screen(&app).contains("name 127.0.0.1:5000"), "its details");
+    assert!(
+        draw(&app, 120, 30).contains("name 127.0.0.1:5000"),
+        "its details"
+    );
     press(&mut app, KeyCode::Enter);
     assert_eq!(wizard(&app).step, Step::Hosts);
 }
@@ -182,7 +158,7 @@ fn a_failed_fetch_keeps_the_list_and_says_why_in_one_line() {
     assert_eq!(image.fetching, None);
     assert_eq!(image.picked(), Some("docker.io/a/old:v1"));
     assert_eq!(image.note, Some(Note::Failed(why.into())));
-    assert!(screen(&app).contains(why));
+    assert!(draw(&app, 120, 30).contains(why));
 }
 
 #[test]
@@ -212,9 +188,9 @@ fn b_loads_the_bundle_found_next_to_tug_and_b_upper_asks_for_a_path() {
         w.image.bundle = Some("/media/stick".into());
     }
     assert!(
-        screen(&app).contains("bundle found: /media/stick — b verifies and loads it"),
+        draw(&app, 120, 30).contains("bundle found: /media/stick — b verifies and loads it"),
         "{}",
-        screen(&app)
+        draw(&app, 120, 30)
     );
     let effects = press(&mut app, KeyCode::Char('b'));
     assert!(
