@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Subcommand)]
 pub enum ClusterCommand {
     /// Print a Clusterfile for these images and hosts (nothing is pulled or
-    /// contacted). The arch role is left out: the installer asks each host.
+    /// contacted). The arch role is left out: when an image is stored for
+    /// several platforms, the installer asks each host which it needs.
     Gen(Box<GenArgs>),
 }
 

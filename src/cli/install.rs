@@ -4,10 +4,13 @@
 //! journal that makes a second `apply` a resume. An apply saves the
 //! Clusterfile after every stage ([`record`]). [`execute`] runs a plan:
 //! events show as a line per host on a terminal ([`progress`]), as plain
-//! lines otherwise; Ctrl-C starts no new step and exits 130.
+//! lines otherwise; Ctrl-C starts no new step and exits 130. An image
+//! stored for several platforms resolves for the hosts' arch ([`arch`]).
 
+mod arch;
 mod execute;
 mod progress;
+mod spec;
 
 use super::Context;
 use super::cluster::ClusterArgs;
@@ -22,13 +25,14 @@ use crate::engine::plan::HostId;
 use crate::engine::plan::{Phase, Plan};
 use crate::engine::record::{Ending, StatusRecorder};
 use crate::engine::reset::{plan_delete, plan_reset};
-use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::RunError;
 use crate::engine::spec::ClusterSpec;
 use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
 use clap::Subcommand;
 use execute::execute;
+use spec::spec_for_run;
+pub use spec::{install_plan, spec_of};
 use std::path::PathBuf;
 
 /// The install journal in a cluster's state dir.
@@ -178,32 +182,6 @@ impl InstallCommand {
     }
 }
 
-/// The spec of `cf`, its images read from the store.
-pub fn spec_of(
-    ctx: &Context,
-    cf: &Clusterfile,
-    state: &ClusterState,
-) -> anyhow::Result<ClusterSpec> {
-    let inputs = SpecInputs::from_clusterfile(cf, &[], state.dir().to_path_buf())?;
-    let scans = ctx.paths.layer_scans();
-    let resolved = resolve(&ctx.store()?, inputs, Some(&scans))?;
-    for w in &resolved.warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(resolved.spec)
-}
-
-/// The full install plan of a Clusterfile, as `tug plan -f` prints it.
-pub fn install_plan(ctx: &Context, cf: &Clusterfile, skip_checks: bool) -> anyhow::Result<Plan> {
-    let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
-    let spec = spec_of(ctx, cf, &state)?;
-    let opts = InstallOptions {
-        skip_checks,
-        ..InstallOptions::default()
-    };
-    Ok(plan_install(&spec, &opts)?.plan)
-}
-
 /// Append host entries for `masters` and `nodes`, refusing addresses the
 /// cluster already has.
 fn add_hosts(
@@ -265,7 +243,11 @@ fn install_phase(s: &str) -> Result<Phase, String> {
 
 async fn apply(ctx: &Context, cf: Clusterfile, how: How) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
-    let spec = spec_of(ctx, &cf, &state)?;
+    let spec = if how.dry_run {
+        spec_of(ctx, &cf, &state)?
+    } else {
+        spec_for_run(ctx, &cf, &state, Unreachable::Refuse).await?
+    };
     let opts = InstallOptions {
         skip_checks: how.skip_checks,
         ..InstallOptions::default()
@@ -347,7 +329,11 @@ async fn delete(
     if gone.is_empty() {
         anyhow::bail!("nothing to delete: give --masters or --nodes");
     }
-    let spec = spec_of(ctx, &cf, &state)?;
+    let spec = if dry_run {
+        spec_of(ctx, &cf, &state)?
+    } else {
+        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate).await?
+    };
     let ids: Vec<HostId> = gone.iter().map(|ip| HostId::new(ip.to_string())).collect();
     let plan = plan_delete(&spec, &ids, InstallOptions::default().parallel)?;
     if dry_run {
@@ -388,7 +374,11 @@ async fn teardown(
 async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, name)?;
     let cf = state.load_existing()?;
-    let spec = spec_of(ctx, &cf, &state)?;
+    let spec = if force {
+        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate).await?
+    } else {
+        spec_of(ctx, &cf, &state)?
+    };
     let plan = plan_reset(&spec, InstallOptions::default().parallel)?;
     if !force {
         print!("{plan}");

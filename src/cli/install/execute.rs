@@ -6,14 +6,41 @@ use super::progress::{CANCELLING, Dashboard};
 use crate::cli::Context;
 use crate::engine::event::{PlainPrinter, StageDone};
 use crate::engine::journal::Journal;
-use crate::engine::plan::Plan;
+use crate::engine::plan::{HostId, Plan};
 use crate::engine::runner::{RunError, RunOptions, Runner};
-use crate::engine::spec::ClusterSpec;
+use crate::engine::spec::{ClusterSpec, HostSpec};
+use crate::engine::transport::Transport;
 use crate::engine::transport::select::{Unreachable, connect};
 use crate::ssh::{HostKeyPolicy, KnownHosts};
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
+
+/// A transport for every host of `hosts` plus the jump host, connected as
+/// an install connects: this machine's addresses locally, the others over
+/// SSH with the known_hosts policy of `ctx`, each newly trusted key said.
+pub(super) async fn connect_hosts(
+    ctx: &Context,
+    hosts: &[HostSpec],
+    unreachable: Unreachable,
+) -> anyhow::Result<HashMap<HostId, Arc<dyn Transport>>> {
+    let known = KnownHosts::new(ctx.paths.known_hosts());
+    let policy = if ctx.strict_host_keys {
+        HostKeyPolicy::Strict
+    } else {
+        HostKeyPolicy::AcceptNew
+    };
+    let transports = connect(hosts, known, policy, unreachable, |h, k| {
+        eprintln!(
+            "[{}] new host key {} {} recorded (trusted on first use)",
+            h.id, k.algorithm, k.fingerprint
+        );
+    })
+    .await?;
+    Ok(transports)
+}
 
 /// Run `plan` over the hosts of `spec`, showing its events (a line per host
 /// on a terminal, plain lines otherwise) and reporting finished stages to
@@ -27,19 +54,7 @@ pub(super) async fn execute(
     unreachable: Unreachable,
     stages: Option<UnboundedSender<StageDone>>,
 ) -> anyhow::Result<()> {
-    let known = KnownHosts::new(ctx.paths.known_hosts());
-    let policy = if ctx.strict_host_keys {
-        HostKeyPolicy::Strict
-    } else {
-        HostKeyPolicy::AcceptNew
-    };
-    let hosts = connect(&spec.hosts, known, policy, unreachable, |h, k| {
-        eprintln!(
-            "[{}] new host key {} {} recorded (trusted on first use)",
-            h.id, k.algorithm, k.fingerprint
-        );
-    })
-    .await?;
+    let hosts = connect_hosts(ctx, &spec.hosts, unreachable).await?;
     // The sudo (login) passwords are masked in every line the hosts print.
     let options = RunOptions {
         secrets: spec.login_passwords(),
