@@ -127,6 +127,17 @@ impl HostsScreen {
         }
     }
 
+    /// The architecture every host answered in the connection test, when
+    /// all did and all agree: the arch role the Clusterfile gets, so a
+    /// multi-arch image installs the hosts' platform.
+    pub fn common_arch(&self) -> Option<&str> {
+        let first = self.hosts.first()?.arch.as_deref()?;
+        self.hosts
+            .iter()
+            .all(|h| h.arch.as_deref() == Some(first))
+            .then_some(first)
+    }
+
     /// Masters and nodes, as `gen` takes them.
     pub fn split(&self) -> (Vec<Address>, Vec<Address>) {
         let pick = |m: bool| {

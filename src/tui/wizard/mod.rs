@@ -174,6 +174,11 @@ impl Wizard {
         })
         .map(|mut cf| {
             cf.documents = self.config.documents();
+            if let Some(arch) = self.hosts.common_arch() {
+                for group in &mut cf.cluster.spec.hosts {
+                    group.roles.push(arch.to_string());
+                }
+            }
             cf
         })
         .map_err(|e| e.to_string())

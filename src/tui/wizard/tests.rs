@@ -204,6 +204,30 @@ fn the_connection_test_fills_the_arch_column_and_flags_a_host_the_image_cannot_r
         ["10.0.0.3", "master", "amd64"],
         "{shown}"
     );
+    // Hosts that differ give the Clusterfile no arch role; hosts that agree do.
+    let roles = |app: &App| -> Vec<Vec<String>> {
+        let cf = wizard(app).clusterfile().unwrap();
+        cf.cluster
+            .spec
+            .hosts
+            .iter()
+            .map(|h| h.roles.clone())
+            .collect()
+    };
+    assert!(
+        roles(&app)
+            .iter()
+            .flatten()
+            .all(|r| r != "arm64" && r != "amd64")
+    );
+    if let Screen::Wizard(w) = &mut app.screen {
+        w.hosts.set_arch("10.0.0.3", "arm64");
+    }
+    assert!(
+        roles(&app).iter().all(|r| r.contains(&"arm64".to_string())),
+        "{:?}",
+        roles(&app)
+    );
 }
 
 #[test]
