@@ -487,6 +487,36 @@ fn edits_keep_unknown_fields() {
 }
 
 #[test]
+fn saving_keeps_the_kubeadm_documents_as_written_until_they_change() {
+    let text = "# my cluster\napiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nspec:\n  image: [a/b:c]\n\
+        \x20 hosts:\n  - ips: [10.0.0.2:22]\n    roles: [master]\n---\n# wider pods for the lab\n\
+        apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n\
+        \x20 podSubnet: 10.200.0.0/16 # see ticket 12\n---\napiVersion: kubeadm.k8s.io/v1beta3\n\
+        kind: JoinConfiguration # untouched too\n";
+    let mut cf = Clusterfile::parse(Path::new("Clusterfile"), text.to_string()).unwrap();
+    // As after an install stage: the status changes, the documents do not.
+    cf.cluster.status = Some(Default::default());
+    let saved = cf.to_yaml().unwrap();
+    for kept in [
+        "# wider pods for the lab\n",
+        "podSubnet: 10.200.0.0/16 # see ticket 12\n",
+        "kind: JoinConfiguration # untouched too\n",
+    ] {
+        assert!(saved.contains(kept), "{kept:?} lost:\n{saved}");
+    }
+    // A document changed in code is written from its new value.
+    cf.documents[0].value["networking"]["podSubnet"] = "10.9.0.0/16".into();
+    let saved = cf.to_yaml().unwrap();
+    assert!(
+        saved.contains("podSubnet: 10.9.0.0/16") && !saved.contains("ticket 12"),
+        "{saved}"
+    );
+    assert!(saved.contains("# untouched too"), "{saved}");
+    let again = Clusterfile::parse(Path::new("again"), saved).unwrap();
+    assert_eq!(again.kubeadm("JoinConfiguration").count(), 1);
+}
+
+#[test]
 fn env_entries_follow_the_env_rules() {
     let text = "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nspec:\n  image: [a/b:c]\n  env:\n\
         \x20 - SEALOS_SYS_KUBE_VERSION=v9\n  - ok_1=x=y\n  hosts:\n  - ips: [10.0.0.2]\n    roles: [master]\n\

@@ -113,6 +113,7 @@ fn the_configuration_screen_overrides_env_and_kubeadm_and_the_clusterfile_keeps_
     term.keys(&["Tab", "Tab", "Tab"]);
     term.wait_for("the editor's keys", |s| s.contains("arrows move"));
     for line in [
+        "# lab: wider pods",
         "apiVersion: kubeadm.k8s.io/v1beta3",
         "kind: ClusterConfiguration",
         "networking:",
@@ -121,11 +122,11 @@ fn the_configuration_screen_overrides_env_and_kubeadm_and_the_clusterfile_keeps_
         term.type_line(line);
     }
     term.wait_for("the YAML error", |s| {
-        s.contains("line 5 column 1: did not find expected ',' or ']'")
+        s.contains("line 6 column 1: did not find expected ',' or ']'")
     });
     term.keys(&["C-n"]);
     let screen = term.wait_for("moving on refused", |s| {
-        s.contains("not yet: kubeadm override: line 5")
+        s.contains("not yet: kubeadm override: line 6")
     });
     assert!(screen.contains("4 configuration"), "{screen}");
 
@@ -167,6 +168,11 @@ fn the_configuration_screen_overrides_env_and_kubeadm_and_the_clusterfile_keeps_
     assert!(cf.contains(&format!("- registryPassword={SECRET}")), "{cf}");
     assert!(
         cf.contains("kind: ClusterConfiguration") && cf.contains("podSubnet: 10.200.0.0/16"),
+        "{cf}"
+    );
+    // The editor's text is saved as typed, its comment included.
+    assert!(
+        cf.contains("# lab: wider pods\napiVersion: kubeadm.k8s.io/v1beta3\n"),
         "{cf}"
     );
     use std::os::unix::fs::PermissionsExt;

@@ -1,10 +1,11 @@
 //! The Clusterfile as a file: one sealos `Cluster` document plus any number
 //! of kubeadm documents and sealos `Config` documents, loaded with errors
-//! that name file, line and field, and saved atomically with mode 0600.
+//! that name file, line and field, and saved atomically with mode 0600,
+//! the documents tug leaves alone as the user wrote them.
 
 use super::model::{API_VERSION, Cluster, KeepUnknown};
 use super::problem::{FieldPath, Locator, Problem, Severity};
-use super::validate;
+use super::{validate, verbatim};
 use crate::fsutil::write_private;
 use serde::Deserialize;
 use serde_yaml::Value;
@@ -59,6 +60,9 @@ pub struct Document {
     pub kind: String,
     /// The whole document.
     pub value: Value,
+    /// The document as written, comments included: saved as it is while it
+    /// still reads as `value` (see [`verbatim`]); `None` when made in code.
+    pub text: Option<String>,
 }
 
 /// A sealos `Config` document: a file written into an image before install.
@@ -173,6 +177,7 @@ impl Clusterfile {
                     .map_err(|e| ClusterfileError::Invalid(Problem::from_yaml(path, &text, &e)))?,
             );
         }
+        let mut texts = verbatim::document_texts(&text, &values);
         let mut cluster: Option<(usize, usize)> = None;
         let mut documents = Vec::new();
         let mut doc_ordinals = Vec::new();
@@ -212,6 +217,7 @@ impl Clusterfile {
                     documents.push(Document {
                         kind: k.to_string(),
                         value: value.clone(),
+                        text: texts[index].take(),
                     });
                     doc_ordinals.push(ordinal);
                 }
@@ -364,14 +370,22 @@ impl Clusterfile {
     /// (a new Clusterfile: the Cluster first).
     pub fn to_yaml(&self) -> Result<String, ClusterfileError> {
         let encode = |v: Result<String, serde_yaml::Error>| v.map_err(ClusterfileError::Encode);
+        let document = |d: &Document| match d
+            .text
+            .as_deref()
+            .and_then(|t| verbatim::still_reads_as(t, &d.value))
+        {
+            Some(text) => Ok(text),
+            None => encode(serde_yaml::to_string(&d.value)),
+        };
         let before = self.cluster_position.min(self.documents.len());
         let mut parts = Vec::with_capacity(self.documents.len() + 1);
         for d in &self.documents[..before] {
-            parts.push(encode(serde_yaml::to_string(&d.value))?);
+            parts.push(document(d)?);
         }
         parts.push(encode(serde_yaml::to_string(&self.cluster))?);
         for d in &self.documents[before..] {
-            parts.push(encode(serde_yaml::to_string(&d.value))?);
+            parts.push(document(d)?);
         }
         Ok(parts.join("---\n"))
     }

@@ -4,7 +4,8 @@
 //! [`model`] plus kubeadm and `Config` documents); [`hosts`] turns its hosts
 //! into [`hosts::Machine`]s; [`validate`] finds what is wrong, by file, line
 //! and field; [`create`] builds a new one from flags; [`state`] keeps a
-//! cluster's own directory; [`env`] resolves the environment images see.
+//! cluster's own directory; [`env`] resolves the environment images see;
+//! [`verbatim`] keeps each document's text as the user wrote it.
 
 pub mod clusterfile;
 pub mod conditions;
@@ -15,3 +16,4 @@ pub mod model;
 pub mod problem;
 pub mod state;
 pub mod validate;
+pub mod verbatim;

@@ -165,6 +165,7 @@ pub fn check(lines: &[String], inputs: Option<&kubeadm::Inputs>) -> Result<Vec<D
         .map(|p| Document {
             kind: p.value["kind"].as_str().unwrap_or_default().to_string(),
             value: p.value,
+            text: Some(p.text),
         })
         .collect())
 }
