@@ -226,6 +226,8 @@ fn ctrl_c_is_said_above_the_lines_and_the_hosts_show_where_they_stopped() {
     fixture::release_layers(&hosts[1]);
     let Screen { rows: screen, .. } = term.wait();
     assert!(screen.contains(&format!("{END} 130")), "{screen}");
+    // The terminal did not echo ^C into the lines (it would leave a stale one).
+    assert!(!screen.contains("^C"), "{screen}");
     let node = host_line(&screen, &hosts[1].ip);
     assert!(node.contains("– stopped after distribute"), "{screen}");
     assert!(!screen.contains('✘'), "{screen}");
