@@ -4,12 +4,20 @@
 
 use super::{BINARY, CLUSTERFILE, IMAGES, README, SUMS};
 use crate::image::Reference;
+use std::net::IpAddr;
 
 /// The master address a template holds when no hosts were given: from
 /// TEST-NET-1 (RFC 5737), which is never a real host.
 pub const PLACEHOLDER_MASTER: &str = "192.0.2.10";
 /// The worker address a template holds when no hosts were given.
 pub const PLACEHOLDER_NODE: &str = "192.0.2.20";
+
+/// Whether `ip` is a placeholder a template holds instead of a real host:
+/// any TEST-NET-1 address (192.0.2.0/24), like [`PLACEHOLDER_MASTER`] and
+/// [`PLACEHOLDER_NODE`]. Readers of a template (the wizard) skip these.
+pub fn is_placeholder(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V4(v4) if v4.octets()[..3] == [192, 0, 2])
+}
 
 /// The Clusterfile text: `yaml` under a comment telling what to change.
 pub(super) fn clusterfile(yaml: &str, placeholders: bool) -> String {

@@ -120,7 +120,11 @@ impl Launch {
             .await
             {
                 Ok(h) => h,
-                Err(e) => return RunOutcome::Error(e.to_string()),
+                Err(e) => {
+                    return RunOutcome::Error(format!(
+                        "Not every host could be reached, so nothing was changed on any host:\n{e}"
+                    ));
+                }
             },
         };
         let mut journal = match Journal::load(&self.journal) {

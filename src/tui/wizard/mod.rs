@@ -1,11 +1,12 @@
 //! The wizard's screens before an install: image (the store's, pulled, or
-//! from a bundle) → hosts → SSH (with a concurrent connection test that
+//! from a bundle, whose Clusterfile can fill the hosts) → hosts → SSH (with a concurrent connection test that
 //! also learns each host's arch) → configuration (env, subnets, a kubeadm
 //! override and its merged preview) → review (the Clusterfile and the plan;
 //! save without installing) → install. Screens only hold and edit their
 //! own state; work that needs I/O is a [`Job`] the event loop runs (see
 //! [`jobs`]), whose [`Reply`] comes back as an action.
 
+mod bundle_hosts;
 pub mod config;
 pub mod field;
 pub mod hosts;
@@ -316,7 +317,7 @@ impl Wizard {
                 None
             }
             Reply::Fetched(r) => {
-                self.image.fetched(r);
+                self.fetched(r);
                 None
             }
             Reply::Previewed(p) => {

@@ -3,11 +3,14 @@
 //! the insecure registries, the platform choice), or verify and load a
 //! bundle the way `tug bundle load` does; progress goes to the screen as it
 //! arrives. Then, as the CLI does, the new images' layers are scanned for
-//! the installer, and the store's list is read again.
+//! the installer, and the store's list is read again. A bundle's
+//! Clusterfile template, when it names real hosts, comes back with it.
 
-use super::{Fetched, Progress, Source, choices};
+use super::{Fetched, FromBundle, Progress, Source, choices};
 use crate::bundle::{self, Job};
 use crate::cli::Context;
+use crate::cluster::clusterfile::Clusterfile;
+use crate::cluster::hosts::{Address, DEFAULT_SSH_PORT, Role};
 use crate::image::digest::Digest;
 use crate::image::oci::Platform;
 use crate::image::{Reference, registry};
@@ -60,7 +63,7 @@ async fn pull(
     let ctx = ctx.clone();
     tokio::task::spawn_blocking(move || {
         let select = pulled.reference.to_string();
-        refreshed(&ctx, &[pulled.reference], select, note)
+        refreshed(&ctx, &[pulled.reference], select, note, None)
     })
     .await
     .unwrap_or_else(|e| Err(e.to_string()))
@@ -84,13 +87,46 @@ fn load(ctx: &Context, path: &Path, tx: UnboundedSender<Action>) -> Result<Fetch
     for name in &loaded.verified.edited {
         note.push_str(&format!("; {name} edited since the bundle was made"));
     }
+    let template = bundle::read_template(path).map_err(|e| e.to_string());
+    let hosts = match template.and_then(|cf| cf.as_ref().map(from_template).transpose()) {
+        Ok(hosts) => hosts,
+        Err(e) => {
+            note.push_str(&format!("; its Clusterfile was not read: {e}"));
+            None
+        }
+    };
     // The bundle's images in install order: the Kubernetes image first.
     let select = loaded
         .images
         .first()
         .map(ToString::to_string)
         .unwrap_or_default();
-    refreshed(ctx, &loaded.images, select, note)
+    refreshed(ctx, &loaded.images, select, note, hosts)
+}
+
+/// The hosts (by role) and SSH settings of a bundle's Clusterfile.
+fn from_template(cf: &Clusterfile) -> Result<FromBundle, String> {
+    let mut hosts = FromBundle::default();
+    let machines = cf
+        .cluster
+        .machines()
+        .map_err(|e| format!("{}: {e}", bundle::CLUSTERFILE))?;
+    for m in machines {
+        let addr = Address {
+            ip: m.ip(),
+            port: Some(m.port()).filter(|p| *p != DEFAULT_SSH_PORT),
+        };
+        if m.has(Role::Master) {
+            hosts.masters.push(addr);
+        } else if m.has(Role::Node) {
+            hosts.nodes.push(addr);
+        }
+    }
+    let ssh = cf.cluster.spec.ssh.clone().unwrap_or_default();
+    hosts.user = ssh.user;
+    hosts.pk = ssh.pk;
+    hosts.name = cf.cluster.metadata.name.clone();
+    Ok(hosts)
 }
 
 /// Scan the new images for the installer, then read the store's list.
@@ -99,6 +135,7 @@ fn refreshed(
     images: &[Reference],
     select: String,
     mut note: String,
+    hosts: Option<FromBundle>,
 ) -> Result<Fetched, String> {
     if let Some(w) = crate::cli::prescan::scan(ctx, images).first() {
         note.push_str(&format!("; warning: {w}"));
@@ -108,6 +145,7 @@ fn refreshed(
         choices: choices(&store),
         select,
         note: one_line(&note),
+        hosts,
     })
 }
 

@@ -2,7 +2,8 @@
 //! list is the local store's; `p` pulls a reference into the store and
 //! `b` / `B` verify and load a bundle (the one next to the running tug, or
 //! one at a typed path). Both run as a job ([`fetch`]) whose progress the
-//! screen shows; then the list is read again with the new image selected.
+//! screen shows; then the list is read again with the new image selected
+//! (and a bundle's Clusterfile hosts are handed to the wizard).
 
 mod choices;
 pub mod fetch;
@@ -11,6 +12,7 @@ mod tests;
 mod view;
 
 use super::field::Field;
+use crate::cluster::hosts::Address;
 use crate::image::Reference;
 use crate::image::oci::Platform;
 use crate::tui::theme::Theme;
@@ -93,6 +95,25 @@ pub struct Fetched {
     pub select: String,
     /// What was done, in one line.
     pub note: String,
+    /// The cluster a loaded bundle's Clusterfile describes, when it names
+    /// real hosts.
+    pub hosts: Option<FromBundle>,
+}
+
+/// The hosts and SSH settings of a loaded bundle's Clusterfile template,
+/// for the hosts and SSH screens (a template never holds a password).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FromBundle {
+    /// Its masters, master0 first; a port only when it is not 22.
+    pub masters: Vec<Address>,
+    /// Its nodes.
+    pub nodes: Vec<Address>,
+    /// `spec.ssh.user`.
+    pub user: Option<String>,
+    /// `spec.ssh.pk`: the private key's path.
+    pub pk: Option<String>,
+    /// `metadata.name`.
+    pub name: Option<String>,
 }
 
 /// Which input is open.

@@ -131,6 +131,7 @@ fn a_pull_shows_progress_then_selects_the_pulled_image_in_the_refreshed_list() {
         choices: vec![choice("docker.io/a/old:v1"), choice(new)],
         select: new.into(),
         note: format!("pulled {new}"),
+        hosts: None,
     }))));
     let image = &wizard(&app).image;
     assert_eq!(image.fetching, None);
@@ -225,4 +226,90 @@ fn every_state_of_the_screen_draws_at_any_size() {
     sized(&app);
     app.update(Action::Wizard(Reply::Fetched(Err("x".repeat(500)))));
     sized(&app);
+}
+
+fn loaded(hosts: Option<super::FromBundle>) -> Action {
+    Action::Wizard(Reply::Fetched(Ok(Fetched {
+        choices: vec![choice("docker.io/a/k8s:v1")],
+        select: "docker.io/a/k8s:v1".into(),
+        note: "loaded 1 image(s) from bundle /b".into(),
+        hosts,
+    })))
+}
+
+#[test]
+fn a_bundles_hosts_fill_an_empty_hosts_screen_and_never_replace_typed_ones() {
+    let from = super::FromBundle {
+        masters: vec!["10.0.0.2".parse().unwrap()],
+        nodes: vec![
+            "10.0.0.3:2222".parse().unwrap(),
+            "10.0.0.4".parse().unwrap(),
+        ],
+        user: Some("ops".into()),
+        pk: Some("/keys/id".into()),
+        name: Some("default".into()),
+    };
+    let mut app = app(&[]);
+    app.update(loaded(Some(from.clone())));
+    let w = wizard(&app);
+    let hosts: Vec<(String, bool)> = w
+        .hosts
+        .hosts
+        .iter()
+        .map(|h| (h.addr.to_string(), h.master))
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            ("10.0.0.2".into(), true),
+            ("10.0.0.3:2222".into(), false),
+            ("10.0.0.4".into(), false)
+        ]
+    );
+    assert_eq!(
+        (w.ssh.value(0), w.ssh.value(1), w.ssh.value(3)),
+        ("default", "ops", "/keys/id")
+    );
+    assert_eq!(w.ssh.value(2), "", "no password");
+    assert_eq!(
+        note(&app),
+        Some(Note::Done(
+            "loaded 1 image(s) from bundle /b; hosts from the bundle's Clusterfile: 1 master, \
+             2 nodes; from it too: user, private key"
+                .into()
+        ))
+    );
+
+    // Typed hosts and SSH fields stay as they are.
+    let mut app = self::app(&[]);
+    app.update(loaded(None));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.9.9.9");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "x");
+    assert_eq!(wizard(&app).step, Step::Ssh);
+    for _ in 0..2 {
+        press(&mut app, KeyCode::Esc);
+    }
+    assert_eq!(wizard(&app).step, Step::Image);
+    let mut mine = from;
+    mine.user = Some("root".into());
+    app.update(loaded(Some(mine)));
+    let w = wizard(&app);
+    assert_eq!(w.hosts.hosts.len(), 1);
+    assert_eq!(w.hosts.hosts[0].addr.to_string(), "10.9.9.9");
+    assert_eq!(w.ssh.value(2), "x");
+    let Some(Note::Done(said)) = note(&app) else {
+        panic!("{:?}", note(&app))
+    };
+    assert!(
+        said.ends_with(
+            "the bundle's Clusterfile hosts were left out: the hosts screen already has hosts; \
+             from it too: private key"
+        ),
+        "{said}"
+    );
+    assert!(draw(&app, 120, 30).contains("hosts were left out"));
 }
