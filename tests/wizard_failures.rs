@@ -87,6 +87,9 @@ fn a_host_gone_at_install_time_is_named_and_r_installs_once_it_is_back() {
         "{screen}"
     );
     assert!(text.contains("r tries again"), "{screen}");
+    for h in hosts.iter() {
+        assert!(row(&screen, &h.ip).contains(" not run "), "{screen}");
+    }
     assert!(
         journal(&hosts[1]).is_empty(),
         "nothing ran on the node while the master was gone"
@@ -133,6 +136,8 @@ fn a_failing_hook_is_named_on_the_done_screen_and_r_resumes_to_a_ready_cluster()
             "{want:?} not on the screen:\n{screen}"
         );
     }
+    assert!(row(&screen, node).contains(" FAILED "), "{screen}");
+    assert!(row(&screen, &hosts[0].ip).contains(" stopped "), "{screen}");
     let hook_runs = |h: &Host| calls_of(&journal(h), "init.sh", "").len();
     assert_eq!(hook_runs(&hosts[0]), 1, "master0's init hook ran");
     assert_eq!(

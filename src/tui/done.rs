@@ -82,7 +82,7 @@ impl Done {
             Constraint::Length(area.height / 4),
         ])
         .areas(area);
-        hosts_table(f, table, &self.run, self.selected, theme);
+        hosts_table(f, table, &self.run, self.selected, true, theme);
         let (title, style, lines) = self.summary(theme);
         f.render_widget(
             Paragraph::new(lines)

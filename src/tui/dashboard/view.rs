@@ -30,7 +30,7 @@ pub fn dashboard(
     ])
     .areas(area);
     overall_gauge(f, overall, &d.run, d.cancelling, theme, now);
-    hosts_table(f, table, &d.run, d.selected, theme);
+    hosts_table(f, table, &d.run, d.selected, false, theme);
     log_pane(f, log, d.run.hosts.get(d.selected), theme);
 }
 
@@ -80,14 +80,23 @@ fn overall_gauge(
     }
 }
 
-/// A row per host: host, roles, phase, status, progress, speed, ETA.
-pub fn hosts_table(f: &mut Frame<'_>, area: Rect, run: &RunState, selected: usize, theme: &Theme) {
+/// A row per host: host, roles, phase, status, progress, speed, ETA. Once
+/// the run `ended`, a host between steps "stopped" and one that never
+/// started was "not run".
+pub fn hosts_table(
+    f: &mut Frame<'_>,
+    area: Rect,
+    run: &RunState,
+    selected: usize,
+    ended: bool,
+    theme: &Theme,
+) {
     let header = Row::new([
         "HOST", "ROLES", "PHASE", "STATUS", "PROGRESS", "SPEED", "ETA",
     ])
     .style(theme.dim());
     let rows = run.hosts.iter().enumerate().map(|(i, h)| {
-        let row = host_row(h, theme);
+        let row = host_row(h, ended, theme);
         if i == selected {
             row.style(theme.selected())
         } else {
@@ -111,11 +120,13 @@ pub fn hosts_table(f: &mut Frame<'_>, area: Rect, run: &RunState, selected: usiz
     );
 }
 
-fn host_row<'a>(h: &'a HostRow, theme: &Theme) -> Row<'a> {
+fn host_row<'a>(h: &'a HostRow, ended: bool, theme: &Theme) -> Row<'a> {
     let status = h.status();
     let (word, style) = match status {
+        HostStatus::Waiting if ended => ("not run", theme.dim()),
         HostStatus::Waiting => ("waiting", theme.dim()),
         HostStatus::Running(_) => ("running", theme.warn()),
+        HostStatus::Idle(_) if ended => ("stopped", theme.warn()),
         HostStatus::Idle(_) => ("…", theme.text()),
         HostStatus::Done => ("done", theme.ok()),
         HostStatus::Failed => ("FAILED", theme.error()),
