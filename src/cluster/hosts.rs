@@ -1,4 +1,4 @@
-//! The hosts of a Clusterfile: addresses and IP lists ([`address`]), roles
+//! The hosts of a Clusterfile: addresses and IP lists (`address`), roles
 //! as `tug gen`/`run` take them and `spec.hosts[].roles` stores them, and
 //! the [`Machine`]s a Cluster's host entries resolve to.
 

@@ -4,7 +4,7 @@
 //! written by a newer sealos survives a load/save round trip. Typed fields
 //! are read without `#[serde(flatten)]` (which would lose error locations);
 //! `extra` is filled afterwards from the parsed YAML value by [`KeepUnknown`]
-//! (in [`unknown`]).
+//! (in `unknown`).
 
 mod unknown;
 
