@@ -11,13 +11,12 @@
 use super::command::Secret;
 use super::event::{Event, EventKind, FailCause, SkipReason, StageDone, StepError};
 use super::journal::Journal;
-use super::plan::{Action, HostId, OnFailure, Order, Phase, Plan, Step, StepId};
-use super::step::{ActError, Acted, Emitter, Output, attempt};
+use super::plan::{HostId, OnFailure, Order, Phase, Plan, Step, StepId};
+use super::step::Emitter;
 use super::transport::Transport;
-use chrono::Local;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
@@ -27,7 +26,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 mod error;
+mod run_step;
 pub use error::{RunError, StepFailure};
+use run_step::Outcome;
 
 /// How the runner treats steps.
 #[derive(Clone, Debug)]
@@ -68,14 +69,6 @@ pub struct Report {
     pub skipped: usize,
     /// Bytes streamed to each host of the plan (0 when nothing was sent).
     pub bytes_sent: BTreeMap<HostId, u64>,
-}
-
-/// How one step ended.
-enum Outcome {
-    Done { bytes: u64 },
-    Skipped,
-    Failed(StepError),
-    Cancelled,
 }
 
 /// Runs plans over a fixed set of hosts.
@@ -316,96 +309,5 @@ impl Runner {
             logs.insert(host.clone(), Mutex::new(file));
         }
         Ok(logs)
-    }
-
-    /// One step with its retries and timeout.
-    async fn step<'a>(
-        &'a self,
-        phase: Phase,
-        step: &'a Step,
-        log: &'a Mutex<File>,
-    ) -> (&'a Step, Outcome) {
-        let transport = self.hosts[&step.host].as_ref();
-        let mut secrets = self.options.secrets.clone();
-        secrets.extend(step.secrets());
-        let mut out = Output {
-            em: self.emitter(phase, step),
-            log,
-            secrets,
-            last: VecDeque::new(),
-            keep: self.options.last_lines,
-        };
-        // Masked again with the run's secrets: a password may sit in shell text.
-        let what = out.mask(&step.action.to_string());
-        out.log(&format!(
-            "==> {} {phase}: {what}",
-            Local::now().format("%F %T")
-        ));
-        out.em.emit(EventKind::Started { what });
-        let timeout = match &step.action {
-            Action::Run {
-                timeout: Some(t), ..
-            } => *t,
-            _ => self.options.step_timeout,
-        };
-        let mut tries = 1;
-        let cause = loop {
-            let attempted = tokio::time::timeout(
-                timeout,
-                attempt(transport, &mut out, self.options.fetch_limit),
-            )
-            .await;
-            match attempted {
-                Ok(Ok(Acted::Skipped)) => {
-                    out.log("<== skipped: already there");
-                    out.em.emit(EventKind::Skipped {
-                        reason: SkipReason::Marker,
-                    });
-                    return (step, Outcome::Skipped);
-                }
-                Ok(Ok(Acted::Ran { code: 0, bytes })) => {
-                    out.log("<== done");
-                    out.em.emit(EventKind::Finished);
-                    return (step, Outcome::Done { bytes });
-                }
-                Ok(Ok(Acted::Ran { code, .. })) => break FailCause::Exit(code),
-                Ok(Err(ActError::Transport(e)))
-                    if e.is_connection() && tries <= self.options.retries =>
-                {
-                    let error = out.mask(&e.to_string());
-                    out.log(&format!("<== {error}; retrying"));
-                    tries += 1;
-                    out.em.emit(EventKind::Retrying {
-                        attempt: tries,
-                        error,
-                    });
-                    let wait = self
-                        .options
-                        .backoff
-                        .saturating_mul(2u32.saturating_pow(tries - 2));
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        () = self.cancel.cancelled() => return (step, Outcome::Cancelled),
-                    }
-                }
-                Ok(Err(e)) => break e.cause(),
-                Err(_) => break FailCause::TimedOut(timeout),
-            }
-        };
-        let cause = match cause {
-            FailCause::Connection(e) => FailCause::Connection(out.mask(&e)),
-            FailCause::Other(e) => FailCause::Other(out.mask(&e)),
-            other => other,
-        };
-        let error = StepError {
-            command: out.mask(&step.shown_command()),
-            cause,
-            last_lines: out.last.iter().cloned().collect(),
-        };
-        out.log(&format!("<== failed: {error}"));
-        out.em.emit(EventKind::Failed {
-            error: error.clone(),
-        });
-        (step, Outcome::Failed(error))
     }
 }

@@ -1,5 +1,7 @@
 //! Writing the entries of one uncompressed layer tar into a directory, with
-//! OCI whiteout semantics and without ever following a symlink.
+//! OCI whiteout semantics ([`whiteout`]) and without ever following a symlink.
+
+mod whiteout;
 
 use super::LayerError;
 use super::sys::{cstr, set_mtime_nofollow};
@@ -14,9 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 use tar::EntryType;
-
-const WHITEOUT: &str = ".wh.";
-const OPAQUE: &str = ".wh..wh..opq";
+use whiteout::{OPAQUE, WHITEOUT};
 
 /// Apply every entry of an uncompressed layer tar to `target`, then read the
 /// stream to its end. `layer` names the layer in errors.
@@ -313,46 +313,6 @@ impl Applier<'_> {
                 Err(e) => return Err(self.io("inspect", &p)(e)),
             }
             self.real_dirs.insert(cur.clone());
-        }
-        Ok(())
-    }
-
-    /// `.wh.<hidden>` in `parent`: remove what lower layers put there.
-    fn whiteout(&mut self, parent: &Path, hidden: &str) -> Result<(), LayerError> {
-        if hidden.is_empty() || hidden == "." || hidden == ".." || hidden.contains('/') {
-            return Err(self.refuse("malformed whiteout"));
-        }
-        let rel = parent.join(hidden);
-        if self.written.contains(&rel) {
-            return Ok(()); // a whiteout never hides its own layer's files
-        }
-        // Check the parents without creating them: nothing there, nothing to hide.
-        let mut cur = PathBuf::new();
-        for c in parent.components() {
-            cur.push(c);
-            match fs::symlink_metadata(self.root.join(&cur)) {
-                Ok(m) if m.is_dir() => {}
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(self.refuse(format!("its parent {} is a symlink", cur.display())));
-                }
-                _ => return Ok(()),
-            }
-        }
-        self.remove(&self.root.join(rel))
-    }
-
-    /// Opaque directory: remove everything in `dir` that this layer did not
-    /// write, descending into directories this layer wrote.
-    fn clear_lower(&mut self, dir: &Path) -> Result<(), LayerError> {
-        let p = self.root.join(dir);
-        for child in fs::read_dir(&p).map_err(self.io("list", &p))? {
-            let child = child.map_err(self.io("list", &p))?;
-            let rel = dir.join(child.file_name());
-            if !self.written.contains(&rel) {
-                self.remove(&child.path())?;
-            } else if child.file_type().is_ok_and(|t| t.is_dir()) {
-                self.clear_lower(&rel)?;
-            }
         }
         Ok(())
     }

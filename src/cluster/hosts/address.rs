@@ -1,0 +1,193 @@
+//! Host addresses as `tug gen`/`run` take them and as `spec.hosts[].ips`
+//! stores them: one `ip`, `ip:port` or `[ipv6]:port`, and comma lists with
+//! `FIRST-LAST` ranges expanded in order (bounded by [`MAX_RANGE`]).
+
+use super::HostError;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+/// The most addresses one range may expand to: a typo such as
+/// `10.0.0.1-10.9.0.1` must not silently become thousands of hosts.
+pub const MAX_RANGE: u128 = 1024;
+
+/// One SSH target: an IP and, when given, a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address {
+    /// The host's IP.
+    pub ip: IpAddr,
+    /// The SSH port written with the address, if any.
+    pub port: Option<u16>,
+}
+
+impl Address {
+    /// The port to connect to: the address's own, else `default`.
+    pub fn port_or(&self, default: u16) -> u16 {
+        self.port.unwrap_or(default)
+    }
+
+    /// This address with its port filled in from `default` when absent.
+    pub fn with_default_port(self, default: u16) -> Address {
+        Address {
+            ip: self.ip,
+            port: Some(self.port_or(default)),
+        }
+    }
+}
+
+impl FromStr for Address {
+    type Err = HostError;
+
+    /// `10.0.0.2`, `10.0.0.2:2222`, `fd00::2`, `[fd00::2]` or `[fd00::2]:2222`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || HostError::Address(s.to_string());
+        let t = s.trim();
+        if let Some(rest) = t.strip_prefix('[') {
+            let (ip, after) = rest.split_once(']').ok_or_else(bad)?;
+            let ip: Ipv6Addr = ip.parse().map_err(|_| bad())?;
+            let port = match after {
+                "" => None,
+                p => Some(parse_port(p.strip_prefix(':').ok_or_else(bad)?, s)?),
+            };
+            return Ok(Address {
+                ip: IpAddr::V6(ip),
+                port,
+            });
+        }
+        if let Ok(ip) = t.parse::<IpAddr>() {
+            return Ok(Address { ip, port: None });
+        }
+        let (ip, port) = t.rsplit_once(':').ok_or_else(bad)?;
+        let ip: Ipv4Addr = ip.parse().map_err(|_| bad())?;
+        Ok(Address {
+            ip: IpAddr::V4(ip),
+            port: Some(parse_port(port, s)?),
+        })
+    }
+}
+
+fn parse_port(p: &str, whole: &str) -> Result<u16, HostError> {
+    match p.parse::<u16>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(HostError::Port(whole.to_string())),
+    }
+}
+
+impl fmt::Display for Address {
+    /// `ip`, `ip:port` or `[ipv6]:port`: the form sealos writes in `ips`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.ip, self.port) {
+            (ip, None) => write!(f, "{ip}"),
+            (IpAddr::V4(ip), Some(p)) => write!(f, "{ip}:{p}"),
+            (IpAddr::V6(ip), Some(p)) => write!(f, "[{ip}]:{p}"),
+        }
+    }
+}
+
+/// Parse an IP list as `--masters`/`--nodes` take it: comma-separated
+/// addresses (`ip`, `ip:port`, `[ipv6]:port`) and ranges `FIRST-LAST` of
+/// full addresses, expanded in order. An empty string is an empty list.
+pub fn parse_ip_list(list: &str) -> Result<Vec<Address>, HostError> {
+    let mut out = Vec::new();
+    if list.trim().is_empty() {
+        return Ok(out);
+    }
+    for item in list.split(',').map(str::trim) {
+        if item.is_empty() {
+            return Err(HostError::Empty(list.to_string()));
+        }
+        match item.split_once('-') {
+            Some((first, last)) => out.extend(expand_range(item, first, last)?),
+            None => out.push(item.parse()?),
+        }
+    }
+    Ok(out)
+}
+
+fn expand_range(item: &str, first: &str, last: &str) -> Result<Vec<Address>, HostError> {
+    let bad = || HostError::Range(item.to_string());
+    let (a, b): (IpAddr, IpAddr) = (
+        first.trim().parse().map_err(|_| bad())?,
+        last.trim().parse().map_err(|_| bad())?,
+    );
+    let (lo, hi) = match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b))),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b)),
+        _ => return Err(bad()),
+    };
+    if lo > hi {
+        return Err(HostError::Reversed(item.to_string()));
+    }
+    let count = hi - lo + 1;
+    if count > MAX_RANGE {
+        return Err(HostError::TooLarge(item.to_string(), count));
+    }
+    Ok((lo..=hi)
+        .map(|n| Address {
+            ip: match a {
+                // `n` stays within the two v4 ends, so it fits in 32 bits.
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(n as u32)),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(n)),
+            },
+            port: None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(s: &str) -> Vec<String> {
+        parse_ip_list(s)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(list("10.0.0.2"), ["10.0.0.2"]);
+        assert_eq!(
+            list("10.0.0.2:2222, 10.0.0.3"),
+            ["10.0.0.2:2222", "10.0.0.3"]
+        );
+        assert_eq!(list("[fd00::2]:22,fd00::3"), ["[fd00::2]:22", "fd00::3"]);
+        assert_eq!(list("[fd00::4]"), ["fd00::4"]);
+        assert_eq!(list(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(
+            list("192.168.0.254-192.168.1.1"),
+            [
+                "192.168.0.254",
+                "192.168.0.255",
+                "192.168.1.0",
+                "192.168.1.1"
+            ]
+        );
+        assert_eq!(list("fd00::9-fd00::a"), ["fd00::9", "fd00::a"]);
+        assert_eq!(list("10.0.0.5-10.0.0.5,10.0.0.1"), ["10.0.0.5", "10.0.0.1"]);
+    }
+
+    #[test]
+    fn bad_lists() {
+        let err = |s: &str| parse_ip_list(s).unwrap_err();
+        assert!(matches!(err("10.0.0.9-10.0.0.2"), HostError::Reversed(_)));
+        assert!(matches!(
+            err("10.0.0.0-10.0.255.255"),
+            HostError::TooLarge(_, 65536)
+        ));
+        assert!(matches!(err("10.0.0.2-9"), HostError::Range(_)));
+        assert!(matches!(err("10.0.0.2-fd00::1"), HostError::Range(_)));
+        assert!(matches!(err("10.0.0.300"), HostError::Address(_)));
+        assert!(matches!(err("10.0.0.3:0"), HostError::Port(_)));
+        assert!(matches!(err("10.0.0.3:70000"), HostError::Port(_)));
+        assert!(matches!(err("[fd00::1]x"), HostError::Address(_)));
+        assert!(matches!(err("10.0.0.1,,10.0.0.2"), HostError::Empty(_)));
+        assert!(matches!(err("host.example"), HostError::Address(_)));
+    }
+}
