@@ -24,7 +24,8 @@ use std::path::PathBuf;
 pub struct Target {
     /// The cluster's name.
     pub cluster: String,
-    /// The cluster image (the first image), as shown.
+    /// The images, as shown: the cluster image (the first), and how many
+    /// follow it (`REF + 2 apps`).
     pub image: String,
     /// The install plan.
     pub plan: Plan,

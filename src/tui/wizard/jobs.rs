@@ -13,7 +13,7 @@ use crate::engine::event::Stream;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::RunOptions;
-use crate::engine::spec::{ClusterSpec, HostSpec};
+use crate::engine::spec::{ClusterSpec, HostSpec, ImageKind, ImageSpec};
 use crate::engine::transport::Transport;
 use crate::engine::transport::ssh::SshTransport;
 use crate::image::oci::normalise_arch;
@@ -155,11 +155,7 @@ fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, St
     lines.extend(plan.to_string().lines().map(str::to_string));
     let target = Target {
         cluster: spec.name.clone(),
-        image: spec
-            .images
-            .first()
-            .map(|i| i.reference.clone())
-            .unwrap_or_default(),
+        image: shown(&spec.images),
         plan: plan.clone(),
         roles: spec.role_names(),
         kubeconfig: state.admin_conf(),
@@ -182,6 +178,26 @@ fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, St
     };
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(launch);
     Ok(Planned { target, lines })
+}
+
+/// The images as the install's title names them: the first (the rootfs)
+/// in full, then how many patches and applications follow it
+/// (`REF + 1 patch + 2 apps`).
+fn shown(images: &[ImageSpec]) -> String {
+    let Some((first, rest)) = images.split_first() else {
+        return String::new();
+    };
+    let patches = rest.iter().filter(|i| i.kind == ImageKind::Patch).count();
+    let apps = rest.len() - patches;
+    let mut out = first.reference.clone();
+    for (n, one, many) in [(patches, "patch", "patches"), (apps, "app", "apps")] {
+        match n {
+            0 => {}
+            1 => out.push_str(&format!(" + 1 {one}")),
+            n => out.push_str(&format!(" + {n} {many}")),
+        }
+    }
+    out
 }
 
 /// The Clusterfile as YAML with every secret (SSH, env passwords) masked.

@@ -155,12 +155,15 @@ impl Wizard {
 
     /// The Clusterfile the screens describe.
     pub fn clusterfile(&self) -> Result<Clusterfile, String> {
-        let image = self.image.picked().ok_or("no image picked")?;
+        let images = self.image.picked();
+        if images.is_empty() {
+            return Err("no image picked".into());
+        }
         let (masters, nodes) = self.hosts.split();
         let opt = |i: usize| Some(self.ssh.value(i).to_string()).filter(|v| !v.is_empty());
         generate(NewCluster {
             name: self.ssh.value(0).to_string(),
-            images: vec![image.to_string()],
+            images: images.iter().map(|i| i.to_string()).collect(),
             masters,
             nodes,
             ssh: Ssh {
@@ -332,6 +335,7 @@ impl Wizard {
         match self.step {
             Step::Image => &[
                 ("↑/↓", "select an image"),
+                ("Space", "mark for the install (in order, the rootfs first)"),
                 ("Enter", "next: hosts"),
                 ("p", "pull: REGISTRY/REPO:TAG [OS/ARCH] into the store"),
                 ("b", "bundle: verify and load the one next to tug"),

@@ -14,6 +14,7 @@ fn app() -> App {
         name: "docker.io/tug/demo:v1.28.9".into(),
         details: vec!["type: rootfs".into()],
         archs: vec!["amd64".into()],
+        kind: Some(crate::image::cluster_image::ImageType::Rootfs),
     }];
     App::wizard(Wizard::new(choices), Theme::default())
 }

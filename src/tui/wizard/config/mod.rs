@@ -350,7 +350,7 @@ impl Wizard {
     /// Show the configuration screen (from SSH).
     pub(super) fn enter_config(&mut self) -> Msg {
         self.step = Step::Config;
-        let image = self.image.picked().unwrap_or_default().to_string();
+        let image = self.image.rootfs().unwrap_or_default().to_string();
         self.config.enter(&image);
         self.preview_job()
     }

@@ -2,7 +2,7 @@
 //! details `tug inspect` shows (type, Kubernetes version, platform, size,
 //! hooks, env) and the architectures it can be installed on.
 
-use crate::image::cluster_image::ClusterImage;
+use crate::image::cluster_image::{ClusterImage, ImageType};
 use crate::image::oci::{Descriptor, Index, media};
 use crate::image::{Reference, Store};
 
@@ -16,6 +16,9 @@ pub struct Choice {
     /// The architectures stored for it (`amd64`, `arm64`): one for a
     /// manifest, each platform present for a multi-arch index.
     pub archs: Vec<String>,
+    /// Its type (rootfs, application, patch), which decides where it goes
+    /// in the install's order; none when it cannot be read.
+    pub kind: Option<ImageType>,
 }
 
 /// Read every named image of `store` (an unreadable one is listed with why).
@@ -33,9 +36,13 @@ fn choice(store: &Store, r: &Reference, desc: &Descriptor) -> Choice {
         .image(r, None)
         .map_err(|e| e.to_string())
         .and_then(|i| Ok((ClusterImage::from_stored(&i).map_err(|e| e.to_string())?, i)));
-    let (details, mut archs) = match image {
-        Ok((ci, stored)) => (details(&ci), vec![stored.config.architecture]),
-        Err(e) => (vec![format!("cannot read it: {e}")], Vec::new()),
+    let (details, mut archs, kind) = match image {
+        Ok((ci, stored)) => (
+            details(&ci),
+            vec![stored.config.architecture],
+            Some(ci.image_type),
+        ),
+        Err(e) => (vec![format!("cannot read it: {e}")], Vec::new(), None),
     };
     if media::is_index(&desc.media_type)
         && let Ok(index) = store.read_json::<Index>(&desc.digest, "index")
@@ -53,6 +60,7 @@ fn choice(store: &Store, r: &Reference, desc: &Descriptor) -> Choice {
         name: r.to_string(),
         details,
         archs,
+        kind,
     }
 }
 

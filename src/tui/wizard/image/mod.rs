@@ -3,10 +3,12 @@
 //! `b` / `B` verify and load a bundle (the one next to the running tug, or
 //! one at a typed path). Both run as a job ([`fetch`]) whose progress the
 //! screen shows; then the list is read again with the new image selected
-//! (and a bundle's Clusterfile hosts are handed to the wizard).
+//! (and a bundle's Clusterfile hosts are handed to the wizard). Space marks
+//! several images for one install, a rootfs then applications ([`marks`]).
 
 mod choices;
 pub mod fetch;
+mod marks;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -139,7 +141,7 @@ pub enum Note {
 pub enum Msg {
     /// Nothing more.
     None,
-    /// Go on with the selected image.
+    /// Go on with the picked images.
     Next,
     /// Bring images into the store from there.
     Fetch(Source),
@@ -158,8 +160,11 @@ pub struct ImageScreen {
     pub input: Option<(Prompt, Field)>,
     /// The fetch under way.
     pub fetching: Option<Progress>,
-    /// The last fetch's outcome.
+    /// The last fetch's outcome, or why a key was refused.
     pub note: Option<Note>,
+    /// The images marked for the install, in install order (the rootfs
+    /// first).
+    pub marked: Vec<String>,
 }
 
 impl ImageScreen {
@@ -204,8 +209,12 @@ impl ImageScreen {
             }
             // The list changes when the fetch ends: pick once it has.
             KeyCode::Enter if self.fetching.is_none() && !self.choices.is_empty() => {
-                return Msg::Next;
+                match self.check() {
+                    Ok(()) => return Msg::Next,
+                    Err(e) => self.note = Some(Note::Failed(e)),
+                }
             }
+            KeyCode::Char(' ') => self.toggle(),
             KeyCode::Char('p') => self.open(Prompt::Reference),
             KeyCode::Char('B') => self.open(Prompt::BundlePath),
             KeyCode::Char('b') => match self.bundle.clone() {
@@ -265,22 +274,11 @@ impl ImageScreen {
                     .position(|c| c.name == f.select)
                     .unwrap_or(0);
                 self.choices = f.choices;
+                self.keep_marks();
                 self.note = Some(Note::Done(f.note));
             }
             Err(e) => self.note = Some(Note::Failed(e)),
         }
-    }
-
-    /// The picked image's name.
-    pub fn picked(&self) -> Option<&str> {
-        self.choices.get(self.selected).map(|c| c.name.as_str())
-    }
-
-    /// The architectures of the picked image (none when nothing is picked).
-    pub fn archs(&self) -> &[String] {
-        self.choices
-            .get(self.selected)
-            .map_or(&[], |c| c.archs.as_slice())
     }
 
     /// Draw the screen.

@@ -18,6 +18,7 @@ fn choice(name: &str) -> Choice {
         name: name.into(),
         details: vec![format!("name {name}")],
         archs: vec!["amd64".into()],
+        ..Choice::default()
     }
 }
 
@@ -135,7 +136,7 @@ fn a_pull_shows_progress_then_selects_the_pulled_image_in_the_refreshed_list() {
     }))));
     let image = &wizard(&app).image;
     assert_eq!(image.fetching, None);
-    assert_eq!(image.picked(), Some(new));
+    assert_eq!(image.picked(), [new]);
     assert_eq!(image.note, Some(Note::Done(format!("pulled {new}"))));
     assert!(
         draw(&app, 120, 30).contains("name 127.0.0.1:5000"),
@@ -157,7 +158,7 @@ fn a_failed_fetch_keeps_the_list_and_says_why_in_one_line() {
     app.update(Action::Wizard(Reply::Fetching(Progress::default())));
     let image = &wizard(&app).image;
     assert_eq!(image.fetching, None);
-    assert_eq!(image.picked(), Some("docker.io/a/old:v1"));
+    assert_eq!(image.picked(), ["docker.io/a/old:v1"]);
     assert_eq!(image.note, Some(Note::Failed(why.into())));
     assert!(draw(&app, 120, 30).contains(why));
 }

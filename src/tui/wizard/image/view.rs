@@ -1,6 +1,7 @@
 //! Drawing the image screen: the bundle found next to tug (when there is
-//! one), the list with the selected image's details, and a status box
-//! holding the open input, the fetch's progress, or the last outcome.
+//! one), the list (each marked image with its place in the install) with
+//! the selected image's details, and a status box holding the open input,
+//! the fetch's progress, or the last outcome.
 
 use super::{ImageScreen, Note, Prompt};
 use crate::tui::theme::Theme;
@@ -46,15 +47,23 @@ fn list(s: &ImageScreen, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
     let [names, info] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Min(20)]).areas(area);
     let items = s.choices.iter().enumerate().map(|(i, c)| {
-        let item = ListItem::new(c.name.as_str());
+        let mark = s
+            .mark_of(&c.name)
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        let item = ListItem::new(format!("{mark:>2} {}", c.name));
         if i == s.selected {
             item.style(theme.selected())
         } else {
             item
         }
     });
+    let title = match s.marked.len() {
+        0 => " 1 image: pick the cluster image ".to_string(),
+        n => format!(" 1 image: {n} marked for the install "),
+    };
     f.render_widget(
-        List::new(items).block(Block::bordered().title(" 1 image: pick the cluster image ")),
+        List::new(items).block(Block::bordered().title(title)),
         names,
     );
     let lines: Vec<Line<'_>> = s
@@ -105,7 +114,8 @@ fn status_box(s: &ImageScreen, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
     } else {
         let line = note.unwrap_or_else(|| {
             Line::styled(
-                "p pulls an image by reference · B loads a bundle from a path",
+                "Space marks images for one install (a rootfs, then apps) · p pulls an image \
+                 by reference · B loads a bundle from a path",
                 theme.dim(),
             )
         });
