@@ -148,6 +148,10 @@ fn a_failing_hook_is_named_on_the_done_screen_and_r_resumes_to_a_ready_cluster()
 
     hosts[1].exec(&format!("rm {FAIL}"));
     term.keys(&["r"]);
+    // The failed screen stays until the resumed run starts: wait for it to go.
+    term.wait_for("the resumed install to start", |s| {
+        !s.contains(" install failed ")
+    });
     let screen = term.wait_for("the resumed install to end", |s| {
         s.contains(" cluster ready ") || s.contains(" install failed ")
     });
