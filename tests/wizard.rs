@@ -9,6 +9,7 @@ use support::fixture::{self, JOURNAL, calls, calls_of};
 use support::hosts::Hosts;
 use support::tmux::{Tmux, row};
 use support::tug::Tug;
+use support::wizard;
 
 fn pause() {
     // An Escape followed at once by a key reads as Alt-key to a terminal.
@@ -121,42 +122,14 @@ fn the_wizard_installs_the_fixture_image_over_ssh_and_shows_every_host_done() {
     let home = Tug::new();
     fixture::build_images(&home);
     let hosts = Hosts::start(2);
-    let term = Tmux::start(home.home());
-    term.type_line(&format!("{}; echo TUG-EXIT=$?", env!("CARGO_BIN_EXE_tug")));
-    term.wait_for("the image screen", |s| s.contains("1 image"));
+    let term = wizard::open(&home, |s| s.contains("1 image"));
     term.keys(&["Down"]);
     term.wait_for("the rootfs image", |s| s.contains("type: rootfs"));
-    term.keys(&["Enter", "a"]);
-    term.type_line(&hosts[0].ip);
-    term.keys(&["n"]);
-    term.type_line(&hosts[1].ip);
-    term.wait_for("both hosts", |s| row(s, &hosts[1].ip).contains("node"));
+    wizard::master_and_node(&term, &hosts);
+    wizard::name_and_key(&term, "w1", &hosts);
+    wizard::trust_to_plan(&term);
     term.keys(&["Enter"]);
-    term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
-    // The cluster's name: replace "default".
-    term.keys(&["Up", "Up"]);
-    for _ in 0.."default".len() {
-        term.keys(&["BSpace"]);
-    }
-    term.text("w1");
-    term.keys(&["Down", "Down", "Down"]);
-    term.text(&hosts.key.display().to_string());
-    term.keys(&["C-t"]);
-    term.wait_for("new keys", |s| {
-        s.matches("  new host key ssh-").count() == 2
-    });
-    term.keys(&["C-y"]);
-    term.wait_for("trusted keys", |s| s.matches("(trusted now)").count() == 2);
-    term.keys(&["Enter"]);
-    term.wait_for("the configuration", |s| s.contains("4 configuration"));
-    term.keys(&["C-n"]);
-    term.wait_for("the plan", |s| s.contains("Enter installs"));
-    term.keys(&["Enter"]);
-    let screen = term.wait_for("the install to end", |s| {
-        s.contains(" cluster ready ")
-            || s.contains(" install failed ")
-            || s.contains(" did not run ")
-    });
+    let screen = term.wait_for("the install to end", wizard::ended);
     assert!(screen.contains(" cluster ready "), "{screen}");
     for h in hosts.iter() {
         assert!(row(&screen, &h.ip).contains(" done "), "{screen}");
@@ -188,8 +161,7 @@ fn the_wizard_installs_the_fixture_image_over_ssh_and_shows_every_host_done() {
         cf.contains("type: ApplyClusterProgress") && cf.contains("type: ApplyClusterSuccess"),
         "{cf}"
     );
-    term.keys(&["q"]);
-    term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
+    wizard::quit(&term);
 }
 
 #[test]

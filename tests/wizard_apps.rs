@@ -8,8 +8,9 @@ mod support;
 
 use support::fixture::{self, JOURNAL, calls, calls_of};
 use support::hosts::Hosts;
-use support::tmux::{Tmux, row};
+use support::tmux::row;
 use support::tug::Tug;
+use support::wizard;
 use tug::cluster::clusterfile::Clusterfile;
 
 /// Where `needle` starts on the screen (panics with the screen if nowhere).
@@ -26,10 +27,8 @@ fn the_wizard_installs_a_rootfs_and_an_application_marked_in_order() {
     let rootfs = format!("docker.io/{}", names[0]);
     let app = format!("docker.io/{}", names[1]);
     let hosts = Hosts::start(2);
-    let term = Tmux::start(home.home());
-    term.type_line(&format!("{}; echo TUG-EXIT=$?", env!("CARGO_BIN_EXE_tug")));
     // The store lists the app first (by name): mark the rootfs, then it.
-    term.wait_for("the image screen", |s| s.contains("1 image"));
+    let term = wizard::open(&home, |s| s.contains("1 image"));
     term.keys(&["Down"]);
     term.wait_for("the rootfs image", |s| s.contains("type: rootfs"));
     term.keys(&["Space"]);
@@ -44,31 +43,9 @@ fn the_wizard_installs_a_rootfs_and_an_application_marked_in_order() {
     });
     assert!(screen.contains(&format!(" 1 {rootfs}")), "{screen}");
 
-    term.keys(&["Enter", "a"]);
-    term.type_line(&hosts[0].ip);
-    term.keys(&["n"]);
-    term.type_line(&hosts[1].ip);
-    term.wait_for("both hosts", |s| row(s, &hosts[1].ip).contains("node"));
-    term.keys(&["Enter"]);
-    term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
-    // The cluster's name: replace "default".
-    term.keys(&["Up", "Up"]);
-    for _ in 0.."default".len() {
-        term.keys(&["BSpace"]);
-    }
-    term.text("apps");
-    term.keys(&["Down", "Down", "Down"]);
-    term.text(&hosts.key.display().to_string());
-    term.keys(&["C-t"]);
-    term.wait_for("new keys", |s| {
-        s.matches("  new host key ssh-").count() == 2
-    });
-    term.keys(&["C-y"]);
-    term.wait_for("trusted keys", |s| s.matches("(trusted now)").count() == 2);
-    term.keys(&["Enter"]);
-    term.wait_for("the configuration", |s| s.contains("4 configuration"));
-    term.keys(&["C-n"]);
-    let screen = term.wait_for("the plan", |s| s.contains("Enter installs"));
+    wizard::master_and_node(&term, &hosts);
+    wizard::name_and_key(&term, "apps", &hosts);
+    let screen = wizard::trust_to_plan(&term);
     // The Clusterfile's image list: the rootfs, then the app.
     let list = at(&screen, "image:");
     let (first, second) = (
@@ -112,6 +89,5 @@ fn the_wizard_installs_a_rootfs_and_an_application_marked_in_order() {
     let saved = home.home().join("state/clusters/apps/Clusterfile");
     let cf = Clusterfile::load(&saved).unwrap();
     assert_eq!(cf.cluster.spec.image, [rootfs, app]);
-    term.keys(&["q"]);
-    term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
+    wizard::quit(&term);
 }

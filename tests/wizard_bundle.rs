@@ -9,17 +9,9 @@ mod support;
 use support::hosts::Hosts;
 use support::tmux::{Tmux, row};
 use support::tug::Tug;
+use support::wizard;
 
 const DEMO: &str = "tug/demo:v1.28.9";
-
-/// The screen's text with box borders gone and wrapped lines joined.
-fn flat(screen: &str) -> String {
-    screen
-        .lines()
-        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '│'))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 #[test]
 fn the_bundles_clusterfile_fills_the_hosts_and_ssh_screens() {
@@ -64,7 +56,7 @@ fn the_bundles_clusterfile_fills_the_hosts_and_ssh_screens() {
     });
     term.keys(&["b"]);
     let screen = term.wait_for("the bundle loaded", |s| s.contains("type: rootfs"));
-    let text = flat(&screen);
+    let text = wizard::flat(&screen);
     assert!(
         text.contains(
             "hosts from the bundle's Clusterfile: 1 master, 1 node; from it too: cluster name, \
@@ -84,22 +76,10 @@ fn the_bundles_clusterfile_fills_the_hosts_and_ssh_screens() {
         screen.contains(&format!("private key: {key}")) && screen.contains("cluster name: far"),
         "{screen}"
     );
-    term.keys(&["C-t"]);
-    term.wait_for("both new keys", |s| {
-        s.matches("  new host key ssh-").count() == 2
-    });
-    term.keys(&["C-y"]);
-    let screen = term.wait_for("both trusted", |s| s.matches("(trusted now)").count() == 2);
-    assert!(!screen.contains("failed"), "{screen}");
-
-    term.keys(&["Enter"]);
-    term.wait_for("the configuration", |s| s.contains("4 configuration"));
-    term.keys(&["C-n"]);
-    let screen = term.wait_for("the plan", |s| s.contains("Enter installs"));
+    let screen = wizard::trust_to_plan(&term);
     assert!(
         screen.contains(&format!("{}:22", m.ip)) && screen.contains("name: far"),
         "{screen}"
     );
-    term.keys(&["q"]);
-    term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
+    wizard::quit(&term);
 }

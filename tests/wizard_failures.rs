@@ -11,62 +11,25 @@ use support::fixture::{self, FAIL, JOURNAL, calls, calls_of};
 use support::hosts::{Host, Hosts};
 use support::tmux::{Tmux, row};
 use support::tug::Tug;
-
-/// The ways an install from the wizard ends, as the done screen titles them.
-fn ended(screen: &str) -> bool {
-    screen.contains(" cluster ready ")
-        || screen.contains(" install failed ")
-        || screen.contains(" did not run ")
-}
+use support::wizard;
 
 /// Start the wizard over the fixture images and walk it to the review of
 /// hosts[0] (master) and hosts[1] (node), keys trusted, the plan shown:
 /// Enter installs.
 fn to_review(home: &Tug, hosts: &Hosts) -> Tmux {
     fixture::build_images(home);
-    let term = Tmux::start(home.home());
-    term.type_line(&format!("{}; echo TUG-EXIT=$?", env!("CARGO_BIN_EXE_tug")));
-    term.wait_for("the image screen", |s| s.contains("1 image"));
+    let term = wizard::open(home, |s| s.contains("1 image"));
     term.keys(&["Down"]);
     term.wait_for("the rootfs image", |s| s.contains("type: rootfs"));
-    term.keys(&["Enter", "a"]);
-    term.type_line(&hosts[0].ip);
-    term.keys(&["n"]);
-    term.type_line(&hosts[1].ip);
-    term.wait_for("both hosts", |s| row(s, &hosts[1].ip).contains("node"));
-    term.keys(&["Enter"]);
-    term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
+    wizard::master_and_node(&term, hosts);
     term.keys(&["Tab"]);
     term.text(&hosts.key.display().to_string());
-    term.keys(&["C-t"]);
-    term.wait_for("new keys", |s| {
-        s.matches("  new host key ssh-").count() == 2
-    });
-    term.keys(&["C-y"]);
-    term.wait_for("trusted keys", |s| s.matches("(trusted now)").count() == 2);
-    term.keys(&["Enter"]);
-    term.wait_for("the configuration", |s| s.contains("4 configuration"));
-    term.keys(&["C-n"]);
-    term.wait_for("the plan", |s| s.contains("Enter installs"));
+    wizard::trust_to_plan(&term);
     term
-}
-
-/// The screen's text with box borders gone and wrapped lines joined.
-fn flat(screen: &str) -> String {
-    screen
-        .lines()
-        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '│'))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn journal(host: &Host) -> Vec<fixture::Call> {
     calls(&host.exec(&format!("cat {JOURNAL} 2>/dev/null || true")))
-}
-
-fn quit(term: &Tmux) {
-    term.keys(&["q"]);
-    term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
 }
 
 #[test]
@@ -77,10 +40,10 @@ fn a_host_gone_at_install_time_is_named_and_r_installs_once_it_is_back() {
     // Tested and trusted, then gone before the install starts.
     hosts[0].kill();
     term.keys(&["Enter"]);
-    let screen = term.wait_for("the install to end", ended);
+    let screen = term.wait_for("the install to end", wizard::ended);
     let master = &hosts[0].ip;
     assert!(screen.contains(" install did not run "), "{screen}");
-    let text = flat(&screen);
+    let text = wizard::flat(&screen);
     assert!(
         text.contains("nothing was changed on any host")
             && text.contains(&format!("host {master}: {master}:22: cannot connect")),
@@ -106,7 +69,7 @@ fn a_host_gone_at_install_time_is_named_and_r_installs_once_it_is_back() {
     }
     let inits = calls_of(&journal(&hosts[0]), "kubeadm", "init --config=").len();
     assert_eq!(inits, 1);
-    quit(&term);
+    wizard::quit(&term);
 }
 
 #[test]
@@ -116,10 +79,10 @@ fn a_failing_hook_is_named_on_the_done_screen_and_r_resumes_to_a_ready_cluster()
     let term = to_review(&home, &hosts);
     hosts[1].exec(&format!("echo init.sh > {FAIL}"));
     term.keys(&["Enter"]);
-    let screen = term.wait_for("the install to end", ended);
+    let screen = term.wait_for("the install to end", wizard::ended);
     let node = &hosts[1].ip;
     assert!(screen.contains(" install failed "), "{screen}");
-    let text = flat(&screen);
+    let text = wizard::flat(&screen);
     let log = home
         .home()
         .join(format!("state/clusters/default/logs/{node}.log"));
@@ -173,5 +136,5 @@ fn a_failing_hook_is_named_on_the_done_screen_and_r_resumes_to_a_ready_cluster()
         calls_of(&journal(&hosts[1]), "kubeadm", "join --config=").len(),
         1
     );
-    quit(&term);
+    wizard::quit(&term);
 }

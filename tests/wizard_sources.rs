@@ -12,6 +12,7 @@ use support::hosts::Hosts;
 use support::registry::Registry;
 use support::tmux::{Tmux, row};
 use support::tug::Tug;
+use support::wizard;
 
 const DEMO: &str = "tug/demo:v1.28.9";
 
@@ -69,7 +70,7 @@ fn p_pulls_a_reference_with_the_saved_login_and_names_one_that_fails() {
         s.contains(&format!("cannot pull {remote}: "))
     });
     assert!(
-        flat(&screen).contains(&format!("cannot pull {remote}: unauthorized")),
+        wizard::flat(&screen).contains(&format!("cannot pull {remote}: unauthorized")),
         "{screen}"
     );
     assert!(screen.contains("has no images"), "{screen}");
@@ -144,7 +145,7 @@ fn b_loads_the_bundle_next_to_the_bundled_tug_and_a_damaged_one_is_named() {
         s.contains("type: rootfs") && s.contains("kubernetes: v1.28.9")
     });
     assert!(
-        flat(&screen).contains(&format!(
+        wizard::flat(&screen).contains(&format!(
             "loaded 1 image(s) from bundle {}",
             stick.display()
         )),
@@ -168,7 +169,7 @@ fn b_loads_the_bundle_next_to_the_bundled_tug_and_a_damaged_one_is_named() {
     let archive = damaged.join("images.oci.tar");
     let screen = term.wait_for("the damage named", |s| s.contains("bundle not loaded: "));
     assert!(
-        flat(&screen).contains(&format!(
+        wizard::flat(&screen).contains(&format!(
             "{}: checksum does not match SHA256SUMS",
             archive.display()
         )),
@@ -248,14 +249,4 @@ fn last_cell(row: &str) -> &str {
     row.split(|c: char| c.is_whitespace() || c == '│')
         .rfind(|w| !w.is_empty())
         .unwrap_or("")
-}
-
-/// The screen's text with box borders gone and wrapped lines joined, so a
-/// long message reads as one line again.
-fn flat(screen: &str) -> String {
-    screen
-        .lines()
-        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '│'))
-        .collect::<Vec<_>>()
-        .join(" ")
 }

@@ -9,6 +9,7 @@ pub mod hosts;
 pub mod registry;
 pub mod tmux;
 pub mod tug;
+pub mod wizard;
 
 /// Whether a program is on PATH.
 pub fn have(program: &str) -> bool {
