@@ -351,6 +351,7 @@ impl Wizard {
                 ("r", "switch its role"),
                 ("Enter", "next: SSH"),
                 ("Esc", "back"),
+                ("↑/↓", "select a host"),
             ],
             Step::Ssh => &[
                 ("Tab ↑/↓", "next / previous field"),

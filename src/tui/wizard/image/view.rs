@@ -75,7 +75,9 @@ fn list(s: &ImageScreen, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         .map(|l| Line::styled(l.as_str(), theme.text()))
         .collect();
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" details ")),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" details ")),
         info,
     );
 }
