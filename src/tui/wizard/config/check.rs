@@ -203,7 +203,7 @@ fn locate(parsed: &[Parsed], e: &kubeadm::Error) -> Finding {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::net::IpAddr;
 
@@ -211,7 +211,9 @@ mod tests {
         text.split('\n').map(str::to_string).collect()
     }
 
-    fn inputs() -> kubeadm::Inputs {
+    /// Inputs of a one-master cluster of the demo image's version, for the
+    /// configuration screen's tests.
+    pub(in crate::tui::wizard::config) fn inputs() -> kubeadm::Inputs {
         kubeadm::Inputs {
             kube_version: "v1.28.9".into(),
             image_kubeadm_yaml: None,

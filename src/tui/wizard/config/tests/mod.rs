@@ -3,8 +3,8 @@
 mod env;
 
 use super::Part;
+use super::check::tests::inputs;
 use super::job::{Preview, Previewed};
-use crate::kubeadm;
 use crate::tui::action::{Action, Effect};
 use crate::tui::app::App;
 use crate::tui::testkit::{ctrl, draw, press, typed, wizard};
@@ -13,22 +13,6 @@ use crate::tui::wizard::{Job, Reply, Step, Wizard, image::Choice};
 use crossterm::event::KeyCode;
 
 const IMAGE: &str = "docker.io/tug/demo:v1.28.9";
-
-fn inputs() -> kubeadm::Inputs {
-    kubeadm::Inputs {
-        kube_version: "v1.28.9".into(),
-        image_kubeadm_yaml: None,
-        clusterfile_docs: Vec::new(),
-        masters: vec!["10.0.0.2".parse().unwrap()],
-        vip: kubeadm::DEFAULT_VIP.parse().unwrap(),
-        registry_domain: "sealos.hub".into(),
-        registry_port: 5000,
-        has_image_cri_shim: false,
-        cri_socket: None,
-        cgroup_driver: None,
-        env: Default::default(),
-    }
-}
 
 /// The answer a preview job gives for the demo image.
 fn previewed(pod: &str) -> Reply {
