@@ -3,33 +3,31 @@
 //! image, which is built from the copy of `assets/demo` inside the binary
 //! the first time (plus a generated payload, so distribution has bytes to
 //! carry). The real planner and runner do the rest; the wizard's dashboard
-//! shows it, or plain lines without a terminal.
+//! shows it, or plain lines without a terminal. With `--wizard` the whole
+//! wizard opens instead, its hosts the simulated ones ([`Reach::Simulated`]).
 
 use super::Context;
 use super::build::{BuildArgs, BuildCommand};
 use crate::cluster::create::{NewCluster, generate};
 use crate::cluster::hosts::parse_ip_list;
 use crate::engine::event::PlainPrinter;
-use crate::engine::install::{InstallOptions, JUMP_HOST, plan_install};
-use crate::engine::plan::HostId;
+use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::resolve::SpecInputs;
 use crate::engine::resolve::resolve;
 use crate::engine::spec::ClusterSpec;
-use crate::engine::transport::Transport;
-use crate::engine::transport::demo::DemoTransport;
-use crate::engine::transport::local::LocalTransport;
 use crate::image::Reference;
 use crate::tui::action::{Action, RunOutcome};
 use crate::tui::app::{App, Exit, Target};
 use crate::tui::launch::{Hosts, Launch};
 use crate::tui::theme::Theme;
+use crate::tui::wizard::Wizard;
+use crate::tui::wizard::image::choices;
+use crate::tui::wizard::reach::{Reach, Simulated};
 use anyhow::Context as _;
 use clap::Args;
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The image the demo installs.
@@ -134,22 +132,37 @@ pub struct DemoArgs {
     /// About how long each simulated command takes, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub pace: u64,
+    /// Walk the whole wizard (image, hosts, SSH, configuration, review,
+    /// install) over the simulated hosts; needs a terminal.
+    #[arg(long)]
+    pub wizard: bool,
+}
+
+impl DemoArgs {
+    /// The simulated hosts these flags describe.
+    fn simulated(&self) -> Simulated {
+        Simulated::new(self.speed, Duration::from_millis(self.pace))
+    }
+}
+
+/// Whether the demo can draw on a terminal.
+fn on_terminal(ctx: &Context) -> bool {
+    ctx.fancy && std::io::stdout().is_terminal()
 }
 
 /// Run the demo.
 pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
-    ensure_image(ctx).await?;
-    let dir = ctx.paths.state.join("demo");
-    // Every demo starts from scratch: no journal, no logs of an earlier one.
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+    if args.wizard {
+        return wizard(ctx, &args).await;
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    ensure_image(ctx).await?;
+    let dir = fresh_dir(ctx)?;
     let spec = demo_spec(ctx, &dir)?;
     let plan = plan_install(&spec, &InstallOptions::default())?.plan;
+    let sim = args.simulated();
     let launch = Launch {
         plan: plan.clone(),
-        hosts: Hosts::Ready(transports(&spec, &args)),
+        hosts: Hosts::Ready(sim.transports(&spec)),
         logs: dir.join("logs"),
         journal: dir.join("install.journal"),
         options: Default::default(),
@@ -162,20 +175,67 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         roles: spec.role_names(),
         kubeconfig: dir.join("admin.conf"),
     };
-    if ctx.fancy && std::io::stdout().is_terminal() {
+    if on_terminal(ctx) {
         let (app, first) = App::installing(target, true, Theme::from_env()?);
-        let exit = crate::tui::run(app, first, ctx, Some(launch)).await?;
-        eprintln!(
-            "demo: simulated hosts; logs in {}",
-            dir.join("logs").display()
-        );
-        match exit {
-            Exit::Quit => Ok(()),
-            Exit::Cancelled | Exit::Abandoned => Err(super::Cancelled.into()),
-        }
+        let exit = crate::tui::run(app, first, ctx, &Reach::Simulated(sim), Some(launch)).await?;
+        left(exit, &format!("logs in {}", dir.join("logs").display()))
     } else {
         plain(launch, &dir).await
     }
+}
+
+/// `tug demo --wizard`: the wizard over the store's images, the demo's
+/// selected, its hosts screen listing the simulated hosts. Its clusters
+/// live under `<state>/demo/` (saved Clusterfiles, logs, journal), never
+/// among the user's; no host key is written anywhere.
+async fn wizard(ctx: &Context, args: &DemoArgs) -> anyhow::Result<()> {
+    if !on_terminal(ctx) {
+        anyhow::bail!(
+            "tug demo --wizard needs a terminal (plain `tug demo` prints its install as lines)"
+        );
+    }
+    ensure_image(ctx).await?;
+    let dir = fresh_dir(ctx)?;
+    let mut wizard = Wizard::new(choices(&ctx.store()?));
+    let demo = DEMO_IMAGE.parse::<Reference>()?.to_string();
+    wizard.image.selected = wizard
+        .image
+        .choices
+        .iter()
+        .position(|c| c.name == demo)
+        .unwrap_or(0);
+    wizard.hosts.add(MASTERS, true);
+    wizard.hosts.add(NODES, false);
+    let mut app = App::wizard(wizard, Theme::from_env()?);
+    app.demo = true;
+    let mut demo_ctx = ctx.clone();
+    demo_ctx.paths.state = dir.clone();
+    let reach = Reach::Simulated(args.simulated());
+    let exit = crate::tui::run(app, Vec::new(), &demo_ctx, &reach, None).await?;
+    left(
+        exit,
+        &format!("clusters in {}", dir.join("clusters").display()),
+    )
+}
+
+/// Say where the demo left its files (`files`), and how the user left.
+fn left(exit: Exit, files: &str) -> anyhow::Result<()> {
+    eprintln!("demo: simulated hosts; {files}");
+    match exit {
+        Exit::Quit => Ok(()),
+        Exit::Cancelled | Exit::Abandoned => Err(super::Cancelled.into()),
+    }
+}
+
+/// `<state>/demo`, emptied: every demo starts from scratch, with no
+/// journal and no logs of an earlier one.
+fn fresh_dir(ctx: &Context) -> anyhow::Result<PathBuf> {
+    let dir = ctx.paths.state.join("demo");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
 }
 
 /// Without a terminal: the same run, printed as plain lines.
@@ -218,32 +278,6 @@ fn demo_spec(ctx: &Context, dir: &Path) -> anyhow::Result<ClusterSpec> {
     let inputs = SpecInputs::from_clusterfile(&cf, &[], dir.to_path_buf())?;
     let scans = ctx.paths.data.join("layer-scans");
     Ok(resolve(&ctx.store()?, inputs, Some(&scans))?.spec)
-}
-
-/// A simulated host per spec host (named demo-master-N / demo-node-N,
-/// links a little faster or slower than `speed`); the jump host is this
-/// machine, where only the hostname comparison runs.
-fn transports(spec: &ClusterSpec, args: &DemoArgs) -> HashMap<HostId, Arc<dyn Transport>> {
-    let mut out: HashMap<HostId, Arc<dyn Transport>> = HashMap::new();
-    out.insert(HostId::new(JUMP_HOST), Arc::new(LocalTransport::new()));
-    let pace = Duration::from_millis(args.pace);
-    let named = spec
-        .masters()
-        .enumerate()
-        .map(|(i, h)| (h, format!("demo-master-{}", i + 1)))
-        .chain(
-            spec.nodes()
-                .enumerate()
-                .map(|(i, h)| (h, format!("demo-node-{}", i + 1))),
-        );
-    for (i, (h, name)) in named.enumerate() {
-        let speed = args.speed.max(1) * 1024 * (7 + (i as u64 * 3) % 7) / 10;
-        out.insert(
-            h.id.clone(),
-            Arc::new(DemoTransport::new(name, speed, pace)),
-        );
-    }
-    out
 }
 
 /// Build the demo image into the store unless it is there.

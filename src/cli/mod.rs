@@ -73,7 +73,8 @@ pub enum Command {
     /// Cluster status.
     #[command(flatten)]
     Status(status::StatusCommand),
-    /// Walk through a whole install on simulated hosts (nothing is contacted).
+    /// Walk through a whole install on simulated hosts (nothing is contacted);
+    /// `--wizard` walks every wizard screen.
     Demo(demo::DemoArgs),
     /// Air-gapped bundles.
     #[command(flatten)]

@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 use wizard::jobs::LaunchSlot;
+use wizard::reach::Reach;
 
 /// How often the screen refreshes without input (elapsed time, rates).
 const TICK: Duration = Duration::from_millis(250);
@@ -38,11 +39,12 @@ const BATCH: usize = 512;
 
 /// Run the wizard on the terminal until the user leaves. `launch` is the
 /// run to start (the demo's); the wizard's screens plan their own, with
-/// the paths and settings of `ctx`.
+/// the paths and settings of `ctx`, over hosts reached as `reach` says.
 pub async fn run(
     mut app: App,
     first: Vec<Effect>,
     ctx: &Context,
+    reach: &Reach,
     launch: Option<Launch>,
 ) -> anyhow::Result<Exit> {
     let slot: LaunchSlot = Arc::new(Mutex::new(launch));
@@ -62,7 +64,9 @@ pub async fn run(
                         cancel = Some(l.start(tx.clone()));
                     }
                 }
-                Effect::Wizard(job) => wizard::jobs::spawn(job, ctx, tx.clone(), slot.clone()),
+                Effect::Wizard(job) => {
+                    wizard::jobs::spawn(job, ctx, reach, tx.clone(), slot.clone())
+                }
                 Effect::Cancel => {
                     if let Some(c) = &cancel {
                         c.cancel();
@@ -105,7 +109,7 @@ pub async fn open_wizard(ctx: &Context) -> anyhow::Result<()> {
     let mut wizard = wizard::Wizard::new(wizard::image::choices(&ctx.store()?));
     wizard.image.bundle = crate::bundle::beside_binary();
     let app = App::wizard(wizard, theme::Theme::from_env()?);
-    match run(app, Vec::new(), ctx, None).await? {
+    match run(app, Vec::new(), ctx, &Reach::Ssh, None).await? {
         Exit::Quit => Ok(()),
         Exit::Cancelled | Exit::Abandoned => Err(crate::cli::Cancelled.into()),
     }

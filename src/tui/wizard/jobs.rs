@@ -1,9 +1,11 @@
 //! Running the wizard's jobs off the event loop: connection tests (all
-//! hosts at once, each also asked its arch), fetching images (see
+//! hosts at once, each also asked its arch; or the simulated hosts' answers,
+//! see [`Reach`]), fetching images (see
 //! [`super::image::fetch`]), planning (resolve the images, make the plan, prepare
 //! the launch) and saving the Clusterfile. Each answers with an action.
 
 use super::config::job::{Previewed, preview};
+use super::reach::Reach;
 use super::ssh::Tested;
 use super::{Job, Planned, Reply};
 use crate::cli::Context;
@@ -21,7 +23,7 @@ use crate::secret::Secret;
 use crate::ssh::{HostKeyPolicy, KnownHosts, NewHostKey};
 use crate::tui::action::Action;
 use crate::tui::app::Target;
-use crate::tui::launch::{Hosts, Launch};
+use crate::tui::launch::Launch;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
@@ -32,20 +34,33 @@ pub type LaunchSlot = Arc<Mutex<Option<Launch>>>;
 /// The install journal in a cluster's state dir (as `tug apply` names it).
 const INSTALL_JOURNAL: &str = "install.journal";
 
-/// Start `job`; its reply arrives on `tx`.
-pub fn spawn(job: Job, ctx: &Context, tx: UnboundedSender<Action>, slot: LaunchSlot) {
+/// Start `job` over hosts reached as `reach` says; its reply arrives on `tx`.
+pub fn spawn(
+    job: Job,
+    ctx: &Context,
+    reach: &Reach,
+    tx: UnboundedSender<Action>,
+    slot: LaunchSlot,
+) {
     let ctx = ctx.clone();
+    let reach = reach.clone();
     tokio::spawn(async move {
         let reply = |r| {
             let _ = tx.send(Action::Wizard(r));
         };
         match job {
-            Job::Test(cf, trust) => match spec(&ctx, &cf) {
-                Ok(spec) => test_all(&ctx, &spec.hosts, trust, &reply).await,
-                Err(e) => reply(Reply::Tested("clusterfile".into(), Tested::Failed(e))),
+            Job::Test(cf, trust) => match (spec(&ctx, &cf), &reach) {
+                (Ok(spec), Reach::Ssh) => test_all(&ctx, &spec.hosts, trust, &reply).await,
+                (Ok(spec), Reach::Simulated(sim)) => {
+                    for h in &spec.hosts {
+                        reply(Reply::Tested(h.ip.to_string(), sim.test(h, &trust)));
+                    }
+                }
+                (Err(e), _) => reply(Reply::Tested("clusterfile".into(), Tested::Failed(e))),
             },
             Job::Plan(cf) => {
-                let planned = tokio::task::spawn_blocking(move || plan(&ctx, *cf, &slot)).await;
+                let planned =
+                    tokio::task::spawn_blocking(move || plan(&ctx, &reach, *cf, &slot)).await;
                 reply(Reply::Planned(
                     planned.unwrap_or_else(|e| Err(e.to_string())),
                 ));
@@ -142,7 +157,12 @@ async fn arch_of(host: &SshTransport) -> Option<String> {
     Some(normalise_arch(&arch).to_string())
 }
 
-fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, String> {
+fn plan(
+    ctx: &Context,
+    reach: &Reach,
+    cf: Clusterfile,
+    slot: &LaunchSlot,
+) -> Result<Planned, String> {
     let spec = spec(ctx, &cf)?;
     let plan = plan_install(&spec, &InstallOptions::default())
         .map_err(|e| e.to_string())?
@@ -162,12 +182,7 @@ fn plan(ctx: &Context, cf: Clusterfile, slot: &LaunchSlot) -> Result<Planned, St
     };
     let launch = Launch {
         plan,
-        hosts: Hosts::Ssh {
-            hosts: spec.hosts.clone(),
-            known: KnownHosts::new(ctx.paths.known_hosts()),
-            // Every first-use key was confirmed in the connection test.
-            policy: HostKeyPolicy::Strict,
-        },
+        hosts: reach.hosts(&spec, ctx.paths.known_hosts()),
         logs: state.logs_dir(),
         journal: state.dir().join(INSTALL_JOURNAL),
         options: RunOptions {

@@ -12,6 +12,7 @@ pub mod field;
 pub mod hosts;
 pub mod image;
 pub mod jobs;
+pub mod reach;
 pub mod review;
 pub mod ssh;
 #[cfg(test)]
