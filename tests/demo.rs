@@ -4,16 +4,9 @@
 
 mod support;
 
+use support::demo::{HOSTS, every_host_done};
 use support::tmux::{Tmux, row};
 use support::tug::Tug;
-
-const HOSTS: [&str; 5] = [
-    "192.168.64.11",
-    "192.168.64.12",
-    "192.168.64.13",
-    "192.168.64.21",
-    "192.168.64.22",
-];
 
 fn tug() -> &'static str {
     env!("CARGO_BIN_EXE_tug")
@@ -36,10 +29,6 @@ fn slow_demo_distributing(home: &Tug) -> Tmux {
         row(s, "192.168.64.11").contains("distribute")
     });
     term
-}
-
-fn every_host_done(screen: &str) -> bool {
-    HOSTS.iter().all(|h| row(screen, h).contains(" done "))
 }
 
 #[test]

@@ -5,21 +5,10 @@
 
 mod support;
 
+use support::demo::{HOSTS, every_host_done};
 use support::tmux::{Tmux, row};
 use support::tug::Tug;
 use support::wizard::flat;
-
-const HOSTS: [&str; 5] = [
-    "192.168.64.11",
-    "192.168.64.12",
-    "192.168.64.13",
-    "192.168.64.21",
-    "192.168.64.22",
-];
-
-fn every_host_done(screen: &str) -> bool {
-    HOSTS.iter().all(|h| row(screen, h).contains(" done "))
-}
 
 #[test]
 fn the_demo_wizard_walks_every_screen_over_simulated_hosts_and_installs() {

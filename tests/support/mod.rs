@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cluster_image;
+pub mod demo;
 pub mod fixture;
 pub mod hosts;
 pub mod registry;
