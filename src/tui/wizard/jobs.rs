@@ -12,6 +12,7 @@ use crate::cli::Context;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
 use crate::engine::event::Stream;
+use crate::engine::install::shell::is_secret_key;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::RunOptions;
@@ -235,7 +236,7 @@ fn masked(cf: &Clusterfile) -> Result<String, String> {
     }
     for kv in &mut spec.env {
         if let Some((k, _)) = kv.split_once('=')
-            && super::config::env::secret(k)
+            && is_secret_key(k)
         {
             *kv = format!("{k}=******");
         }

@@ -5,6 +5,7 @@
 
 use crate::cluster::env::RESERVED_PREFIX;
 use crate::cluster::validate::check_env;
+use crate::engine::install::shell::is_secret_key;
 use crate::tui::theme::Theme;
 use crate::tui::wizard::field::Field;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -22,11 +23,6 @@ const FIRST: [&str; 6] = [
 
 /// What a masked value shows.
 pub const MASK: &str = "••••••";
-
-/// Whether a key holds a password (masked like the image screen does).
-pub fn secret(key: &str) -> bool {
-    key.to_lowercase().contains("passw")
-}
 
 /// One env key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,7 +145,7 @@ impl EnvTable {
             return;
         }
         self.error = None;
-        let field = Field::new("value", row.effective(), secret(&row.key));
+        let field = Field::new("value", row.effective(), is_secret_key(&row.key));
         self.edit = Some(Edit::Value(field));
     }
 
@@ -258,7 +254,7 @@ impl EnvTable {
             .skip(top)
             .take(room)
             .map(|(i, r)| {
-                let shown = match (&r.value, secret(&r.key)) {
+                let shown = match (&r.value, is_secret_key(&r.key)) {
                     (Some(_), true) => MASK,
                     (None, true) => "<masked>",
                     _ => r.effective(),
@@ -289,7 +285,7 @@ impl EnvTable {
 /// The add input: the value is masked once the key names a password.
 fn add_line<'a>(text: &'a str, theme: &Theme) -> Line<'a> {
     let shown = match text.split_once('=') {
-        Some((k, v)) if secret(k) => format!("{k}={}", "•".repeat(v.chars().count())),
+        Some((k, v)) if is_secret_key(k) => format!("{k}={}", "•".repeat(v.chars().count())),
         _ => text.to_string(),
     };
     Line::from(vec![

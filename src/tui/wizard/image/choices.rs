@@ -2,6 +2,7 @@
 //! details `tug inspect` shows (type, Kubernetes version, platform, size,
 //! hooks, env) and the architectures it can be installed on.
 
+use crate::engine::install::shell::is_secret_key;
 use crate::image::cluster_image::{ClusterImage, ImageType};
 use crate::image::oci::{Descriptor, Index, media};
 use crate::image::{Reference, Store};
@@ -78,7 +79,7 @@ fn details(ci: &ClusterImage) -> Vec<String> {
     out.push("env:".to_string());
     out.extend(ci.env.0.iter().map(|(k, v)| {
         // Passwords are never shown, not even an image's defaults.
-        let secret = k.to_lowercase().contains("passw");
+        let secret = is_secret_key(k);
         format!("  {k}={}", if secret { "<masked>" } else { v })
     }));
     out
