@@ -11,18 +11,13 @@
 
 use super::execute::connect_hosts;
 use crate::cli::Context;
-use crate::engine::event::Stream;
 use crate::engine::resolve::SpecInputs;
 use crate::engine::spec::HostSpec;
-use crate::engine::transport::Transport;
+use crate::engine::transport::arch::arch_of;
 use crate::engine::transport::select::Unreachable;
 use crate::image::oci::{Index, Platform, media, normalise_arch};
 use crate::image::{Reference, Store};
 use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// How long a host may take to say its arch once connected.
-const ASK_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// An image the hosts' arch has to choose a platform of.
 #[derive(Debug, PartialEq, Eq)]
@@ -199,26 +194,6 @@ fn pick(answers: &[(String, String)], unreachable: Unreachable) -> anyhow::Resul
     let (host, arch) = &answers[0];
     eprintln!("warning: {mixed}; going on with linux/{arch}, {host}'s");
     Ok(Some(arch.clone()))
-}
-
-/// A host's arch as OCI names it: the first line `uname -m` prints.
-async fn arch_of(host: &dyn Transport) -> Result<String, String> {
-    let mut first: Option<String> = None;
-    let mut sink = |stream: Stream, line: &str| {
-        if stream == Stream::Stdout && first.is_none() {
-            first = Some(line.trim().to_string());
-        }
-    };
-    let code = match tokio::time::timeout(ASK_TIMEOUT, host.run("uname -m", &mut sink)).await {
-        Ok(Ok(code)) => code,
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(_) => return Err(format!("no answer within {}s", ASK_TIMEOUT.as_secs())),
-    };
-    match first.filter(|a| !a.is_empty()) {
-        Some(arch) if code == 0 => Ok(normalise_arch(&arch).to_string()),
-        Some(_) => Err(format!("`uname -m` exited with {code}")),
-        None => Err("`uname -m` printed nothing".into()),
-    }
 }
 
 #[cfg(test)]

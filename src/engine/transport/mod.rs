@@ -3,6 +3,7 @@
 //! file. SSH, the jump host itself ([`local::LocalTransport`]) and the demo
 //! implement it. Object-safe, so the runner holds `Arc<dyn Transport>`.
 
+pub mod arch;
 pub mod demo;
 pub mod gone;
 pub mod local;

@@ -11,15 +11,13 @@ use super::{Job, Planned, Reply};
 use crate::cli::Context;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
-use crate::engine::event::Stream;
 use crate::engine::install::shell::is_secret_key;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::runner::RunOptions;
 use crate::engine::spec::{ClusterSpec, HostSpec, ImageKind, ImageSpec};
-use crate::engine::transport::Transport;
+use crate::engine::transport::arch::arch_of;
 use crate::engine::transport::ssh::SshTransport;
-use crate::image::oci::normalise_arch;
 use crate::secret::Secret;
 use crate::ssh::{HostKeyPolicy, KnownHosts, NewHostKey};
 use crate::tui::action::Action;
@@ -112,7 +110,7 @@ async fn test_all(ctx: &Context, hosts: &[HostSpec], trust: Vec<String>, reply: 
         async move {
             let result = SshTransport::connect(h, known, policy).await;
             let arch = match &result {
-                Ok(t) => arch_of(t).await,
+                Ok(t) => arch_of(t).await.ok(),
                 Err(_) => None,
             };
             let addr = format!("{}:{}", h.ip, h.port);
@@ -140,22 +138,6 @@ async fn test_all(ctx: &Context, hosts: &[HostSpec], trust: Vec<String>, reply: 
         }
     });
     futures_util::future::join_all(tests).await;
-}
-
-/// A host's CPU architecture as OCI names it (`uname -m`, normalised as
-/// the install's preflight does), or nothing when it cannot be told.
-async fn arch_of(host: &SshTransport) -> Option<String> {
-    let mut first = None;
-    let code = host
-        .run("uname -m", &mut |stream, line| {
-            if stream == Stream::Stdout && first.is_none() {
-                first = Some(line.trim().to_string());
-            }
-        })
-        .await
-        .ok()?;
-    let arch = first.filter(|a| code == 0 && !a.is_empty())?;
-    Some(normalise_arch(&arch).to_string())
 }
 
 fn plan(
