@@ -1,7 +1,9 @@
 //! tug: install Kubernetes onto bare Linux hosts from sealos/sealer-style
-//! cluster images. The library holds the engine; `src/main.rs` is a thin
-//! front-end over [`cli`].
+//! cluster images. The library holds the engine and the application layer
+//! ([`app`]) under two faces, [`cli`] and [`tui`]; `src/main.rs` picks the
+//! face.
 
+pub mod app;
 pub mod build;
 pub mod bundle;
 pub mod cli;

@@ -1,10 +1,15 @@
-//! The `tug` binary: parse the command line, run it, print errors plainly.
+//! The `tug` binary: parse the command line, hand it to a face (the wizard
+//! for no command on a terminal and for the demo on one, the command line
+//! for the rest), print errors plainly.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use tug::app::{Cancelled, Context};
+use tug::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = tug::cli::Cli::parse();
+    let cli = Cli::parse();
     let _log = init_logging();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -16,7 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(tug::cli::run(cli)) {
+    match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -29,9 +34,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// Open the face the command line asks for.
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Context::new(cli.settings())?;
+    let terminal = ctx.fancy && std::io::stdout().is_terminal();
+    match cli.command {
+        None if terminal && std::io::stdin().is_terminal() => tug::tui::open_wizard(&ctx).await,
+        Some(Command::Demo(args)) if terminal => {
+            tug::cli::demo::ensure_image(&ctx).await?;
+            if args.wizard {
+                tug::tui::demo::wizard(&ctx, args.demo()).await
+            } else {
+                tug::tui::demo::dashboard(&ctx, args.demo()).await
+            }
+        }
+        command => tug::cli::run(&ctx, command).await,
+    }
+}
+
 /// 130 for a cancelled run (Ctrl-C), 1 for everything else.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    if e.chain().any(|c| c.is::<tug::cli::Cancelled>()) {
+    if e.chain().any(|c| c.is::<Cancelled>()) {
         130
     } else {
         1

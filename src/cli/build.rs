@@ -5,7 +5,8 @@
 //! from there into the new image's `registry/`.
 
 use super::Context;
-use super::registry::{cancellable, client, progress, summary};
+use super::registry::{cancellable, progress};
+use crate::app::registry::{client, summary};
 use crate::build::builder::{self, Prepared};
 use crate::build::kubefile::{self, Base, Kubefile};
 use crate::build::{discover, fetch};

@@ -4,41 +4,30 @@
 //! journal that makes a second `apply` a resume. An apply saves the
 //! Clusterfile after every stage ([`record`]). [`execute`] runs a plan:
 //! events show as a line per host on a terminal ([`progress`]), as plain
-//! lines otherwise; Ctrl-C starts no new step and exits 130. An image
-//! stored for several platforms resolves for the hosts' arch ([`arch`]).
+//! lines otherwise; Ctrl-C starts no new step and exits 130. The session
+//! itself (spec, plan, journal, status) is the application layer's.
 
-mod arch;
 mod execute;
 mod progress;
-mod spec;
 
-use super::Context;
 use super::cluster::ClusterArgs;
+use super::{Context, notices};
+use crate::app::session::{Hosts, How, INSTALL_JOURNAL, RESET_JOURNAL, Session};
+use crate::app::spec::{spec_for_run, spec_of};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
 use crate::cluster::model::Host;
 use crate::cluster::state::ClusterState;
-use crate::engine::install::{InstallOptions, plan_install};
-use crate::engine::journal::Journal;
-use crate::engine::plan::HostId;
-use crate::engine::plan::{Phase, Plan};
-use crate::engine::record::{Ending, StatusRecorder};
+use crate::engine::install::InstallOptions;
+use crate::engine::plan::{HostId, Phase, Plan};
 use crate::engine::reset::{plan_delete, plan_reset};
-use crate::engine::runner::RunError;
 use crate::engine::spec::ClusterSpec;
 use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
 use clap::Subcommand;
 use execute::execute;
-use spec::spec_for_run;
-pub use spec::{install_plan, spec_of};
 use std::path::PathBuf;
-
-/// The install journal in a cluster's state dir.
-const INSTALL_JOURNAL: &str = "install.journal";
-/// The reset journal.
-const RESET_JOURNAL: &str = "reset.journal";
 
 /// Install, resume and tear down clusters.
 #[derive(Debug, Subcommand)]
@@ -56,7 +45,7 @@ pub enum InstallCommand {
         skip_checks: bool,
         /// Stop after this phase (e.g. `distribute` to stage the image on
         /// every host before a maintenance window); a later apply finishes.
-        #[arg(long, value_name = "PHASE", value_parser = install_phase)]
+        #[arg(long, value_name = "PHASE", value_parser = Phase::install_named)]
         until: Option<Phase>,
     },
     /// Write a Clusterfile from flags (as `gen`) and apply it.
@@ -75,7 +64,7 @@ pub enum InstallCommand {
         skip_checks: bool,
         /// Stop after this phase (e.g. `distribute` to stage the image on
         /// every host before a maintenance window); a later apply finishes.
-        #[arg(long, value_name = "PHASE", value_parser = install_phase)]
+        #[arg(long, value_name = "PHASE", value_parser = Phase::install_named)]
         until: Option<Phase>,
     },
     /// Add masters or nodes to an installed cluster (a re-apply with more
@@ -133,12 +122,8 @@ impl InstallCommand {
                 until,
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
-                let how = How {
-                    dry_run,
-                    skip_checks,
-                    until,
-                };
-                apply(ctx, cf, how).await
+                let how = How { skip_checks, until };
+                apply(ctx, cf, how, dry_run).await
             }
             InstallCommand::Run {
                 images,
@@ -149,12 +134,8 @@ impl InstallCommand {
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
-                let how = How {
-                    dry_run,
-                    skip_checks,
-                    until,
-                };
-                apply(ctx, cf, how).await
+                let how = How { skip_checks, until };
+                apply(ctx, cf, how, dry_run).await
             }
             InstallCommand::Add {
                 cluster,
@@ -165,11 +146,7 @@ impl InstallCommand {
                 let state = ClusterState::new(&ctx.paths, &cluster)?;
                 let mut cf = state.load_existing()?;
                 add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
-                let how = How {
-                    dry_run,
-                    ..How::default()
-                };
-                apply(ctx, cf, how).await
+                apply(ctx, cf, How::default(), dry_run).await
             }
             InstallCommand::Delete {
                 cluster,
@@ -210,90 +187,21 @@ fn add_hosts(
     Ok(())
 }
 
-/// How an apply runs.
-#[derive(Debug, Default)]
-struct How {
-    /// Print the plan only.
-    dry_run: bool,
-    /// Leave out preflight.
-    skip_checks: bool,
-    /// Stop after this phase.
-    until: Option<Phase>,
-}
-
-/// A phase an install plan has, by the name plans print.
-fn install_phase(s: &str) -> Result<Phase, String> {
-    let phases = [
-        Phase::Preflight,
-        Phase::Distribute,
-        Phase::Render,
-        Phase::Registry,
-        Phase::Check,
-        Phase::Init,
-        Phase::KubeadmInit,
-        Phase::JoinMasters,
-        Phase::JoinNodes,
-        Phase::Applications,
-    ];
-    phases.into_iter().find(|p| p.name() == s).ok_or_else(|| {
-        let names: Vec<&str> = phases.iter().map(|p| p.name()).collect();
-        format!("not an install phase; one of {}", names.join(", "))
-    })
-}
-
-async fn apply(ctx: &Context, cf: Clusterfile, how: How) -> anyhow::Result<()> {
+async fn apply(ctx: &Context, cf: Clusterfile, how: How, dry_run: bool) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
-    let spec = if how.dry_run {
-        spec_of(ctx, &cf, &state)?
+    let notify = notices();
+    let spec = if dry_run {
+        spec_of(ctx, &cf, &state, notify.as_ref())?
     } else {
-        spec_for_run(ctx, &cf, &state, Unreachable::Refuse).await?
+        spec_for_run(ctx, &cf, &state, Unreachable::Refuse, notify.as_ref()).await?
     };
-    let opts = InstallOptions {
-        skip_checks: how.skip_checks,
-        ..InstallOptions::default()
-    };
-    let mut plan = plan_install(&spec, &opts)?.plan;
-    if let Some(phase) = how.until {
-        let last = plan
-            .stages
-            .iter()
-            .rposition(|s| s.phase == phase)
-            .with_context(|| {
-                format!("--until {phase}: this cluster's plan has no {phase} stage")
-            })?;
-        plan.stages.truncate(last + 1);
-    }
-    if how.dry_run {
-        print!("{plan}");
+    let hosts = Hosts::ssh(ctx, &spec, Unreachable::Refuse);
+    let session = Session::install(ctx, cf, &spec, how, hosts)?;
+    if dry_run {
+        print!("{}", session.plan);
         return Ok(());
     }
-    let journal = Journal::load(state.dir().join(INSTALL_JOURNAL))?;
-    let recorder = StatusRecorder::start(state.clone(), cf)?;
-    let (stages, done) = tokio::sync::mpsc::unbounded_channel();
-    let following = tokio::spawn(recorder.follow(done, |e| {
-        eprintln!("warning: the cluster's progress is not saved: {e:#}");
-    }));
-    let result = execute(
-        ctx,
-        &spec,
-        &plan,
-        state.logs_dir(),
-        journal,
-        Unreachable::Refuse,
-        Some(stages),
-    )
-    .await;
-    let ending = match &result {
-        Ok(()) if how.until.is_some() => Ending::Stopped,
-        Ok(()) => Ending::Succeeded,
-        Err(e) if e.is::<super::Cancelled>() => Ending::Cancelled,
-        Err(e) => match e.downcast_ref::<RunError>() {
-            Some(RunError::Failed(failures)) => Ending::Failed(failures),
-            _ => Ending::Error(format!("{e:#}")),
-        },
-    };
-    following.await?.finish(ending)?;
-    result?;
+    execute(ctx, &session).await?;
     if let Some(phase) = how.until {
         eprintln!(
             "cluster {}: stopped after {phase} as asked; `tug apply -f {}` finishes it",
@@ -329,10 +237,11 @@ async fn delete(
     if gone.is_empty() {
         anyhow::bail!("nothing to delete: give --masters or --nodes");
     }
+    let notify = notices();
     let spec = if dry_run {
-        spec_of(ctx, &cf, &state)?
+        spec_of(ctx, &cf, &state, notify.as_ref())?
     } else {
-        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate).await?
+        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate, notify.as_ref()).await?
     };
     let ids: Vec<HostId> = gone.iter().map(|ip| HostId::new(ip.to_string())).collect();
     let plan = plan_delete(&spec, &ids, InstallOptions::default().parallel)?;
@@ -340,7 +249,7 @@ async fn delete(
         print!("{plan}");
         return Ok(());
     }
-    teardown(ctx, &spec, &plan, &state).await?;
+    teardown(ctx, &spec, plan, &state).await?;
     for host in &mut cf.cluster.spec.hosts {
         host.ips.retain(|a| {
             a.parse::<crate::cluster::hosts::Address>()
@@ -353,7 +262,7 @@ async fn delete(
         skip_checks: true,
         ..How::default()
     };
-    apply(ctx, cf, how).await
+    apply(ctx, cf, how, false).await
 }
 
 /// Run a delete or reset plan, going on past hosts that cannot be
@@ -361,23 +270,23 @@ async fn delete(
 async fn teardown(
     ctx: &Context,
     spec: &ClusterSpec,
-    plan: &Plan,
+    plan: Plan,
     state: &ClusterState,
 ) -> anyhow::Result<()> {
-    let journal = Journal::load(state.dir().join(RESET_JOURNAL))?;
-    let logs = state.logs_dir();
-    let result = execute(ctx, spec, plan, logs, journal, Unreachable::Tolerate, None).await;
+    let session = Session::teardown(ctx, spec, plan, state);
+    let result = execute(ctx, &session).await;
     let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
-    result
+    result.map(drop)
 }
 
 async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, name)?;
     let cf = state.load_existing()?;
+    let notify = notices();
     let spec = if force {
-        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate).await?
+        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate, notify.as_ref()).await?
     } else {
-        spec_of(ctx, &cf, &state)?
+        spec_of(ctx, &cf, &state, notify.as_ref())?
     };
     let plan = plan_reset(&spec, InstallOptions::default().parallel)?;
     if !force {
@@ -385,7 +294,7 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         eprintln!("this is what `tug reset --cluster {name} --force` would do");
         return Ok(());
     }
-    let result = teardown(ctx, &spec, &plan, &state).await;
+    let result = teardown(ctx, &spec, plan, &state).await;
     // Whatever was left, the install journal no longer describes the hosts.
     let _ = std::fs::remove_file(state.dir().join(INSTALL_JOURNAL));
     if let Some(kept) = state.archive()? {

@@ -1,6 +1,7 @@
 //! The command line: one clap tree, one file per command group. Each group
 //! is a `Subcommand` enum flattened into [`Command`], so adding a group
-//! touches only its own file and one line here.
+//! touches only its own file and one line here. A face over
+//! [`crate::app`]: it parses and prints, and never imports the wizard.
 
 pub mod build;
 pub mod bundle;
@@ -11,12 +12,14 @@ pub mod install;
 pub mod output;
 pub mod plan;
 pub mod prescan;
+pub mod printer;
 pub mod registry;
 pub mod status;
 
-use crate::paths::Paths;
+use crate::app::session::Notifier;
+use crate::app::{Cancelled, Context, Notice, Settings};
 use clap::{CommandFactory, Parser, Subcommand};
-use std::io::IsTerminal;
+use std::sync::Arc;
 
 /// tug: install Kubernetes from cluster images.
 #[derive(Debug, Parser)]
@@ -86,66 +89,47 @@ pub enum Command {
     },
 }
 
-/// Returned when the user cancelled (Ctrl-C); the binary exits 130.
-#[derive(Debug, thiserror::Error)]
-#[error("cancelled")]
-pub struct Cancelled;
-
-/// What every command gets: where files live and how to talk to the user.
-#[derive(Debug, Clone)]
-pub struct Context {
-    /// tug's directories.
-    pub paths: Paths,
-    /// Registries to speak plain HTTP to, from flags and the config file.
-    pub insecure_registries: Vec<String>,
-    /// Whether stderr is a terminal and plain output was not asked for:
-    /// progress bars then, plain lines otherwise.
-    pub fancy: bool,
-    /// Refuse unknown SSH host keys instead of trusting them on first use.
-    pub strict_host_keys: bool,
-}
-
-impl Context {
-    /// Build the context from parsed flags, the environment and the
-    /// preferences file.
-    pub fn new(cli: &Cli) -> anyhow::Result<Self> {
-        let paths = Paths::from_env();
-        let mut insecure_registries = cli.insecure_registries.clone();
-        insecure_registries.extend(registry::insecure_registries_from(&paths.config_file())?);
-        Ok(Context {
-            paths,
-            insecure_registries,
-            fancy: !cli.plain && std::io::stderr().is_terminal(),
-            strict_host_keys: cli.strict_host_keys,
-        })
-    }
-
-    /// Open (creating if needed) the local image store.
-    pub fn store(&self) -> anyhow::Result<crate::image::Store> {
-        Ok(crate::image::Store::open(&self.paths.image_store())?)
-    }
-}
-
-/// Run a parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = Context::new(&cli)?;
-    match cli.command {
-        None if ctx.fancy && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
-            crate::tui::open_wizard(&ctx).await
+impl Cli {
+    /// The settings the application layer takes from these flags.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            insecure_registries: self.insecure_registries.clone(),
+            plain: self.plain,
+            strict_host_keys: self.strict_host_keys,
         }
+    }
+}
+
+/// Notices as the command line shows them: one line each on stderr.
+pub fn notices() -> Notifier {
+    Arc::new(|n: Notice| eprintln!("{n}"))
+}
+
+/// Run a parsed command (the binary opens the wizard and the demo's
+/// screens itself); no command prints the help.
+pub async fn run(ctx: &Context, command: Option<Command>) -> anyhow::Result<()> {
+    match command {
         None => {
             Cli::command().print_help()?;
             Ok(())
         }
-        Some(Command::Images(c)) => c.run(&ctx).await,
-        Some(Command::Cluster(c)) => c.run(&ctx).await,
-        Some(Command::Install(c)) => c.run(&ctx).await,
-        Some(Command::Registry(c)) => c.run(&ctx).await,
-        Some(Command::Plan(c)) => c.run(&ctx).await,
-        Some(Command::Build(c)) => c.run(&ctx).await,
-        Some(Command::Status(c)) => c.run(&ctx).await,
-        Some(Command::Demo(a)) => demo::run(&ctx, a).await,
-        Some(Command::Bundle(c)) => c.run(&ctx).await,
+        Some(Command::Images(c)) => c.run(ctx).await,
+        Some(Command::Cluster(c)) => c.run(ctx).await,
+        Some(Command::Install(c)) => c.run(ctx).await,
+        Some(Command::Registry(c)) => c.run(ctx).await,
+        Some(Command::Plan(c)) => c.run(ctx).await,
+        Some(Command::Build(c)) => c.run(ctx).await,
+        Some(Command::Status(c)) => c.run(ctx).await,
+        Some(Command::Demo(a)) => {
+            if a.wizard {
+                anyhow::bail!(
+                    "tug demo --wizard needs a terminal (plain `tug demo` prints its install as lines)"
+                );
+            }
+            demo::ensure_image(ctx).await?;
+            demo::plain(ctx, a.demo()).await
+        }
+        Some(Command::Bundle(c)) => c.run(ctx).await,
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 
-use super::Context;
+use super::{Context, notices};
+use crate::app::spec::{install_plan, spec_of};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
 use crate::kubeadm::{self, JoinSecrets};
@@ -54,11 +55,11 @@ impl PlanCommand {
         } = self;
         let cf = Clusterfile::load(&clusterfile)?;
         let Some(kubeadm_config) = kubeadm_config else {
-            print!("{}", super::install::install_plan(ctx, &cf, false)?);
+            print!("{}", install_plan(ctx, &cf, false, notices().as_ref())?);
             return Ok(());
         };
         let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
-        let inputs = super::install::spec_of(ctx, &cf, &state)?.kubeadm;
+        let inputs = spec_of(ctx, &cf, &state, notices().as_ref())?.kubeadm;
         let effective = kubeadm::effective(&inputs)
             .with_context(|| format!("kubeadm configuration for {}", clusterfile.display()))?;
         let secrets = JoinSecrets::placeholders();

@@ -95,6 +95,33 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The phases of an install, in the order its stages run: the one list
+    /// `--until` and the faces take them from.
+    pub const INSTALL: [Phase; 10] = [
+        Phase::Preflight,
+        Phase::Distribute,
+        Phase::Render,
+        Phase::Registry,
+        Phase::Check,
+        Phase::Init,
+        Phase::KubeadmInit,
+        Phase::JoinMasters,
+        Phase::JoinNodes,
+        Phase::Applications,
+    ];
+
+    /// The install phase named `s` (as plans print it), or an error
+    /// listing the names.
+    pub fn install_named(s: &str) -> Result<Phase, String> {
+        Phase::INSTALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Phase::INSTALL.iter().map(|p| p.name()).collect();
+                format!("not an install phase; one of {}", names.join(", "))
+            })
+    }
+
     /// The short name shown in plans and progress lines.
     pub fn name(self) -> &'static str {
         match self {

@@ -3,8 +3,8 @@
 //! performs. `App::update` turns one into the other and is the only
 //! place state changes.
 
+pub use crate::app::session::Outcome as RunOutcome;
 use crate::engine::event::Event;
-use crate::engine::runner::StepFailure;
 use chrono::{DateTime, Local};
 use crossterm::event::KeyEvent;
 
@@ -23,20 +23,6 @@ pub enum Action {
     RunDone(RunOutcome),
     /// A wizard job answered.
     Wizard(super::wizard::Reply),
-}
-
-/// How a run ended.
-#[derive(Clone, Debug)]
-pub enum RunOutcome {
-    /// Every step finished or was skipped.
-    Done,
-    /// Cancelled: no new step started; the journal holds what finished.
-    Cancelled,
-    /// Steps failed; later stages did not start.
-    Failed(Vec<StepFailure>),
-    /// The run could not start or stopped for another reason (hosts
-    /// unreachable, the journal not saved).
-    Error(String),
 }
 
 /// Something the event loop must do.

@@ -7,33 +7,15 @@ use super::dashboard::state::RunState;
 use super::dashboard::{self, Dashboard};
 use super::done::{self, Done};
 use super::help;
+use super::target::Target;
 use super::theme::Theme;
 use super::wizard::{self, Wizard};
-use crate::engine::plan::{HostId, Plan};
 use chrono::{DateTime, Local};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-/// What is being installed: the plan and how to show it.
-#[derive(Clone, Debug)]
-pub struct Target {
-    /// The cluster's name.
-    pub cluster: String,
-    /// The images, as shown: the cluster image (the first), and how many
-    /// follow it (`REF + 2 apps`).
-    pub image: String,
-    /// The install plan.
-    pub plan: Plan,
-    /// Each host's roles, as shown.
-    pub roles: BTreeMap<HostId, String>,
-    /// Where the kubeconfig lands.
-    pub kubeconfig: PathBuf,
-}
 
 /// How the user left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,10 +2,10 @@
 //! of a ready cluster, or what failed (host, command, exit code, last
 //! lines), with `r` to retry: a re-apply that skips what finished.
 
-use super::action::RunOutcome;
 use super::dashboard::state::RunState;
 use super::dashboard::view::{hosts_table, log_pane};
 use super::theme::Theme;
+use crate::app::session::Outcome as RunOutcome;
 use crate::engine::event::FailCause;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -65,7 +65,7 @@ impl Done {
             return Msg::None;
         }
         match key.code {
-            KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done) => Msg::Retry,
+            KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done(_)) => Msg::Retry,
             KeyCode::Char('q') | KeyCode::Esc => Msg::Quit,
             _ => Msg::None,
         }
@@ -95,7 +95,7 @@ impl Done {
 
     fn summary(&self, theme: &Theme) -> (&'static str, ratatui::style::Style, Vec<Line<'_>>) {
         match &self.outcome {
-            RunOutcome::Done => {
+            RunOutcome::Done(_) => {
                 let hint = if self.demo {
                     "demo: the hosts and this kubeconfig are simulated; no cluster exists"
                         .to_string()
@@ -130,7 +130,8 @@ impl Done {
                 " install did not run ",
                 theme.error(),
                 e.lines()
-                    .map(|l| Line::styled(l.to_string(), theme.error()))
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.error()))
                     .chain([Line::from("r tries again.")])
                     .collect(),
             ),

@@ -3,14 +3,17 @@
 //! [`action::Action`]s; `App::update` is the only mutator and returns
 //! [`action::Effect`]s this loop performs (start or cancel a run, quit);
 //! `App::view` draws from state alone. The terminal is restored on every
-//! exit ([`terminal`]); logs go to tug's log file, never the screen.
+//! exit ([`terminal`]); logs go to tug's log file, never the screen. A face
+//! over [`crate::app`]: it draws and never imports the command line.
 
 pub mod action;
 pub mod app;
 pub mod dashboard;
+pub mod demo;
 pub mod done;
 pub mod help;
 pub mod launch;
+pub mod target;
 pub mod terminal;
 #[cfg(test)]
 mod testkit;
@@ -19,18 +22,18 @@ mod tests;
 pub mod theme;
 pub mod wizard;
 
-use crate::cli::Context;
+use crate::app::reach::Reach;
+use crate::app::session::Session;
+use crate::app::{Cancelled, Context};
 use action::{Action, Effect};
 use app::{App, Exit};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures_util::StreamExt;
-use launch::Launch;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 use wizard::jobs::LaunchSlot;
-use wizard::reach::Reach;
 
 /// How often the screen refreshes without input (elapsed time, rates).
 const TICK: Duration = Duration::from_millis(250);
@@ -38,14 +41,14 @@ const TICK: Duration = Duration::from_millis(250);
 const BATCH: usize = 512;
 
 /// Run the wizard on the terminal until the user leaves. `launch` is the
-/// run to start (the demo's); the wizard's screens plan their own, with
+/// session to start (the demo's); the wizard's screens plan their own, with
 /// the paths and settings of `ctx`, over hosts reached as `reach` says.
 pub async fn run(
     mut app: App,
     first: Vec<Effect>,
     ctx: &Context,
     reach: &Reach,
-    launch: Option<Launch>,
+    launch: Option<Session>,
 ) -> anyhow::Result<Exit> {
     let slot: LaunchSlot = Arc::new(Mutex::new(launch));
     let mut tui = terminal::Tui::enter()?;
@@ -59,9 +62,9 @@ pub async fn run(
             match effect {
                 Effect::Quit => return Ok(app.exit()),
                 Effect::StartRun => {
-                    let launch = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    if let Some(l) = launch {
-                        cancel = Some(l.start(tx.clone()));
+                    let session = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    if let Some(s) = session {
+                        cancel = Some(launch::start(s, tx.clone()));
                     }
                 }
                 Effect::Wizard(job) => {
@@ -111,6 +114,6 @@ pub async fn open_wizard(ctx: &Context) -> anyhow::Result<()> {
     let app = App::wizard(wizard, theme::Theme::from_env()?);
     match run(app, Vec::new(), ctx, &Reach::Ssh, None).await? {
         Exit::Quit => Ok(()),
-        Exit::Cancelled | Exit::Abandoned => Err(crate::cli::Cancelled.into()),
+        Exit::Cancelled | Exit::Abandoned => Err(Cancelled.into()),
     }
 }

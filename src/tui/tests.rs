@@ -7,7 +7,8 @@ mod dashboard;
 mod done;
 
 use super::action::{Action, Effect, RunOutcome};
-use super::app::{App, Exit, Screen, Target};
+use super::app::{App, Exit, Screen};
+use super::target::Target;
 use super::theme::Theme;
 use crate::engine::command::Command;
 use crate::engine::event::{Event, EventKind};

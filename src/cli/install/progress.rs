@@ -4,7 +4,8 @@
 //! in full (as the plain lines show it) and a summary. Everything shown
 //! comes from the runner's events, which are already masked.
 
-use crate::engine::event::{Event, EventKind, PlainPrinter};
+use crate::cli::printer::PlainPrinter;
+use crate::engine::event::{Event, EventKind};
 use crate::engine::plan::{HostId, Phase, Plan, StepId};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;

@@ -102,8 +102,14 @@ fn engine_events_move_hosts_from_waiting_through_running_to_done() {
         log,
         ["▶ distribute: run: send", "▶ init: run: init", "init.sh ok"]
     );
-    assert!(feed(&mut app, vec![Action::RunDone(RunOutcome::Done)]).is_empty());
-    assert!(matches!(&app.screen, Screen::Done(d) if matches!(d.outcome, RunOutcome::Done)));
+    assert!(
+        feed(
+            &mut app,
+            vec![Action::RunDone(RunOutcome::Done(Default::default()))]
+        )
+        .is_empty()
+    );
+    assert!(matches!(&app.screen, Screen::Done(d) if matches!(d.outcome, RunOutcome::Done(_))));
     assert_eq!(app.exit(), Exit::Quit);
 }
 

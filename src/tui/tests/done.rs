@@ -52,7 +52,7 @@ fn the_done_screen_names_each_failure_with_command_exit_and_last_lines() {
     );
     assert!(screen.contains("r retries"), "{screen}");
     assert_eq!(app.update(key(KeyCode::Char('r'))), [Effect::StartRun]);
-    app.update(Action::RunDone(RunOutcome::Done));
+    app.update(Action::RunDone(RunOutcome::Done(Default::default())));
     let screen = draw(&app, 110, 40);
     assert!(
         screen.contains(" cluster ready ") && screen.contains("kubeconfig: /state/demo/admin.conf"),

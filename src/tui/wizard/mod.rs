@@ -12,14 +12,14 @@ pub mod field;
 pub mod hosts;
 pub mod image;
 pub mod jobs;
-pub mod reach;
 pub mod review;
 pub mod ssh;
 #[cfg(test)]
 mod tests;
 
-use super::app::Target;
+use super::target::Target;
 use super::theme::Theme;
+use crate::app::AppError;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::{NewCluster, generate};
 use crate::cluster::model::Ssh;
@@ -65,7 +65,7 @@ pub enum Reply {
     /// One host's connection test.
     Tested(String, Tested),
     /// The plan, or why there is none.
-    Planned(Result<Planned, String>),
+    Planned(Result<Planned, AppError>),
     /// Where the Clusterfile was saved, or why not.
     Saved(Result<String, String>),
     /// How far the running fetch has come.
@@ -306,7 +306,7 @@ impl Wizard {
             }
             Reply::Planned(Err(e)) => {
                 self.review.ready = false;
-                self.review.note = Some(e);
+                self.review.note = Some(e.to_string());
                 None
             }
             Reply::Saved(r) => {

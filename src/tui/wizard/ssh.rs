@@ -14,28 +14,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph};
 use std::collections::BTreeMap;
 
-/// What testing one host found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Tested {
-    /// Under way.
-    Testing,
-    /// Logged in; the key was known or has just been trusted.
-    Ok {
-        /// `algorithm SHA256:…`.
-        key: String,
-        /// Its CPU architecture (`uname -m` as OCI names it), when known.
-        arch: Option<String>,
-    },
-    /// The host's key is not on record: confirm it to trust it.
-    NewKey {
-        /// `algorithm SHA256:…`.
-        key: String,
-        /// The fingerprint alone.
-        fingerprint: String,
-    },
-    /// Could not connect or log in.
-    Failed(String),
-}
+pub use crate::app::probe::Tested;
 
 /// What a key on the SSH screen asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 //! and merge the effective kubeadm configuration `tug plan
 //! --kubeadm-config init` prints.
 
-use crate::cli::Context;
+use crate::app::Context;
+use crate::app::notice::ignore;
+use crate::app::spec::spec_as_written;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::image::Reference;
 use crate::image::cluster_image::ClusterImage;
@@ -49,7 +51,7 @@ pub struct Preview {
 pub fn preview(ctx: &Context, cf: &Clusterfile) -> Previewed {
     let image = cf.cluster.spec.image.first().cloned().unwrap_or_default();
     let env = image_env(ctx, &image);
-    let spec = super::super::jobs::spec(ctx, cf);
+    let spec = spec_as_written(ctx, cf, &ignore).map_err(|e| e.to_string());
     let inputs = spec.as_ref().ok().map(|s| s.kubeadm.clone());
     let preview = spec.and_then(|s| {
         let effective = kubeadm::effective(&s.kubeadm).map_err(|e| e.to_string())?;

@@ -7,8 +7,8 @@
 //! Clusterfile template, when it names real hosts, comes back with it.
 
 use super::{Fetched, FromBundle, Progress, Source, choices};
+use crate::app::Context;
 use crate::bundle::{self, Job};
-use crate::cli::Context;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::hosts::{Address, DEFAULT_SSH_PORT, Role};
 use crate::image::digest::Digest;
@@ -55,11 +55,11 @@ async fn pull(
         tx.clone(),
         true,
     ));
-    let pulled = crate::cli::registry::client(ctx, false)
+    let pulled = crate::app::registry::client(ctx, false)
         .pull(&reference, &platforms, &store, reporter)
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let note = crate::cli::registry::summary(&pulled);
+    let note = crate::app::registry::summary(&pulled);
     let ctx = ctx.clone();
     tokio::task::spawn_blocking(move || {
         let select = pulled.reference.to_string();
@@ -137,7 +137,7 @@ fn refreshed(
     mut note: String,
     hosts: Option<FromBundle>,
 ) -> Result<Fetched, String> {
-    if let Some(w) = crate::cli::prescan::scan(ctx, images).first() {
+    if let Some(w) = crate::app::prescan::scan(ctx, images).first() {
         note.push_str(&format!("; warning: {w}"));
     }
     let store = ctx.store().map_err(|e| format!("{e:#}"))?;

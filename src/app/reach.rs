@@ -1,23 +1,24 @@
-//! Where the wizard's hosts live: over SSH (every real use), or the
-//! demo's simulated hosts (`tug demo --wizard`, [`DemoTransport`]). This is
-//! the one seam between the wizard and the demo: the connection test and
-//! the install's hosts ask it; no screen knows which it is.
+//! Where hosts live: over SSH (every real use), or the demo's simulated
+//! hosts (`tug demo`, [`DemoTransport`]). This is the one seam between the
+//! faces and the demo: the connection test and the install's hosts ask
+//! it; no screen or command knows which it is.
 
-use super::ssh::Tested;
+use super::probe::Tested;
+use super::session::Hosts;
 use crate::engine::install::JUMP_HOST;
 use crate::engine::plan::HostId;
 use crate::engine::spec::{ClusterSpec, HostSpec};
 use crate::engine::transport::Transport;
 use crate::engine::transport::demo::DemoTransport;
 use crate::engine::transport::local::LocalTransport;
+use crate::engine::transport::select::Unreachable;
 use crate::ssh::{HostKeyPolicy, KnownHosts};
-use crate::tui::launch::Hosts;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How the wizard reaches its hosts.
+/// How a face reaches its hosts.
 #[derive(Clone, Debug)]
 pub enum Reach {
     /// Over SSH, keys checked against tug's known_hosts.
@@ -36,6 +37,7 @@ impl Reach {
                 hosts: spec.hosts.clone(),
                 known: KnownHosts::new(known),
                 policy: HostKeyPolicy::Strict,
+                unreachable: Unreachable::Refuse,
             },
             Reach::Simulated(s) => Hosts::Ready(s.transports(spec)),
         }

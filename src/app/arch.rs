@@ -4,13 +4,14 @@
 //! index with more than one platform present, every host is asked
 //! (`uname -m`, normalised as preflight does) before the images are read,
 //! and all hosts must agree: a cluster is one architecture, as the spec
-//! checks every host against every image. The asking lives here with the
-//! CLI's connections so the engine stays free of SSH; nothing is contacted
+//! checks every host against every image. The asking lives in the
+//! application layer, with its connections, so the engine stays free of
+//! SSH; nothing is contacted
 //! when the question does not arise, and plans and dry runs contact
 //! nothing at all (they assume this machine's platform and say so).
 
-use super::execute::connect_hosts;
-use crate::cli::Context;
+use super::connect::connect_hosts;
+use super::{Context, Notice, Notify};
 use crate::engine::resolve::SpecInputs;
 use crate::engine::spec::HostSpec;
 use crate::engine::transport::arch::arch_of;
@@ -31,17 +32,17 @@ struct Open {
 /// For plans and dry runs, which contact nothing: when the choice is open
 /// (no arch role, an image stored for several platforms), resolve for
 /// this machine's platform and warn that a real run asks the hosts.
-pub(super) fn assume(store: &Store, inputs: &mut SpecInputs) {
+pub fn assume(store: &Store, inputs: &mut SpecInputs, notify: Notify<'_>) {
     let open = open_images(store, inputs);
     let Some(first) = open.first() else {
         return;
     };
     let (arch, why) = assumption(&open);
-    eprintln!(
-        "warning: {}; this plan assumes linux/{arch} ({why}); a real run asks the hosts \
+    notify(Notice::Warning(format!(
+        "{}; this plan assumes linux/{arch} ({why}); a real run asks the hosts \
          their arch, or arch roles in the Clusterfile decide",
         several(first)
-    );
+    )));
     set(inputs, arch);
 }
 
@@ -49,25 +50,26 @@ pub(super) fn assume(store: &Store, inputs: &mut SpecInputs) {
 /// for the one they all have. With [`Unreachable::Tolerate`] (teardown)
 /// hosts that cannot be reached are left out, and when none answers this
 /// machine's platform is assumed, with a warning.
-pub(super) async fn ask(
+pub async fn ask(
     ctx: &Context,
     store: &Store,
     inputs: &mut SpecInputs,
     unreachable: Unreachable,
+    notify: Notify<'_>,
 ) -> anyhow::Result<()> {
     let open = open_images(store, inputs);
     let Some(first) = open.first() else {
         return Ok(());
     };
-    let answers = answers(ctx, &inputs.hosts, unreachable).await?;
-    let arch = match pick(&answers, unreachable)? {
+    let answers = answers(ctx, &inputs.hosts, unreachable, notify).await?;
+    let arch = match pick(&answers, unreachable, notify)? {
         Some(arch) => arch,
         None => {
             let (arch, why) = assumption(&open);
-            eprintln!(
-                "warning: {} and no host answered which it needs; assuming linux/{arch} ({why})",
+            notify(Notice::Warning(format!(
+                "{} and no host answered which it needs; assuming linux/{arch} ({why})",
                 several(first)
-            );
+            )));
             arch
         }
     };
@@ -149,8 +151,9 @@ async fn answers(
     ctx: &Context,
     hosts: &[HostSpec],
     unreachable: Unreachable,
+    notify: Notify<'_>,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let transports = connect_hosts(ctx, hosts, unreachable).await?;
+    let transports = connect_hosts(ctx, hosts, unreachable, notify).await?;
     let asks = hosts.iter().map(|h| {
         let t = transports[&h.id].clone();
         async move { (h, arch_of(t.as_ref()).await) }
@@ -171,7 +174,11 @@ async fn answers(
 /// of different archs are an error naming the hosts of each; a teardown
 /// ([`Unreachable::Tolerate`]) warns instead and goes on with the first
 /// host's, so a cluster can always be removed.
-fn pick(answers: &[(String, String)], unreachable: Unreachable) -> anyhow::Result<Option<String>> {
+fn pick(
+    answers: &[(String, String)],
+    unreachable: Unreachable,
+    notify: Notify<'_>,
+) -> anyhow::Result<Option<String>> {
     let mut by_arch: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (host, arch) in answers {
         by_arch.entry(arch).or_default().push(host);
@@ -192,7 +199,9 @@ fn pick(answers: &[(String, String)], unreachable: Unreachable) -> anyhow::Resul
         anyhow::bail!(mixed);
     }
     let (host, arch) = &answers[0];
-    eprintln!("warning: {mixed}; going on with linux/{arch}, {host}'s");
+    notify(Notice::Warning(format!(
+        "{mixed}; going on with linux/{arch}, {host}'s"
+    )));
     Ok(Some(arch.clone()))
 }
 
@@ -311,15 +320,20 @@ mod tests {
                 .collect()
         };
         let same = answers(&[("10.0.0.4", "arm64"), ("10.0.0.6", "arm64")]);
-        let one = pick(&same, Unreachable::Refuse).unwrap();
+        let one = pick(&same, Unreachable::Refuse, &crate::app::notice::ignore).unwrap();
         assert_eq!(one.as_deref(), Some("arm64"));
-        assert_eq!(pick(&[], Unreachable::Tolerate).unwrap(), None);
+        assert_eq!(
+            pick(&[], Unreachable::Tolerate, &crate::app::notice::ignore).unwrap(),
+            None
+        );
         let mixed = answers(&[
             ("10.0.0.4", "arm64"),
             ("10.0.0.3", "amd64"),
             ("10.0.0.5", "amd64"),
         ]);
-        let e = pick(&mixed, Unreachable::Refuse).unwrap_err().to_string();
+        let e = pick(&mixed, Unreachable::Refuse, &crate::app::notice::ignore)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(
                 "hosts are of different architectures: 10.0.0.3, 10.0.0.5 amd64; 10.0.0.4 arm64 \
@@ -328,7 +342,7 @@ mod tests {
             "{e}"
         );
         // A teardown goes on, with the first host's.
-        let first = pick(&mixed, Unreachable::Tolerate).unwrap();
+        let first = pick(&mixed, Unreachable::Tolerate, &crate::app::notice::ignore).unwrap();
         assert_eq!(first.as_deref(), Some("arm64"));
     }
 }

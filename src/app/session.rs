@@ -1,0 +1,281 @@
+//! One install session, the same for the command line and the wizard: a
+//! Clusterfile's spec becomes a plan; running it connects the hosts (unless
+//! they are the demo's), loads the journal that makes a second run a
+//! resume, records the cluster's status after every stage, runs the plan
+//! with per-host logs and sends every engine event to the face. How it
+//! ended is an [`Outcome`]; errors keep their causes.
+
+use super::{AppError, Context, Notice};
+use crate::cluster::clusterfile::Clusterfile;
+use crate::cluster::state::ClusterState;
+use crate::engine::event::{Event, StageDone};
+use crate::engine::install::{InstallOptions, plan_install};
+use crate::engine::journal::Journal;
+use crate::engine::plan::{HostId, Phase, Plan};
+use crate::engine::record::{Ending, StatusRecorder};
+use crate::engine::runner::{Report, RunError, RunOptions, Runner, StepFailure};
+use crate::engine::spec::{ClusterSpec, HostSpec};
+use crate::engine::transport::Transport;
+use crate::engine::transport::select::Unreachable;
+use crate::ssh::{HostKeyPolicy, KnownHosts};
+use anyhow::Context as _;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// The install journal in a cluster's state dir.
+pub const INSTALL_JOURNAL: &str = "install.journal";
+/// The journal of a reset or delete, kept only while it runs.
+pub const RESET_JOURNAL: &str = "reset.journal";
+
+/// Where a session's notices go; shared with the task that runs it.
+pub type Notifier = Arc<dyn Fn(Notice) + Send + Sync>;
+
+/// How the hosts are reached.
+#[derive(Clone)]
+pub enum Hosts {
+    /// Already there (the demo's simulated hosts).
+    Ready(HashMap<HostId, Arc<dyn Transport>>),
+    /// Over SSH, connected when the run starts.
+    Ssh {
+        /// The hosts.
+        hosts: Vec<HostSpec>,
+        /// tug's known_hosts.
+        known: KnownHosts,
+        /// First-use keys recorded, refused or asked about.
+        policy: HostKeyPolicy,
+        /// What a host that cannot be reached does to the run.
+        unreachable: Unreachable,
+    },
+}
+
+impl Hosts {
+    /// `spec`'s hosts over SSH with `ctx`'s known_hosts and policy.
+    pub fn ssh(ctx: &Context, spec: &ClusterSpec, unreachable: Unreachable) -> Self {
+        Hosts::Ssh {
+            hosts: spec.hosts.clone(),
+            known: ctx.known_hosts(),
+            policy: ctx.host_key_policy(),
+            unreachable,
+        }
+    }
+}
+
+/// How an install runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct How {
+    /// Leave out preflight.
+    pub skip_checks: bool,
+    /// Stop after this phase (a later apply finishes).
+    pub until: Option<Phase>,
+}
+
+/// A plan ready to run, with everything its run needs.
+#[derive(Clone)]
+pub struct Session {
+    /// The plan.
+    pub plan: Plan,
+    /// How the hosts are reached.
+    pub hosts: Hosts,
+    /// Where each host's log goes.
+    pub logs: PathBuf,
+    /// The journal that makes a second run a resume.
+    pub journal: PathBuf,
+    /// Timeouts, retries, secrets to mask.
+    pub options: RunOptions,
+    /// The cluster's state dir and Clusterfile, whose status is saved
+    /// after every stage (none for the demo and teardowns).
+    pub record: Option<(ClusterState, Clusterfile)>,
+    /// The plan stops before its end on purpose (`--until`): finishing it
+    /// is recorded as stopped, not as installed.
+    pub stops_early: bool,
+}
+
+impl Session {
+    /// The install of `cf` (whose spec is `spec`) over `hosts`, its files
+    /// in the cluster's state dir.
+    pub fn install(
+        ctx: &Context,
+        cf: Clusterfile,
+        spec: &ClusterSpec,
+        how: How,
+        hosts: Hosts,
+    ) -> anyhow::Result<Session> {
+        let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
+        let opts = InstallOptions {
+            skip_checks: how.skip_checks,
+            ..InstallOptions::default()
+        };
+        let mut plan = plan_install(spec, &opts)?.plan;
+        if let Some(phase) = how.until {
+            let last = plan
+                .stages
+                .iter()
+                .rposition(|s| s.phase == phase)
+                .with_context(|| {
+                    format!("--until {phase}: this cluster's plan has no {phase} stage")
+                })?;
+            plan.stages.truncate(last + 1);
+        }
+        Ok(Session {
+            plan,
+            hosts,
+            logs: state.logs_dir(),
+            journal: state.dir().join(INSTALL_JOURNAL),
+            options: options(spec),
+            record: Some((state, cf)),
+            stops_early: how.until.is_some(),
+        })
+    }
+
+    /// A reset or delete `plan` of `spec`'s cluster: hosts that cannot be
+    /// reached are left to fail their steps, and its journal lives in
+    /// [`RESET_JOURNAL`].
+    pub fn teardown(ctx: &Context, spec: &ClusterSpec, plan: Plan, state: &ClusterState) -> Self {
+        Session {
+            plan,
+            hosts: Hosts::ssh(ctx, spec, Unreachable::Tolerate),
+            logs: state.logs_dir(),
+            journal: state.dir().join(RESET_JOURNAL),
+            options: options(spec),
+            record: None,
+            stops_early: false,
+        }
+    }
+
+    /// Run the plan: every engine event goes to `events`, notices (new
+    /// host keys, status not saved) to `notify`; cancelling `cancel` starts
+    /// no new step.
+    pub async fn run(
+        &self,
+        events: UnboundedSender<Event>,
+        cancel: CancellationToken,
+        notify: Notifier,
+    ) -> Outcome {
+        let recorder = match &self.record {
+            Some((state, cf)) => match StatusRecorder::start(state.clone(), cf.clone()) {
+                Ok(r) => Some(r),
+                Err(e) => return Outcome::error(anyhow::Error::new(e)),
+            },
+            None => None,
+        };
+        let (stages, done) = tokio::sync::mpsc::unbounded_channel();
+        let following = recorder.map(|r| {
+            let notify = notify.clone();
+            tokio::spawn(r.follow(done, move |e| {
+                notify(Notice::Warning(format!(
+                    "the cluster's progress is not saved: {e:#}"
+                )));
+            }))
+        });
+        let outcome = self.execute(events, cancel, stages, &notify).await;
+        let Some(following) = following else {
+            return outcome;
+        };
+        let finished = match following.await {
+            Ok(recorder) => recorder
+                .finish(self.ending(&outcome))
+                .context("saving the cluster's status"),
+            Err(e) => Err(anyhow::Error::new(e).context("recording the cluster's status")),
+        };
+        match (finished, outcome) {
+            (Err(e), Outcome::Done(_)) => Outcome::error(e),
+            (Err(e), other) => {
+                notify(Notice::Warning(format!("{e:#}")));
+                other
+            }
+            (Ok(()), outcome) => outcome,
+        }
+    }
+
+    /// How the cluster's status records `outcome`.
+    fn ending<'a>(&self, outcome: &'a Outcome) -> Ending<'a> {
+        match outcome {
+            Outcome::Done(_) if self.stops_early => Ending::Stopped,
+            Outcome::Done(_) => Ending::Succeeded,
+            Outcome::Cancelled => Ending::Cancelled,
+            Outcome::Failed(failures) => Ending::Failed(failures),
+            Outcome::Error(e) => Ending::Error(format!("{:#}", e.error())),
+        }
+    }
+
+    async fn execute(
+        &self,
+        events: UnboundedSender<Event>,
+        cancel: CancellationToken,
+        stages: UnboundedSender<StageDone>,
+        notify: &Notifier,
+    ) -> Outcome {
+        let hosts = match &self.hosts {
+            Hosts::Ready(h) => h.clone(),
+            Hosts::Ssh {
+                hosts,
+                known,
+                policy,
+                unreachable,
+            } => {
+                let connected = super::connect::connect_with(
+                    hosts,
+                    known.clone(),
+                    policy.clone(),
+                    *unreachable,
+                    notify.as_ref(),
+                )
+                .await;
+                match connected {
+                    Ok(h) => h,
+                    Err(e) => {
+                        return Outcome::error(anyhow::Error::new(e).context(
+                            "Not every host could be reached, so nothing was changed on any host",
+                        ));
+                    }
+                }
+            }
+        };
+        let mut journal = match Journal::load(&self.journal) {
+            Ok(j) => j,
+            Err(e) => return Outcome::error(anyhow::Error::new(e)),
+        };
+        let runner = Runner::new(hosts, &self.logs, events)
+            .with_options(self.options.clone())
+            .with_cancel(cancel)
+            .with_stage_reports(stages);
+        match runner.run(&self.plan, &mut journal).await {
+            Ok(report) => Outcome::Done(report),
+            Err(RunError::Cancelled) => Outcome::Cancelled,
+            Err(RunError::Failed(f)) => Outcome::Failed(f),
+            Err(e) => Outcome::error(anyhow::Error::new(e)),
+        }
+    }
+}
+
+/// The runner's options for `spec`: its hosts' sudo (login) passwords are
+/// masked in every line they print.
+fn options(spec: &ClusterSpec) -> RunOptions {
+    RunOptions {
+        secrets: spec.login_passwords(),
+        ..RunOptions::default()
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Every step finished or was skipped.
+    Done(Report),
+    /// Cancelled: no new step started; the journal holds what finished.
+    Cancelled,
+    /// Steps failed; later stages did not start.
+    Failed(Vec<StepFailure>),
+    /// The run could not start or stopped for another reason (hosts
+    /// unreachable, the journal not saved).
+    Error(AppError),
+}
+
+impl Outcome {
+    fn error(e: anyhow::Error) -> Self {
+        Outcome::Error(AppError::from(e))
+    }
+}
