@@ -7,14 +7,16 @@
 
 use super::Context;
 use super::output::{print_json, table};
+use crate::app::connect::connect_with;
+use crate::app::notice::ignore;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
 use crate::engine::event::Stream;
 use crate::engine::resolve::SpecInputs;
 use crate::engine::spec::HostSpec;
-use crate::engine::transport::select::{Unreachable, connect};
+use crate::engine::transport::select::Unreachable;
 use crate::engine::transport::{Transport, TransportError};
-use crate::ssh::{HostKeyPolicy, KnownHosts};
+use crate::ssh::HostKeyPolicy;
 use clap::Subcommand;
 use serde::Serialize;
 use std::time::Duration;
@@ -224,13 +226,12 @@ fn view(state: &ClusterState, cf: &Clusterfile) -> anyhow::Result<ClusterView> {
 
 /// Ask every host, all at once, whether it holds `dir` and a kubelet.conf.
 async fn ask(ctx: &Context, hosts: &[HostSpec], dir: &str) -> anyhow::Result<Vec<HostAnswer>> {
-    let known = KnownHosts::new(ctx.paths.known_hosts());
-    let transports = connect(
+    let transports = connect_with(
         hosts,
-        known,
+        ctx.known_hosts(),
         HostKeyPolicy::Strict,
         Unreachable::Tolerate,
-        |_, _| {},
+        &ignore,
     )
     .await?;
     let probe = format!(
