@@ -5,6 +5,7 @@
 //! with per-host logs and sends every engine event to the face. How it
 //! ended is an [`Outcome`]; errors keep their causes.
 
+use super::lock::{ClusterLock, LockError};
 use super::{AppError, Context, Notice};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
@@ -104,6 +105,17 @@ impl Session {
         hosts: Hosts,
     ) -> anyhow::Result<Session> {
         let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
+        let saved = state.load()?;
+        if saved
+            .and_then(|c| c.cluster.status)
+            .is_some_and(|s| s.resetting())
+        {
+            anyhow::bail!(
+                "cluster {name} is being reset (a reset did not finish on every host): \
+                 `tug reset --cluster {name} --force` finishes it before the cluster can be applied again",
+                name = state.name()
+            );
+        }
         let opts = InstallOptions {
             skip_checks: how.skip_checks,
             ..InstallOptions::default()
@@ -143,6 +155,15 @@ impl Session {
             record: None,
             stops_early: false,
         }
+    }
+
+    /// Hold the lock of the cluster this session records (none for the
+    /// demo), as `command`: one run per cluster at a time.
+    pub fn lock(&self, command: &str) -> Result<Option<ClusterLock>, LockError> {
+        self.record
+            .as_ref()
+            .map(|(state, _)| ClusterLock::take(state.dir(), state.name(), command))
+            .transpose()
     }
 
     /// Run the plan: every engine event goes to `events`, notices (new

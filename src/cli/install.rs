@@ -12,6 +12,7 @@ mod progress;
 
 use super::cluster::ClusterArgs;
 use super::{Context, notices};
+use crate::app::lock::ClusterLock;
 use crate::app::session::{Hosts, How, INSTALL_JOURNAL, RESET_JOURNAL, Session};
 use crate::app::spec::{spec_for_run, spec_of};
 use crate::cluster::clusterfile::Clusterfile;
@@ -123,7 +124,7 @@ impl InstallCommand {
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
                 let how = How { skip_checks, until };
-                apply(ctx, cf, how, dry_run).await
+                apply(ctx, cf, how, dry_run, "tug apply").await
             }
             InstallCommand::Run {
                 images,
@@ -135,7 +136,7 @@ impl InstallCommand {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
                 let how = How { skip_checks, until };
-                apply(ctx, cf, how, dry_run).await
+                apply(ctx, cf, how, dry_run, "tug run").await
             }
             InstallCommand::Add {
                 cluster,
@@ -146,7 +147,7 @@ impl InstallCommand {
                 let state = ClusterState::new(&ctx.paths, &cluster)?;
                 let mut cf = state.load_existing()?;
                 add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
-                apply(ctx, cf, How::default(), dry_run).await
+                apply(ctx, cf, How::default(), dry_run, "tug add").await
             }
             InstallCommand::Delete {
                 cluster,
@@ -187,7 +188,29 @@ fn add_hosts(
     Ok(())
 }
 
-async fn apply(ctx: &Context, cf: Clusterfile, how: How, dry_run: bool) -> anyhow::Result<()> {
+/// Install (or resume, or change) `cf`'s cluster as `command`, holding
+/// the cluster's lock unless it is a dry run.
+async fn apply(
+    ctx: &Context,
+    cf: Clusterfile,
+    how: How,
+    dry_run: bool,
+    command: &str,
+) -> anyhow::Result<()> {
+    let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
+    let _lock = (!dry_run)
+        .then(|| ClusterLock::take(state.dir(), state.name(), command))
+        .transpose()?;
+    apply_locked(ctx, cf, how, dry_run).await
+}
+
+/// [`apply`] for a caller that holds the cluster's lock (or a dry run).
+async fn apply_locked(
+    ctx: &Context,
+    cf: Clusterfile,
+    how: How,
+    dry_run: bool,
+) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
     let notify = notices();
     let spec = if dry_run {
@@ -237,6 +260,9 @@ async fn delete(
     if gone.is_empty() {
         anyhow::bail!("nothing to delete: give --masters or --nodes");
     }
+    let _lock = (!dry_run)
+        .then(|| ClusterLock::take(state.dir(), name, "tug delete"))
+        .transpose()?;
     let notify = notices();
     let spec = if dry_run {
         spec_of(ctx, &cf, &state, notify.as_ref())?
@@ -262,7 +288,7 @@ async fn delete(
         skip_checks: true,
         ..How::default()
     };
-    apply(ctx, cf, how, false).await
+    apply_locked(ctx, cf, how, false).await
 }
 
 /// Run a delete or reset plan, going on past hosts that cannot be
@@ -294,11 +320,25 @@ async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
         eprintln!("this is what `tug reset --cluster {name} --force` would do");
         return Ok(());
     }
-    let result = teardown(ctx, &spec, plan, &state).await;
-    // Whatever was left, the install journal no longer describes the hosts.
+    let _lock = ClusterLock::take(state.dir(), name, "tug reset")?;
+    // The record stays, marked, until every host is clean; from here the
+    // install journal no longer describes the hosts.
+    let mut cf = cf;
+    cf.cluster
+        .status
+        .get_or_insert_with(Default::default)
+        .reset_started(&chrono::Local::now());
+    state.save(&cf)?;
     let _ = std::fs::remove_file(state.dir().join(INSTALL_JOURNAL));
+    if let Err(e) = teardown(ctx, &spec, plan, &state).await {
+        eprintln!(
+            "cluster {name} is kept, marked resetting, until every host is clean: \
+             `tug reset --cluster {name} --force` continues the reset"
+        );
+        return Err(e);
+    }
     if let Some(kept) = state.archive()? {
         eprintln!("the Clusterfile is kept as {}", kept.display());
     }
-    result
+    Ok(())
 }

@@ -20,6 +20,9 @@ pub const APPLY_PROGRESS: &str = "ApplyClusterProgress";
 
 /// The reason of an [`APPLY_ERROR`] written for a cancelled apply.
 pub const CANCELLED: &str = "Cancelled";
+/// The condition of a reset that started and has not finished on every
+/// host: the cluster's record stays until it has.
+pub const RESETTING: &str = "ResetClusterInProgress";
 
 impl ClusterStatus {
     /// An apply starts: `ClusterInProcess`. The conditions of the last apply
@@ -66,6 +69,20 @@ impl ClusterStatus {
         self.phase = Some(Phase::ClusterInProcess);
         self.conditions.retain(|c| c.kind != APPLY_SUCCESS);
         self.set_condition(condition(APPLY_ERROR, false, CANCELLED, message, at));
+    }
+
+    /// A reset starts: the record stays, marked, until every host is
+    /// clean (a reset that fails on a host keeps it).
+    pub fn reset_started<Tz: TimeZone>(&mut self, at: &DateTime<Tz>) {
+        self.phase = Some(Phase::ClusterInProcess);
+        self.conditions.retain(|c| c.kind != APPLY_SUCCESS);
+        let message = "a reset started; the cluster is kept until every host is clean".to_string();
+        self.set_condition(condition(RESETTING, false, "Resetting", message, at));
+    }
+
+    /// Whether a reset started and did not finish.
+    pub fn resetting(&self) -> bool {
+        self.condition(RESETTING).is_some()
     }
 
     /// The condition of type `kind`, if any.

@@ -5,8 +5,8 @@
 //! the wizard's.
 
 use super::action::Action;
-use crate::app::Notice;
-use crate::app::session::Session;
+use crate::app::session::{Outcome, Session};
+use crate::app::{AppError, Notice};
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -24,9 +24,12 @@ pub fn start(session: Session, tx: UnboundedSender<Action>) -> CancellationToken
             }
         };
         let notify = Arc::new(|n: Notice| tracing::warn!("{n}"));
-        // The session drops its sender when it ends, so `forward` ends
-        // after the last event.
-        let (outcome, ()) = tokio::join!(session.run(etx, token, notify), forward);
+        let outcome = match session.lock("tug (wizard)") {
+            // The session drops its sender when it ends, so `forward` ends
+            // after the last event.
+            Ok(_lock) => tokio::join!(session.run(etx, token, notify), forward).0,
+            Err(e) => Outcome::Error(AppError::from(anyhow::Error::new(e))),
+        };
         let _ = tx.send(Action::RunDone(outcome));
     });
     cancel
