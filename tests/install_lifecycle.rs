@@ -271,6 +271,18 @@ fn add_then_delete_a_node_then_reset_with_one_host_gone() {
             "{etc_hosts}"
         );
     }
+    // node3 still holds the cluster: its record stays, marked, until a
+    // reset reaches it too.
+    let listed = tug.run(&["status"]).ok();
+    assert!(listed.stdout.contains("c1"), "{}", listed.stdout);
+    assert!(
+        reset.stderr.contains("marked resetting"),
+        "{}",
+        reset.stderr
+    );
+    hosts[2].restart();
+    tug.run(&["reset", "--cluster", "c1", "--force", "--plain"])
+        .ok();
     let listed = tug.run(&["status"]).ok();
     assert!(listed.stdout.is_empty(), "{}", listed.stdout);
 }

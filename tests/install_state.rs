@@ -123,3 +123,41 @@ fn a_reset_that_cannot_reach_a_host_keeps_the_cluster_and_a_rerun_finishes_it() 
     let status = tug.run(&["status"]).ok();
     assert!(!status.stdout.contains("default"), "{}", status.stdout);
 }
+
+#[test]
+fn a_host_that_lost_its_files_is_redone_and_the_others_are_not() {
+    let hosts = Hosts::start(2);
+    let tug = Tug::new();
+    let args = run_args(&tug, &hosts);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    tug.run(&argv).ok();
+    let inits = |h: &Host| {
+        let journal = h.exec(&format!("cat {} 2>/dev/null || true", fixture::JOURNAL));
+        calls_of(&calls(&journal), "init.sh", "").len()
+    };
+    let master_inits = inits(&hosts[0]);
+    assert!(master_inits >= 1);
+
+    // The node is rebuilt: every dir the install wrote is empty again.
+    hosts[1].exec(
+        "rm -rf /var/lib/* /etc/kubernetes/* /usr/local/bin/* /opt/* /etc/registry/* 2>/dev/null; true",
+    );
+    let again = apply(&tug).ok();
+    assert!(
+        hosts[1]
+            .exec_output("test -x /var/lib/sealos/data/default/rootfs/scripts/check.sh")
+            .status
+            .success(),
+        "the node's layers were sent again: {}",
+        again.stderr
+    );
+    assert_eq!(inits(&hosts[1]), 1, "the node's init hook ran again");
+    assert!(
+        hosts[1]
+            .exec_output("test -f /etc/kubernetes/kubelet.conf")
+            .status
+            .success(),
+        "the node joined again"
+    );
+    assert_eq!(inits(&hosts[0]), master_inits, "the master was not redone");
+}

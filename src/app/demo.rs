@@ -13,6 +13,7 @@ use crate::cluster::create::{NewCluster, generate};
 use crate::cluster::hosts::parse_ip_list;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::resolve::{SpecInputs, resolve};
+use crate::engine::runner::RunOptions;
 use crate::engine::spec::ClusterSpec;
 use anyhow::Context as _;
 use std::os::unix::fs::PermissionsExt;
@@ -151,7 +152,11 @@ pub fn install(ctx: &Context, demo: Demo) -> anyhow::Result<DemoRun> {
         hosts: Hosts::Ready(demo.simulated().transports(&spec)),
         logs: dir.join("logs"),
         journal: dir.join("install.journal"),
-        options: Default::default(),
+        // Simulated hosts keep no files for a resume to find.
+        options: RunOptions {
+            verify_hosts: false,
+            ..RunOptions::default()
+        },
         record: None,
         stops_early: false,
     };

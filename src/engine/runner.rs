@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 mod error;
 mod run_step;
+mod verify;
 pub use error::{RunError, StepFailure};
 use run_step::Outcome;
 
@@ -45,6 +46,9 @@ pub struct RunOptions {
     pub last_lines: usize,
     /// Values masked in every line (e.g. the sudo password).
     pub secrets: Vec<Secret>,
+    /// Ask each host first whether it still holds what the journal says
+    /// (off only for the demo's simulated hosts, which keep no files).
+    pub verify_hosts: bool,
 }
 
 impl Default for RunOptions {
@@ -56,6 +60,7 @@ impl Default for RunOptions {
             fetch_limit: 4 << 20,
             last_lines: 20,
             secrets: Vec::new(),
+            verify_hosts: true,
         }
     }
 }
@@ -132,6 +137,16 @@ impl Runner {
             bytes_sent: logs.keys().map(|h| (h.clone(), 0)).collect(),
             ..Report::default()
         };
+        // Hosts that lost what the journal says they have redo their steps.
+        let lost = if self.options.verify_hosts {
+            verify::lost_hosts(&self.hosts, plan, journal).await
+        } else {
+            HashSet::new()
+        };
+        let host_of: HashMap<&StepId, &HostId> = plan.steps().map(|s| (&s.id, &s.host)).collect();
+        let finished = |journal: &Journal, id: &StepId| {
+            journal.is_done(id) && !host_of.get(id).is_some_and(|h| lost.contains(*h))
+        };
         // Failures of keep-going stages, and the hosts they found unreachable.
         let mut kept: Vec<StepFailure> = Vec::new();
         let mut unreachable: HashSet<HostId> = HashSet::new();
@@ -178,12 +193,13 @@ impl Runner {
                     {
                         continue;
                     }
-                    let done = match step.fresh_for {
-                        None => journal.is_done(&step.id),
-                        Some(age) => journal.is_fresh(&step.id, age),
-                    };
+                    let done = !lost.contains(&step.host)
+                        && match step.fresh_for {
+                            None => journal.is_done(&step.id),
+                            Some(age) => journal.is_fresh(&step.id, age),
+                        };
                     let needed = step.needed_by.is_empty()
-                        || step.needed_by.iter().any(|id| !journal.is_done(id));
+                        || step.needed_by.iter().any(|id| !finished(journal, id));
                     if done || !needed {
                         let reason = if needed {
                             SkipReason::Journal
