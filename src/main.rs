@@ -9,6 +9,7 @@ use tug::app::{Cancelled, Context};
 use tug::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let _log = init_logging();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -50,6 +51,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         command => tug::cli::run(&ctx, command).await,
     }
+}
+
+/// Output cut short by a closed pipe (`tug plan -f CF | head -1`) ends
+/// the process quietly with 141 (128 + SIGPIPE), as a shell tool killed by
+/// SIGPIPE does. SIGPIPE itself stays ignored: a host's connection or a
+/// local command that closes early must not kill tug. Rust's printing
+/// macros panic on such a write; this hook turns that one panic into the
+/// quiet exit and leaves every other panic to the previous hook.
+fn quiet_on_closed_pipe() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        previous(info);
+    }));
 }
 
 /// 130 for a cancelled run (Ctrl-C), 1 for everything else.

@@ -172,3 +172,26 @@ fn unreachable_hosts_are_all_named_and_reset_shows_its_plan() {
     assert!(reset.stderr.contains("--force"), "{}", reset.stderr);
     assert!(!reset.stdout.contains("hunter2") && !reset.stdout.contains("passw0rd"));
 }
+
+#[test]
+fn output_cut_by_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let (tug, file) = setup();
+    let mut child = tug
+        .cmd()
+        .args(["plan", "-f", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -1`: one line read, then the pipe is closed.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
