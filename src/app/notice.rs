@@ -8,6 +8,8 @@ use std::fmt;
 /// One thing worth telling the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
+    /// What was done on the way (images loaded or pulled for a run).
+    Note(String),
     /// Something went on, but not as asked (an assumed platform, a layer
     /// not scanned, an env key shadowed).
     Warning(String),
@@ -36,6 +38,7 @@ impl Notice {
 impl fmt::Display for Notice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Notice::Note(n) => f.write_str(n),
             Notice::Warning(w) => write!(f, "warning: {w}"),
             Notice::NewHostKey {
                 host,

@@ -253,12 +253,12 @@ async fn run_job<T: Send + 'static>(
 }
 
 /// Progress on a terminal (a bar) or as plain lines (one per file).
-struct Shown {
+pub(super) struct Shown {
     bar: Option<ProgressBar>,
 }
 
 impl Shown {
-    fn new(fancy: bool) -> Shown {
+    pub(super) fn new(fancy: bool) -> Shown {
         let bar = fancy.then(|| {
             let style = ProgressStyle::with_template(
                 "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
@@ -270,7 +270,7 @@ impl Shown {
         Shown { bar }
     }
 
-    fn clear(&self) {
+    pub(super) fn clear(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }

@@ -12,6 +12,8 @@ mod progress;
 
 use super::cluster::ClusterArgs;
 use super::{Context, notices};
+use crate::app::Cancelled;
+use crate::app::images;
 use crate::app::lock::ClusterLock;
 use crate::app::session::{Hosts, How, INSTALL_JOURNAL, RESET_JOURNAL, Session};
 use crate::app::spec::{spec_for_run, spec_of};
@@ -29,6 +31,7 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use execute::execute;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Install, resume and tear down clusters.
 #[derive(Debug, Subcommand)]
@@ -198,10 +201,30 @@ async fn apply(
     command: &str,
 ) -> anyhow::Result<()> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
-    let _lock = (!dry_run)
-        .then(|| ClusterLock::take(state.dir(), state.name(), command))
-        .transpose()?;
-    apply_locked(ctx, cf, how, dry_run).await
+    if dry_run {
+        return apply_locked(ctx, cf, how, true).await;
+    }
+    let _lock = ClusterLock::take(state.dir(), state.name(), command)?;
+    let mut cf = cf;
+    bring_images(ctx, &mut cf).await?;
+    apply_locked(ctx, cf, how, false).await
+}
+
+/// Load, take from the bundle next to tug, or pull the images `cf` names
+/// that the store lacks, with progress; Ctrl-C stops it.
+async fn bring_images(ctx: &Context, cf: &mut Clusterfile) -> anyhow::Result<()> {
+    let bundle = Arc::new(super::bundle::Shown::new(ctx.fancy));
+    let shown = images::Shown {
+        pulls: super::registry::progress(ctx),
+        bundle: bundle.clone(),
+    };
+    let notify = notices();
+    let brought = tokio::select! {
+        done = images::bring(ctx, cf, &shown, notify.as_ref()) => done,
+        _ = tokio::signal::ctrl_c() => Err(Cancelled.into()),
+    };
+    bundle.clear();
+    brought
 }
 
 /// [`apply`] for a caller that holds the cluster's lock (or a dry run).
