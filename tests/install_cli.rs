@@ -195,3 +195,53 @@ fn output_cut_by_a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
 }
+
+#[test]
+fn single_makes_this_machine_the_one_master_and_conflicts_with_hosts() {
+    let (tug, _file) = setup();
+    let plan = tug
+        .run(&[
+            "run",
+            "example.com/kubernetes:v1.25.16",
+            "--single",
+            "--cluster",
+            "solo",
+            "--dry-run",
+        ])
+        .ok();
+    let mine = local_ipv4();
+    let init = plan
+        .stdout
+        .split("stage ")
+        .find(|s| s.contains(": kubeadm-init ("))
+        .expect("a kubeadm-init stage");
+    assert!(init.contains(&format!("  [{mine}] ")), "{init}");
+    assert!(!plan.stdout.contains(": join-nodes ("), "{}", plan.stdout);
+    let both = tug
+        .run(&[
+            "run",
+            "example.com/kubernetes:v1.25.16",
+            "--single",
+            "--masters",
+            "10.0.0.2",
+            "--dry-run",
+        ])
+        .fails();
+    assert!(both.stderr.contains("--single"), "{}", both.stderr);
+}
+
+/// This machine's first IPv4 address that is not loopback.
+fn local_ipv4() -> String {
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .expect("a non-loopback IPv4 address")
+        .to_string()
+}

@@ -4,10 +4,11 @@
 use super::Context;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::{NewCluster, generate};
-use crate::cluster::hosts::{DEFAULT_SSH_PORT, DEFAULT_SSH_USER, parse_ip_list};
+use crate::cluster::hosts::{Address, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, parse_ip_list};
 use crate::cluster::model::Ssh;
 use crate::cluster::problem::Severity;
 use crate::cluster::validate::{check_env, check_name};
+use crate::engine::transport::select::local_addresses;
 use crate::secret::Secret;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -47,6 +48,10 @@ pub struct ClusterArgs {
     /// Workers, written like --masters.
     #[arg(long, value_name = "IPS")]
     pub nodes: Option<String>,
+    /// This machine alone is the cluster (its first address that is not
+    /// loopback is the one master), as `sealos run --single`.
+    #[arg(long, conflicts_with_all = ["masters", "nodes"])]
+    pub single: bool,
     /// SSH user.
     #[arg(short = 'u', long, value_name = "USER", default_value = DEFAULT_SSH_USER)]
     pub user: String,
@@ -106,10 +111,15 @@ impl ClusterArgs {
             let default = home?.join(".ssh").join("id_rsa");
             (passwd.is_none() && default.is_file()).then_some(default)
         });
+        let masters = if self.single {
+            vec![this_machine()?]
+        } else {
+            list("masters", &self.masters)?
+        };
         Ok(NewCluster {
             name: self.cluster.clone(),
             images,
-            masters: list("masters", &self.masters)?,
+            masters,
             nodes: list("nodes", &self.nodes)?,
             ssh: Ssh {
                 user: Some(self.user.clone()),
@@ -123,6 +133,17 @@ impl ClusterArgs {
             command: self.cmd.clone(),
         })
     }
+}
+
+/// This machine as a cluster host: its first IPv4 address that is not
+/// loopback (kubeadm advertises it, so 127.0.0.1 would not do).
+fn this_machine() -> anyhow::Result<Address> {
+    let ip = local_addresses()
+        .context("--single: cannot list this machine's addresses")?
+        .into_iter()
+        .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+        .context("--single: this machine has no IPv4 address besides loopback")?;
+    Ok(Address { ip, port: None })
 }
 
 impl ClusterCommand {
