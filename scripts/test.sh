@@ -17,6 +17,8 @@ declare -A want=(
   [/usr/bin/sudo]=sudo
   [/usr/bin/zstd]=zstd
   [/usr/bin/ssh-keygen]=openssh-client
+  [/usr/bin/cc]=build-essential
+  [/usr/bin/pkg-config]=pkg-config
 )
 missing=()
 for path in "${!want[@]}"; do
@@ -31,6 +33,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's docker-registry package starts a registry on :5000 for every
+# address where systemd runs; the test hosts' own registries and tug's
+# preflight need that port, so the service is stopped and masked.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] \
+  && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  echo "test.sh: stopping and masking the docker-registry service (it holds :5000)" >&2
+  systemctl stop docker-registry
+  systemctl mask docker-registry >/dev/null 2>&1 || true
 fi
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

@@ -376,23 +376,38 @@ fn setup_script(h: &Host) -> String {
     s
 }
 
+/// The ports tug's preflight finds in use on a host (registry, API
+/// server, etcd, kubelet): a service of this machine listening on one of
+/// them for every address (Debian's docker-registry on :5000) would fail
+/// every install test, so addresses where they are taken are not used.
+const PREFLIGHT_PORTS: [u16; 4] = [5000, 6443, 2379, 10250];
+
 /// Take `n` consecutive addresses 127.0.10.k whose lock we get and whose
-/// `port` is free.
+/// `port` and preflight ports are free.
 fn reserve(n: usize, port: u16) -> Vec<(String, File)> {
     fs::create_dir_all(LOCK_DIR).unwrap();
+    let free = |ip: &str| {
+        std::iter::once(port)
+            .chain(PREFLIGHT_PORTS)
+            .all(|p| TcpListener::bind((ip, p)).is_ok())
+    };
     'start: for first in 1..=(255 - n) {
         let mut got = Vec::new();
         for k in first..first + n {
             let ip = format!("127.0.10.{k}");
             let lock = File::create(format!("{LOCK_DIR}/{ip}.lock")).unwrap();
-            if lock.try_lock().is_err() || TcpListener::bind((ip.as_str(), port)).is_err() {
+            if lock.try_lock().is_err() || !free(&ip) {
                 continue 'start;
             }
             got.push((ip, lock));
         }
         return got;
     }
-    panic!("no {n} free consecutive addresses 127.0.10.x with port {port} free");
+    panic!(
+        "no {n} free consecutive addresses 127.0.10.x with ports {port} and {PREFLIGHT_PORTS:?} \
+         free (is a service such as docker-registry listening on all addresses? \
+         scripts/test.sh stops it)"
+    );
 }
 
 /// A new ed25519 key pair at `path` (+ `.pub`) with this passphrase (`""`: none).
