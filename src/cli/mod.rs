@@ -15,6 +15,7 @@ pub mod prescan;
 pub mod printer;
 pub mod registry;
 pub mod status;
+pub mod version;
 
 use crate::app::session::Notifier;
 use crate::app::{Cancelled, Context, Notice, Settings};
@@ -82,6 +83,9 @@ pub enum Command {
     /// Air-gapped bundles.
     #[command(flatten)]
     Bundle(bundle::BundleCommand),
+    /// Print tug's version, git commit and build date, and the Kubernetes
+    /// versions it configures.
+    Version(version::VersionArgs),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -130,6 +134,7 @@ pub async fn run(ctx: &Context, command: Option<Command>) -> anyhow::Result<()> 
             demo::plain(ctx, a.demo()).await
         }
         Some(Command::Bundle(c)) => c.run(ctx).await,
+        Some(Command::Version(a)) => version::run(&a),
         Some(Command::Completion { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tug", &mut std::io::stdout());
             Ok(())

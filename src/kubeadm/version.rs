@@ -21,6 +21,19 @@ pub enum ApiVersion {
 pub const KUBEADM_GROUP: &str = "kubeadm.k8s.io";
 
 impl ApiVersion {
+    /// Every API version tug writes, oldest first.
+    pub const ALL: [ApiVersion; 3] = [Self::V1beta2, Self::V1beta3, Self::V1beta4];
+
+    /// The Kubernetes versions whose kubeadm reads this API version, as
+    /// [`ApiVersion::for_kube`] picks it.
+    pub fn kubernetes(self) -> &'static str {
+        match self {
+            Self::V1beta2 => "v1.15 - v1.22",
+            Self::V1beta3 => "v1.23 - v1.30",
+            Self::V1beta4 => "v1.31 and newer",
+        }
+    }
+
     /// The API version kubeadm of this Kubernetes version reads, from a version such as
     /// `v1.25.16` or `1.25.16` (the image's `version` label).
     pub fn for_kube(kube: &KubeVersion) -> Result<Self, Error> {
@@ -93,6 +106,16 @@ mod tests {
 
     fn api(v: &str) -> Result<ApiVersion, Error> {
         ApiVersion::for_kube(&KubeVersion::parse(v)?)
+    }
+
+    #[test]
+    fn each_api_says_the_range_for_kube_picks_it_for() {
+        for a in ApiVersion::ALL {
+            let first = a.kubernetes().split_whitespace().next().unwrap();
+            assert_eq!(api(&format!("{first}.0")).unwrap(), a, "{first}");
+        }
+        assert_eq!(api("v1.22.17").unwrap(), ApiVersion::V1beta2);
+        assert_eq!(api("v1.30.9").unwrap(), ApiVersion::V1beta3);
     }
 
     #[test]
