@@ -9,13 +9,13 @@
 //! `SEALOS_SYS_RUN_MODE` per host. `SEALOS_SYS_CRI_ENDPOINT` comes from the
 //! image's `ENV` only.
 //!
-//! Hooks get their env exported with single-quoted values (sealos writes
+//! Hooks (`engine::install::shell::hook`) get their env exported with
+//! single-quoted values (sealos writes
 //! `k="v"`, which lets `$(…)`, backquotes, `$x` and `"` in a value run or
 //! break the command; single quotes pass every byte literally). The one
 //! visible difference: a value that relied on the host shell expanding it
 //! (e.g. `-e DIR=$HOME/x`) is now passed as written.
 
-use crate::engine::command::Command;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -260,22 +260,6 @@ fn is_name(key: &str) -> bool {
     let mut bytes = key.bytes();
     matches!(bytes.next(), Some(b) if b == b'_' || b.is_ascii_alphabetic())
         && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
-}
-
-/// The command that runs a label hook (`init`, `check`, `clean`, …) on a
-/// host: `cd -- '<rootfs>/scripts' && export K='v' … && bash <label value>`.
-/// The label value is the image author's shell text; its `$vars` are
-/// expanded by the host shell from the exported env, as sealos does. Values
-/// are single-quoted (by [`crate::engine::command`]), so nothing in them runs.
-pub fn hook_command(rootfs: &str, env: &Env, label_value: &str) -> Command {
-    let scripts = format!("{}/scripts", rootfs.trim_end_matches('/'));
-    env.vars
-        .iter()
-        .fold(
-            Command::shell(format!("bash {label_value}")),
-            |c, (k, v)| c.env(k.as_str(), v.as_str()),
-        )
-        .cwd(scripts)
 }
 
 /// Expands `$(K)`, `${K}` and `$K` in a label value (`vip`, `image`) from

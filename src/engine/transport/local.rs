@@ -1,8 +1,10 @@
-//! The jump host itself as a host: commands run with the local `bash -c`,
-//! in their own process group so a timeout or cancel stops all of them.
+//! The jump host itself as a host: commands run as scripts the local
+//! `bash -s` reads on stdin (the data of a send follows the script), in
+//! their own process group so a timeout or cancel stops all of them.
 //! Used when a host's address is one of the jump host's own, and by tests.
 
 use super::{BoxFuture, ByteStream, LineSink, LineSplitter, Transport, TransportError};
+use crate::engine::command::Command;
 use crate::engine::event::Stream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -31,18 +33,14 @@ impl LocalTransport {
 
     async fn exec(
         &self,
-        cmd: &str,
+        cmd: &Command,
         data: Option<ByteStream<'_>>,
         out: LineSink<'_>,
     ) -> Result<i32, TransportError> {
+        let script = cmd.script()?;
         let mut c = tokio::process::Command::new("bash");
-        c.arg("-c")
-            .arg(cmd)
-            .stdin(if data.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+        c.arg("-s")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -50,33 +48,35 @@ impl LocalTransport {
         if let Some(dir) = &self.dir {
             c.current_dir(dir);
         }
-        let mut child = c
-            .spawn()
-            .map_err(|e| TransportError::Other(format!("cannot start bash: {e}")))?;
+        let mut child = c.spawn().map_err(|source| TransportError::Local {
+            what: "cannot start bash",
+            source,
+        })?;
         let mut group = Group(child.id().and_then(|p| i32::try_from(p).ok()));
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
         let feed = async {
-            match (data, stdin) {
-                (Some(data), Some(stdin)) => {
-                    let fed = feed(data, stdin).await;
-                    if fed.is_err() {
-                        // Never let the command see a clean end of a truncated stream.
-                        group.kill();
-                    }
-                    fed
-                }
-                _ => Ok(()),
+            let Some(stdin) = stdin else { return Ok(()) };
+            let data: ByteStream<'_> = data.unwrap_or_else(|| Box::new(tokio::io::empty()));
+            let script: ByteStream<'_> = Box::new(script.expose().as_bytes());
+            let fed = feed(Box::new(script.chain(data)), stdin).await;
+            if fed.is_err() {
+                // Never let the command see a clean end of a truncated stream.
+                group.kill();
             }
+            fed
         };
         let (fed, read) = tokio::join!(feed, read_both(stdout, stderr, out));
         fed?;
-        read.map_err(|e| TransportError::Other(format!("reading output: {e}")))?;
-        let status = child
-            .wait()
-            .await
-            .map_err(|e| TransportError::Other(format!("waiting for bash: {e}")))?;
+        read.map_err(|source| TransportError::Local {
+            what: "reading output",
+            source,
+        })?;
+        let status = child.wait().await.map_err(|source| TransportError::Local {
+            what: "waiting for bash",
+            source,
+        })?;
         group.0 = None;
         Ok(status
             .code()
@@ -166,7 +166,7 @@ async fn read_both(
 impl Transport for LocalTransport {
     fn run<'a>(
         &'a self,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         Box::pin(self.exec(cmd, None, out))
@@ -175,7 +175,7 @@ impl Transport for LocalTransport {
     fn send<'a>(
         &'a self,
         data: ByteStream<'a>,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         Box::pin(self.exec(cmd, Some(data), out))
@@ -191,7 +191,10 @@ impl Transport for LocalTransport {
                 Some(dir) => dir.join(path),
                 None => PathBuf::from(path),
             };
-            let fail = |e: std::io::Error| TransportError::Other(format!("reading {path}: {e}"));
+            let fail = |e: std::io::Error| TransportError::Unreadable {
+                path: path.to_string(),
+                reason: e.to_string(),
+            };
             let file = tokio::fs::File::open(&full).await.map_err(fail)?;
             let mut bytes = Vec::new();
             file.take(limit + 1)
