@@ -211,3 +211,92 @@ impl Transport for LocalTransport {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::command::{EXEC_ENTRY_MAX, Secret};
+
+    async fn output(t: &LocalTransport, cmd: &Command, data: Option<&[u8]>) -> (i32, Vec<String>) {
+        let mut lines = Vec::new();
+        let mut sink = |_: Stream, l: &str| lines.push(l.to_string());
+        let code = match data {
+            Some(d) => t.send(Box::new(d), cmd, &mut sink).await,
+            None => t.run(cmd, &mut sink).await,
+        }
+        .unwrap();
+        (code, lines)
+    }
+
+    #[tokio::test]
+    async fn the_shell_s_command_line_holds_no_value_and_children_get_the_env() {
+        let t = LocalTransport::new();
+        let cmd = Command::shell(
+            "tr '\\0' ' ' < /proc/$$/cmdline; echo; bash -c 'printf \"%s\\n\" \"$registryPassword\"'; exit 3",
+        )
+        .env("registryPassword", Secret::new("s3cr3t 'q'"));
+        let (code, lines) = output(&t, &cmd, None).await;
+        assert_eq!(code, 3);
+        assert_eq!(lines, ["bash -s ", "s3cr3t 'q'"]);
+    }
+
+    #[tokio::test]
+    async fn sent_data_follows_the_script_byte_for_byte() {
+        let t = LocalTransport::new();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let cmd = Command::new("wc").arg("-c").env("A", "x\ny");
+        let (code, lines) = output(&t, &cmd, Some(&data)).await;
+        assert_eq!((code, lines), (0, vec!["300000".to_string()]));
+        // A command that reads nothing leaves the data unread, not run as shell.
+        let cmd = Command::shell("head -c 3; echo").env("B", "1");
+        let (code, lines) = output(&t, &cmd, Some(b"abcecho pwned\nexit 9\n")).await;
+        assert_eq!((code, lines), (0, vec!["abc".to_string()]));
+    }
+
+    #[tokio::test]
+    async fn an_env_value_too_long_to_export_reaches_bash_children_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = LocalTransport::in_dir(dir.path());
+        let big: String = (0..200_000)
+            .map(|i| (b'a' + (i % 26) as u8) as char)
+            .collect();
+        assert!(big.len() > EXEC_ENTRY_MAX);
+        let cmd = Command::shell(
+            "echo \"outer ${#BIG}\"; bash -c 'echo \"child ${#BIG} $SMALL\"; printf %s \"$BIG\" | cksum'; \
+             printf %s \"$BASH_ENV\" > env-file",
+        )
+        .env("BIG", big.clone() + "'\n$(touch pwned)")
+        .env("SMALL", "s");
+        let (code, lines) = output(&t, &cmd, None).await;
+        let want = big.len() + 16;
+        let sum = std::process::Command::new("cksum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(format!("{big}'\n$(touch pwned)").as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        let sum = String::from_utf8(sum.stdout).unwrap();
+        assert_eq!(code, 0, "{lines:?}");
+        assert_eq!(
+            lines,
+            [
+                format!("outer {want}"),
+                format!("child {want} s"),
+                sum.trim().to_string()
+            ]
+        );
+        assert!(!dir.path().join("pwned").exists());
+        let file = std::fs::read_to_string(dir.path().join("env-file")).unwrap();
+        assert!(
+            !file.is_empty() && !std::path::Path::new(&file).exists(),
+            "{file} removed"
+        );
+    }
+}
