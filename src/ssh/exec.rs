@@ -222,10 +222,10 @@ async fn feed(
             return Ok(());
         }
     }
-    if let Some(script) = preface {
-        if w.write_all(script.expose().as_bytes()).await.is_err() {
-            return Ok(());
-        }
+    if let Some(script) = preface
+        && w.write_all(script.expose().as_bytes()).await.is_err()
+    {
+        return Ok(());
     }
     if let Some(input) = input {
         let mut buf = vec![0u8; CHUNK];

@@ -3,7 +3,11 @@
 //! the session handles, its password fed to `sudo -S` first and never
 //! shown), so the host's process list shows `bash -s` and nothing of the
 //! command's values; uploads stream into the same stdin right after the
-//! script; fetches `cat` the file with a size limit. A lost connection is a [`TransportError::Connection`], so
+//! script. No length prefix or temp file is needed to keep the two apart:
+//! a shell reading its program from a pipe reads it byte by byte and never
+//! past the command it is about to run (POSIX requires this so commands can
+//! read the rest), and [`Command::script`] is one compound command ending in
+//! `exit`. Fetches `cat` the file with a size limit. A lost connection is a [`TransportError::Connection`], so
 //! the runner retries the step over a fresh connection.
 
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
