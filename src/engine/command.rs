@@ -109,7 +109,10 @@ enum Body {
     Shell(String),
 }
 
-/// One command line for a host's bash: `cd -- DIR && export K=V … && PROGRAM ARGS…`.
+/// One command for a host, as data: a program with arguments (or trusted
+/// shell text), a working dir and env values, each marked plain or secret.
+/// Shown as `cd -- DIR && export K=V … && PROGRAM ARGS…` ([`Command::masked`]);
+/// sent as [`Command::script`].
 #[derive(Clone, Debug)]
 pub struct Command {
     cwd: Option<Value>,
@@ -397,6 +400,27 @@ mod tests {
         assert_eq!(c.to_string(), "login '******'");
         assert!(!format!("{c:?}").contains("hunter2"));
         assert_eq!(c.secrets().len(), 1);
+    }
+
+    #[test]
+    fn scripts_are_one_compound_command_and_long_values_are_not_exported() {
+        let c = Command::new("true").env("P", Secret::new("pw"));
+        assert_eq!(
+            c.script().unwrap().expose(),
+            "{ export P=pw && true\n}; exit $?\n"
+        );
+        let long = "x".repeat(EXEC_ENTRY_MAX);
+        let s = Command::new("true")
+            .env("B", long.as_str())
+            .script()
+            .unwrap();
+        let s = s.expose();
+        assert!(
+            !s.contains("export B=") && s.contains("export BASH_ENV="),
+            "{}",
+            &s[..80]
+        );
+        assert!(s.ends_with("exit $tug_rc\n"));
     }
 
     #[test]
