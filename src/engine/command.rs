@@ -252,7 +252,7 @@ impl Command {
     /// what follows on stdin (the data a `send` streams stays the command's
     /// own input: POSIX shells read a script on stdin no further than the
     /// command they run). Env values too long to export (see
-    /// [`EXEC_ENTRY_MAX`]) are set in this shell and written to a 0600
+    /// [`EXEC_ENTRY_MAX`]) are set unexported in this shell and written to a 0600
     /// `BASH_ENV` file, removed afterwards, that every bash the command
     /// starts reads: a hook run by bash gets them whole.
     pub fn script(&self) -> Result<Secret, CommandError> {
@@ -273,9 +273,9 @@ impl Command {
         let f = ENV_FILE_VAR;
         let prepare = format!(
             "{f}=$(umask 077 && mktemp) && printf '%s\\n' {} > \"${f}\" && \
-             {} && export BASH_ENV=\"${f}\"",
+             export -n {} && export BASH_ENV=\"${f}\"",
             file_lines.join(" "),
-            set.join(" && "),
+            set.join(" "),
         );
         Ok(Secret::new(format!(
             "{{ {prepare} && {line}\n}}; tug_rc=$?; rm -f -- \"${{{f}:-}}\"; exit $tug_rc\n"

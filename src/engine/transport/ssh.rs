@@ -7,8 +7,9 @@
 //! a shell reading its program from a pipe reads it byte by byte and never
 //! past the command it is about to run (POSIX requires this so commands can
 //! read the rest), and [`Command::script`] is one compound command ending in
-//! `exit`. Fetches `cat` the file with a size limit. A lost connection is a [`TransportError::Connection`], so
-//! the runner retries the step over a fresh connection.
+//! `exit`. Fetches `cat` the file with a size limit. A lost connection is a
+//! [`TransportError::Connection`], so the runner retries the step over a
+//! fresh connection.
 
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
 use crate::engine::command::{Command, quote};
