@@ -16,6 +16,7 @@
 //! visible difference: a value that relied on the host shell expanding it
 //! (e.g. `-e DIR=$HOME/x`) is now passed as written.
 
+use crate::secret::MASK;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -112,8 +113,9 @@ pub struct Resolved {
     pub warnings: Vec<EnvWarning>,
 }
 
-/// The inputs of one image's env, in precedence order.
-#[derive(Debug, Clone, Copy)]
+/// The inputs of one image's env, in precedence order. No `Debug`: the
+/// entries hold secret values as plain text.
+#[derive(Clone, Copy)]
 pub struct EnvInputs<'a> {
     /// The image config's `ENV` (`PATH` is ignored, as sealos does).
     pub image_env: &'a EnvMap,
@@ -127,9 +129,29 @@ pub struct EnvInputs<'a> {
 }
 
 /// A resolved environment: what templates get as data and hooks get exported.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Its `Debug` masks the values of secret-looking keys ([`is_secret_key`]).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: EnvMap,
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.vars.iter().map(|(k, v)| {
+            let v = if is_secret_key(k) { MASK } else { v.as_str() };
+            (k, v)
+        });
+        f.debug_map().entries(shown).finish()
+    }
+}
+
+/// Whether an env key holds a secret (`registryPassword`, `apiToken`…):
+/// masked in plans, logs, events and screens.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "passwd", "token", "secret"]
+        .iter()
+        .any(|w| k.contains(w))
 }
 
 impl Env {
@@ -317,4 +339,24 @@ fn reference(after: &str) -> Option<(&str, usize)> {
     };
     let end = after.find(close)?;
     Some((&after[1..end], end + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_secret_values() {
+        let env = Env {
+            vars: [("registryPassword", "hunter2"), ("registryPort", "5000")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+        };
+        let shown = format!("{env:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("5000"),
+            "{shown}"
+        );
+        assert!(is_secret_key("apiToken") && !is_secret_key("registryPort"));
+    }
 }
