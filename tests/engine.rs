@@ -925,7 +925,7 @@ impl Flaky {
 impl Transport for Flaky {
     fn run<'a>(
         &'a self,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         match self.broken() {
@@ -936,7 +936,7 @@ impl Transport for Flaky {
     fn send<'a>(
         &'a self,
         data: ByteStream<'a>,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         self.inner.send(data, cmd, out)

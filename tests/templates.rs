@@ -612,11 +612,12 @@ fn two_templates_for_one_output_are_an_error() {
 mod env {
     use super::data;
     use std::path::Path;
-    use std::process::Command;
     use tug::cluster::env::{
         Env, EnvError, EnvInputs, EnvMap, EnvSource, WarningReason, expand_command, expand_label,
-        hook_command,
     };
+    use tug::engine::install::shell::hook;
+    use tug::engine::transport::Transport;
+    use tug::engine::transport::local::LocalTransport;
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
@@ -849,9 +850,11 @@ mod env {
     }
 
     /// Values hostile to a shell reach the hook's environment byte for byte
-    /// and run nothing; the label's own `$vars` still expand.
-    #[test]
-    fn hook_command_runs_in_real_bash_without_executing_values() {
+    /// and run nothing; the label's own `$vars` still expand. The hook goes
+    /// the way every hook goes: built by the planner's `hook`, run by a
+    /// transport (the jump host's own bash, fed the command on stdin).
+    #[tokio::test]
+    async fn hook_command_runs_in_real_bash_without_executing_values() {
         assert!(super::support::have("bash"), "bash is required");
         let dir = tempfile::tempdir().unwrap();
         let rootfs = dir.path().join("root fs");
@@ -885,15 +888,16 @@ mod env {
         .unwrap()
         .env;
 
-        let cmd = hook_command(
+        let cmd = hook(
             &rootfs.display().to_string(),
             &env,
             "dump.sh $registryDomain 'two words'",
-        )
-        .render()
-        .unwrap();
-        let status = Command::new("bash").arg("-c").arg(&cmd).status().unwrap();
-        assert!(status.success(), "{cmd}");
+        );
+        let code = LocalTransport::new()
+            .run(&cmd, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(code, 0, "{cmd}");
         assert!(!Path::new(&canary).exists(), "a value was executed: {cmd}");
 
         let written = std::fs::read(&out).unwrap();
@@ -912,7 +916,7 @@ mod env {
 
     #[test]
     fn empty_env_hook_has_no_export() {
-        let cmd = hook_command(
+        let cmd = hook(
             "/var/lib/sealos/data/default/rootfs/",
             &Env::default(),
             "check.sh $registryData",

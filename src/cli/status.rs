@@ -253,7 +253,8 @@ async fn answer(t: &dyn Transport, probe: &str) -> HostAnswer {
             lines.push(line.to_string());
         }
     };
-    match tokio::time::timeout(PROBE_TIMEOUT, t.run(probe, &mut sink)).await {
+    let probe = crate::engine::command::Command::shell(probe);
+    match tokio::time::timeout(PROBE_TIMEOUT, t.run(&probe, &mut sink)).await {
         Ok(Ok(_)) => HostAnswer::Reachable {
             data: lines.iter().any(|l| l == "data"),
             joined: lines.iter().any(|l| l == "joined"),

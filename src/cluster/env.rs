@@ -9,13 +9,14 @@
 //! `SEALOS_SYS_RUN_MODE` per host. `SEALOS_SYS_CRI_ENDPOINT` comes from the
 //! image's `ENV` only.
 //!
-//! Hooks get their env exported with single-quoted values (sealos writes
+//! Hooks (`engine::install::shell::hook`) get their env exported with
+//! single-quoted values (sealos writes
 //! `k="v"`, which lets `$(…)`, backquotes, `$x` and `"` in a value run or
 //! break the command; single quotes pass every byte literally). The one
 //! visible difference: a value that relied on the host shell expanding it
 //! (e.g. `-e DIR=$HOME/x`) is now passed as written.
 
-use crate::engine::command::Command;
+use crate::secret::MASK;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -112,8 +113,9 @@ pub struct Resolved {
     pub warnings: Vec<EnvWarning>,
 }
 
-/// The inputs of one image's env, in precedence order.
-#[derive(Debug, Clone, Copy)]
+/// The inputs of one image's env, in precedence order. No `Debug`: the
+/// entries hold secret values as plain text.
+#[derive(Clone, Copy)]
 pub struct EnvInputs<'a> {
     /// The image config's `ENV` (`PATH` is ignored, as sealos does).
     pub image_env: &'a EnvMap,
@@ -127,9 +129,29 @@ pub struct EnvInputs<'a> {
 }
 
 /// A resolved environment: what templates get as data and hooks get exported.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Its `Debug` masks the values of secret-looking keys ([`is_secret_key`]).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: EnvMap,
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.vars.iter().map(|(k, v)| {
+            let v = if is_secret_key(k) { MASK } else { v.as_str() };
+            (k, v)
+        });
+        f.debug_map().entries(shown).finish()
+    }
+}
+
+/// Whether an env key holds a secret (`registryPassword`, `apiToken`…):
+/// masked in plans, logs, events and screens.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "passwd", "token", "secret"]
+        .iter()
+        .any(|w| k.contains(w))
 }
 
 impl Env {
@@ -262,22 +284,6 @@ fn is_name(key: &str) -> bool {
         && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
 }
 
-/// The command that runs a label hook (`init`, `check`, `clean`, …) on a
-/// host: `cd -- '<rootfs>/scripts' && export K='v' … && bash <label value>`.
-/// The label value is the image author's shell text; its `$vars` are
-/// expanded by the host shell from the exported env, as sealos does. Values
-/// are single-quoted (by [`crate::engine::command`]), so nothing in them runs.
-pub fn hook_command(rootfs: &str, env: &Env, label_value: &str) -> Command {
-    let scripts = format!("{}/scripts", rootfs.trim_end_matches('/'));
-    env.vars
-        .iter()
-        .fold(
-            Command::shell(format!("bash {label_value}")),
-            |c, (k, v)| c.env(k.as_str(), v.as_str()),
-        )
-        .cwd(scripts)
-}
-
 /// Expands `$(K)`, `${K}` and `$K` in a label value (`vip`, `image`) from
 /// `env`; references to unknown names stay as written.
 pub fn expand_label(text: &str, env: &EnvMap) -> String {
@@ -333,4 +339,24 @@ fn reference(after: &str) -> Option<(&str, usize)> {
     };
     let end = after.find(close)?;
     Some((&after[1..end], end + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_secret_values() {
+        let env = Env {
+            vars: [("registryPassword", "hunter2"), ("registryPort", "5000")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+        };
+        let shown = format!("{env:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("5000"),
+            "{shown}"
+        );
+        assert!(is_secret_key("apiToken") && !is_secret_key("registryPort"));
+    }
 }

@@ -5,6 +5,11 @@
 //! text verbatim: the hook lines an image's labels carry (`bash init.sh $x`).
 //! [`Secret`] values are sent as they are but shown as `******` everywhere a
 //! line is displayed: plans, dry-runs, events and logs.
+//!
+//! A command reaches a host as data, never as a command line: transports
+//! hand [`Command::script`] to `bash -s` on stdin, so its exports (secrets
+//! among them) are in no host's process list and no value meets the
+//! kernel's limits on argument length.
 
 pub use crate::secret::{MASK, Secret};
 use std::fmt;
@@ -86,6 +91,16 @@ pub enum CommandError {
 /// The longest export list [`Command::brief`] spells out.
 pub const BRIEF_EXPORTS: usize = 80;
 
+/// The longest `NAME=value` Linux passes to a program it starts
+/// (`MAX_ARG_STRLEN`, 32 pages, counting the terminating NUL). A longer env
+/// entry cannot be exported; [`Command::script`] hands it to bash children
+/// through a `BASH_ENV` file instead.
+pub const EXEC_ENTRY_MAX: usize = 32 * 4096;
+
+/// The shell variable holding the path of the `BASH_ENV` file of a command
+/// with oversized env values.
+const ENV_FILE_VAR: &str = "tug_env_file";
+
 /// What the command runs: a quoted program with quoted arguments, or a
 /// trusted shell snippet.
 #[derive(Clone, Debug)]
@@ -94,7 +109,10 @@ enum Body {
     Shell(String),
 }
 
-/// One command line for a host's bash: `cd -- DIR && export K=V … && PROGRAM ARGS…`.
+/// One command for a host, as data: a program with arguments (or trusted
+/// shell text), a working dir and env values, each marked plain or secret.
+/// Shown as `cd -- DIR && export K=V … && PROGRAM ARGS…` ([`Command::masked`]);
+/// sent as [`Command::script`].
 #[derive(Clone, Debug)]
 pub struct Command {
     cwd: Option<Value>,
@@ -228,24 +246,69 @@ impl Command {
         self.build_with(Value::shown, true)
     }
 
+    /// The program `bash -s` reads on stdin to run this command, secrets
+    /// included: the rendered line as one compound command, then `exit`, so
+    /// bash has parsed all of it before the command runs and never reads
+    /// what follows on stdin (the data a `send` streams stays the command's
+    /// own input: POSIX shells read a script on stdin no further than the
+    /// command they run). Env values too long to export (see
+    /// [`EXEC_ENTRY_MAX`]) are set unexported in this shell and written to a 0600
+    /// `BASH_ENV` file, removed afterwards, that every bash the command
+    /// starts reads: a hook run by bash gets them whole.
+    pub fn script(&self) -> Result<Secret, CommandError> {
+        self.validate()?;
+        let (small, big): (Vec<_>, Vec<_>) = self
+            .env
+            .iter()
+            .partition(|(k, v)| k.len() + v.expose().len() + 2 <= EXEC_ENTRY_MAX);
+        let line = self.build_parts(Value::expose, &small, false);
+        if big.is_empty() {
+            return Ok(Secret::new(format!("{{ {line}\n}}; exit $?\n")));
+        }
+        let set: Vec<String> = big
+            .iter()
+            .map(|(k, v)| format!("{k}={}", quote(v.expose())))
+            .collect();
+        let file_lines: Vec<String> = set.iter().map(|l| quote(l)).collect();
+        let f = ENV_FILE_VAR;
+        let prepare = format!(
+            "{f}=$(umask 077 && mktemp) && printf '%s\\n' {} > \"${f}\" && \
+             export -n {} && export BASH_ENV=\"${f}\"",
+            file_lines.join(" "),
+            set.join(" "),
+        );
+        Ok(Secret::new(format!(
+            "{{ {prepare} && {line}\n}}; tug_rc=$?; rm -f -- \"${{{f}:-}}\"; exit $tug_rc\n"
+        )))
+    }
+
     fn build(&self, show: fn(&Value) -> &str) -> String {
         self.build_with(show, false)
     }
 
     fn build_with(&self, show: fn(&Value) -> &str, brief: bool) -> String {
+        let env: Vec<&(String, Value)> = self.env.iter().collect();
+        self.build_parts(show, &env, brief)
+    }
+
+    fn build_parts(
+        &self,
+        show: fn(&Value) -> &str,
+        env: &[&(String, Value)],
+        brief: bool,
+    ) -> String {
         let mut parts = Vec::new();
         if let Some(dir) = &self.cwd {
             parts.push(format!("cd -- {}", quote(show(dir))));
         }
-        if !self.env.is_empty() {
-            let exports: Vec<String> = self
-                .env
+        if !env.is_empty() {
+            let exports: Vec<String> = env
                 .iter()
                 .map(|(k, v)| format!("{k}={}", quote(show(v))))
                 .collect();
             let exports = exports.join(" ");
             if brief && exports.len() > BRIEF_EXPORTS {
-                parts.push(format!("export <{} variables>", self.env.len()));
+                parts.push(format!("export <{} variables>", env.len()));
             } else {
                 parts.push(format!("export {exports}"));
             }
@@ -337,6 +400,27 @@ mod tests {
         assert_eq!(c.to_string(), "login '******'");
         assert!(!format!("{c:?}").contains("hunter2"));
         assert_eq!(c.secrets().len(), 1);
+    }
+
+    #[test]
+    fn scripts_are_one_compound_command_and_long_values_are_not_exported() {
+        let c = Command::new("true").env("P", Secret::new("pw"));
+        assert_eq!(
+            c.script().unwrap().expose(),
+            "{ export P=pw && true\n}; exit $?\n"
+        );
+        let long = "x".repeat(EXEC_ENTRY_MAX);
+        let s = Command::new("true")
+            .env("B", long.as_str())
+            .script()
+            .unwrap();
+        let s = s.expose();
+        assert!(
+            !s.contains("export B=") && s.contains("export BASH_ENV="),
+            "{}",
+            &s[..80]
+        );
+        assert!(s.ends_with("exit $tug_rc\n"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (masked, appended to the host's log, kept as last lines, sent as events)
 //! and the bytes it streamed. Retries and timeouts are the runner's.
 
-use super::command::{MASK, Secret, quote};
+use super::command::{Command, MASK, Secret, quote};
 use super::event::{Event, EventKind, FailCause, Stream};
 use super::plan::{Action, Phase, Step};
 use super::source;
@@ -124,10 +124,7 @@ pub(super) async fn attempt(
 ) -> Result<Acted, ActError> {
     let step = out.em.step;
     if let Some(marker) = &step.skip_when {
-        let check = marker
-            .check()
-            .render()
-            .map_err(|e| ActError::Local(e.to_string()))?;
+        let check = marker.check();
         let code = t
             .run(&check, &mut |_, _| {})
             .await
@@ -136,13 +133,10 @@ pub(super) async fn attempt(
             return Ok(Acted::Skipped);
         }
     }
-    let render =
-        |c: &super::command::Command| c.render().map_err(|e| ActError::Local(e.to_string()));
     match &step.action {
         Action::Run { cmd, .. } => {
-            let line = render(cmd)?;
             let code = t
-                .run(&line, &mut |s, l| out.line(s, l))
+                .run(cmd, &mut |s, l| out.line(s, l))
                 .await
                 .map_err(ActError::Transport)?;
             Ok(Acted::Ran { code, bytes: 0 })
@@ -152,16 +146,15 @@ pub(super) async fn attempt(
             mode,
             content,
         } => {
-            let line = write_file_command(path, *mode);
+            let cmd = write_file_command(path, *mode);
             let data: ByteStream<'_> = Box::new(content.expose().as_bytes());
             let code = t
-                .send(data, &line, &mut |s, l| out.line(s, l))
+                .send(data, &cmd, &mut |s, l| out.line(s, l))
                 .await
                 .map_err(ActError::Transport)?;
             Ok(Acted::Ran { code, bytes: 0 })
         }
         Action::Send { source, to } => {
-            let line = render(to)?;
             let total = source.size();
             let data = source::open(source)
                 .await
@@ -176,7 +169,7 @@ pub(super) async fn attempt(
                 total,
             };
             let code = t
-                .send(Box::new(reader), &line, &mut |s, l| out.line(s, l))
+                .send(Box::new(reader), to, &mut |s, l| out.line(s, l))
                 .await
                 .map_err(ActError::Transport)?;
             Ok(Acted::Ran {
@@ -198,19 +191,19 @@ pub(super) async fn attempt(
 
 /// `cat` stdin into a temp file beside `path` (0600 while written), then
 /// set the mode and rename: readers never see half a file.
-fn write_file_command(path: &str, mode: u32) -> String {
+fn write_file_command(path: &str, mode: u32) -> Command {
     let dir = match path.rsplit_once('/') {
         Some(("", _)) => "/",
         Some((dir, _)) => dir,
         None => ".",
     };
     let tmp = format!("{path}.tug-tmp");
-    format!(
+    Command::shell(format!(
         "umask 077 && mkdir -p -- {d} && cat > {t} && chmod {mode:o} -- {t} && mv -f -- {t} {p}",
         d = quote(dir),
         t = quote(&tmp),
         p = quote(path),
-    )
+    ))
 }
 
 /// Counts the bytes read through it and reports progress every MiB and at the end.

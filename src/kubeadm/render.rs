@@ -8,16 +8,19 @@ use super::document::Kind;
 use super::fields::{self, key};
 use super::merge::Config;
 use super::version::ApiVersion;
+use crate::secret::Secret;
 
-/// What `kubeadm join` needs from the running cluster, filled in by the installer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `kubeadm join` needs from the running cluster, filled in by the
+/// installer (the planner gives placeholders that a host fills in itself).
+/// Token and key are [`Secret`]s: masked in `Debug`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct JoinSecrets {
     /// Bootstrap token (`abcdef.0123456789abcdef`).
-    pub token: String,
-    /// `sha256:<hex>` of the cluster CA's public key.
+    pub token: Secret,
+    /// `sha256:<hex>` of the cluster CA's public key (not secret).
     pub ca_cert_hash: String,
     /// Key for the control-plane certificates uploaded by `kubeadm init phase upload-certs`.
-    pub certificate_key: String,
+    pub certificate_key: Secret,
 }
 
 impl JoinSecrets {
@@ -90,7 +93,7 @@ impl Effective {
             (&["localAPIEndpoint", "bindPort"][..], Value::from(port)),
             (
                 &["certificateKey"][..],
-                Value::from(secrets.certificate_key.as_str()),
+                Value::from(secrets.certificate_key.expose()),
             ),
         ];
         let cp = fields::map_at(&mut join, &["controlPlane"]).expect("controlPlane is a map");
@@ -113,7 +116,7 @@ impl Effective {
         let token = fields::map_at(&mut join, &["discovery", "bootstrapToken"])
             .expect("checked when merging: discovery is a map");
         token.insert(key("apiServerEndpoint"), Value::from(endpoint));
-        token.insert(key("token"), Value::from(secrets.token.as_str()));
+        token.insert(key("token"), Value::from(secrets.token.expose()));
         let hashes = vec![Value::from(secrets.ca_cert_hash.as_str())];
         token.insert(key("caCertHashes"), Value::Sequence(hashes));
         join

@@ -94,7 +94,7 @@ pub enum SshError {
     Start {
         /// `host:port`.
         addr: String,
-        /// The command line as the caller gave it.
+        /// The command as it may be shown: secrets masked, never the script's text.
         command: String,
         /// Why.
         reason: String,
@@ -104,7 +104,7 @@ pub enum SshError {
     Lost {
         /// `host:port`.
         addr: String,
-        /// The command line as the caller gave it.
+        /// The command as it may be shown: secrets masked, never the script's text.
         command: String,
     },
     /// sudo asked for a password and none was configured.
@@ -130,7 +130,7 @@ pub enum SshError {
     TooLarge {
         /// `host:port`.
         addr: String,
-        /// The command line as the caller gave it.
+        /// The command as it may be shown: secrets masked, never the script's text.
         command: String,
         /// The limit.
         limit: usize,
@@ -140,7 +140,7 @@ pub enum SshError {
     Input {
         /// `host:port`.
         addr: String,
-        /// The command line as the caller gave it.
+        /// The command as it may be shown: secrets masked, never the script's text.
         command: String,
         /// The read error.
         source: std::io::Error,

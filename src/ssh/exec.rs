@@ -2,7 +2,9 @@
 //! `AsyncRead` (bounded memory: one buffer in flight, the channel window
 //! throttles us), stdout and stderr cut into lines for the caller, and the
 //! exit status. For non-root users the command runs under sudo, with the
-//! password fed on stdin before the caller's input.
+//! password fed on stdin before the caller's input. A [`Script`] goes to
+//! `bash -s` on stdin after that password line, so what it holds (exports
+//! of secret values) is on no command line on the host.
 
 use crate::secret::Secret;
 use russh::ChannelMsg;
@@ -51,6 +53,21 @@ impl Exit {
     }
 }
 
+/// A shell script for `bash -s`, read from stdin before any input: its text
+/// may hold secrets, so it is a [`Secret`]; `shown` is the masked form errors
+/// name it by.
+pub struct Script {
+    /// What `bash -s` reads. It must be one complete command ending in a
+    /// newline (e.g. `{ …\n}; exit $?\n`): bash then runs it before reading
+    /// further, and whatever input follows is the command's own stdin.
+    pub text: Secret,
+    /// The command as it may be shown (secrets masked).
+    pub shown: String,
+}
+
+/// The command line that runs a [`Script`]: bash reading its program from stdin.
+pub(super) const SCRIPT_SHELL: &str = "bash -s";
+
 /// How to run the command with privileges.
 pub(super) enum Sudo<'a> {
     /// Logged in as root: run as is.
@@ -78,6 +95,8 @@ fn quote(s: &str) -> String {
 
 /// Where a command's input comes from and where its output goes.
 pub(super) struct Io<'a, 'i> {
+    /// Written to stdin first (after the sudo password), e.g. a [`Script`]'s text.
+    pub preface: Option<&'a Secret>,
     /// Streamed to stdin, then EOF.
     pub input: Option<&'a mut (dyn AsyncRead + Unpin + Send + 'i)>,
     /// Gets stderr lines, and stdout lines unless `stdout` is set.
@@ -86,28 +105,31 @@ pub(super) struct Io<'a, 'i> {
     pub stdout: Option<(&'a mut Vec<u8>, usize)>,
 }
 
-/// Run `command` on `channel` (already opened) and wait for its exit;
-/// `addr` and `user` name the host and login in errors.
+/// Run the command line `line` on `channel` (already opened) and wait for
+/// its exit; `addr` and `user` name the host and login in errors, `shown`
+/// the command (never holding a secret).
 pub(super) async fn run(
     channel: russh::Channel<Msg>,
     (addr, user): (&str, &str),
-    command: &str,
+    (line, shown): (&str, &str),
     sudo: Sudo<'_>,
     io: Io<'_, '_>,
 ) -> Result<Exit, SshError> {
     let Io {
+        preface,
         input,
         on_line,
         mut stdout,
     } = io;
+    let sent = wrap(line, &sudo);
     let (mut read, write) = channel.split();
     let start_err = |reason: String| SshError::Start {
         addr: addr.into(),
-        command: command.into(),
+        command: shown.into(),
         reason,
     };
     write
-        .exec(true, wrap(command, &sudo))
+        .exec(true, sent)
         .await
         .map_err(|e| start_err(e.to_string()))?;
 
@@ -115,7 +137,7 @@ pub(super) async fn run(
         Sudo::Password(pw) => Some(*pw),
         _ => None,
     };
-    let feed = feed(&write, password, input);
+    let feed = feed(&write, [password, preface], input);
     tokio::pin!(feed);
     let mut feeding = true;
     let (mut out, mut err) = (Splitter::new(Stream::Stdout), Splitter::new(Stream::Stderr));
@@ -131,7 +153,7 @@ pub(super) async fn run(
                     // way must detect a truncated input themselves (tar does).
                     let _ = write.signal(russh::Sig::TERM).await;
                     let _ = write.close().await;
-                    return Err(SshError::Input { addr: addr.into(), command: command.into(), source });
+                    return Err(SshError::Input { addr: addr.into(), command: shown.into(), source });
                 }
             }
             msg = read.wait() => match msg {
@@ -140,7 +162,7 @@ pub(super) async fn run(
                     Some((buf, limit)) if buf.len() + data.len() <= *limit => buf.extend_from_slice(&data),
                     Some((_, limit)) => {
                         let _ = write.close().await;
-                        return Err(SshError::TooLarge { addr: addr.into(), command: command.into(), limit: *limit });
+                        return Err(SshError::TooLarge { addr: addr.into(), command: shown.into(), limit: *limit });
                     }
                 },
                 Some(ChannelMsg::ExtendedData { data, ext: 1 }) => err.push(&data, &mut |line: Line| {
@@ -159,7 +181,7 @@ pub(super) async fn run(
     err.finish(on_line);
     let exit = exit.ok_or_else(|| SshError::Lost {
         addr: addr.into(),
-        command: command.into(),
+        command: shown.into(),
     })?;
     match (sudo, sudo_said, &exit) {
         (Sudo::No, ..) | (_, None, _) => Ok(exit),
@@ -184,12 +206,12 @@ fn sudo_failure(line: &str) -> Option<()> {
     .then_some(())
 }
 
-/// Write the sudo password line, then the caller's input, then EOF. Errors
-/// reading the input are returned; a channel that stops taking data (the
-/// command exited) just ends feeding.
+/// Write the sudo password line and the script, then the caller's input,
+/// then EOF. Errors reading the input are returned; a channel that stops
+/// taking data (the command exited) just ends feeding.
 async fn feed(
     write: &russh::ChannelWriteHalf<Msg>,
-    password: Option<&Secret>,
+    [password, preface]: [Option<&Secret>; 2],
     input: Option<&mut (dyn AsyncRead + Unpin + Send + '_)>,
 ) -> std::io::Result<()> {
     let mut w = write.make_writer();
@@ -199,6 +221,11 @@ async fn feed(
         if w.write_all(&line).await.is_err() {
             return Ok(());
         }
+    }
+    if let Some(script) = preface
+        && w.write_all(script.expose().as_bytes()).await.is_err()
+    {
+        return Ok(());
     }
     if let Some(input) = input {
         let mut buf = vec![0u8; CHUNK];

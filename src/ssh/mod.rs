@@ -21,7 +21,7 @@ use tokio::io::AsyncRead;
 
 pub use auth::Auth;
 pub use error::SshError;
-pub use exec::{Exit, Line, Stream};
+pub use exec::{Exit, Line, Script, Stream};
 pub use known_hosts::{AskFn, HostKeyPolicy, KnownHosts, NewHostKey, Recorded, fingerprint};
 
 use exec::Sudo;
@@ -133,6 +133,8 @@ impl Session {
     /// stdin, then EOF; output lines go to `on_line` as they arrive. A lost
     /// connection is reopened before the command starts, never re-running a
     /// command that had started. At most [`MAX_CHANNELS`] run at once.
+    /// The line is visible in the host's process list: nothing secret in
+    /// it; use [`Session::script`] for that.
     pub async fn exec(
         &self,
         command: &str,
@@ -140,11 +142,30 @@ impl Session {
         mut on_line: impl FnMut(Line) + Send,
     ) -> Result<Exit, SshError> {
         let io = exec::Io {
+            preface: None,
             input,
             on_line: &mut on_line,
             stdout: None,
         };
-        self.run(command, io).await
+        self.run((command, command), io).await
+    }
+
+    /// Run `script` as [`Session::exec`] runs a command, but with its text
+    /// read by `bash -s` from stdin (after the sudo password, before
+    /// `input`): the host's process list shows only `bash -s`.
+    pub async fn script(
+        &self,
+        script: &Script,
+        input: Option<&mut (dyn AsyncRead + Unpin + Send)>,
+        mut on_line: impl FnMut(Line) + Send,
+    ) -> Result<Exit, SshError> {
+        let io = exec::Io {
+            preface: Some(&script.text),
+            input,
+            on_line: &mut on_line,
+            stdout: None,
+        };
+        self.run((exec::SCRIPT_SHELL, &script.shown), io).await
     }
 
     /// Run `command` and collect its output lines; a convenience over [`Session::exec`].
@@ -165,24 +186,30 @@ impl Session {
         let (mut bytes, mut lines) = (Vec::new(), Vec::new());
         let mut on_line = |l| lines.push(l);
         let io = exec::Io {
+            preface: None,
             input: None,
             on_line: &mut on_line,
             stdout: Some((&mut bytes, limit)),
         };
-        let exit = self.run(command, io).await?;
+        let exit = self.run((command, command), io).await?;
         Ok((exit, bytes, lines))
     }
 
-    async fn run(&self, command: &str, io: exec::Io<'_, '_>) -> Result<Exit, SshError> {
+    /// Run the command line `line`, named `shown` in errors.
+    async fn run(
+        &self,
+        (line, shown): (&str, &str),
+        io: exec::Io<'_, '_>,
+    ) -> Result<Exit, SshError> {
         let _slot = self.channels.acquire().await.expect("never closed");
         let sudo = match (&*self.target.user, &self.target.sudo_password) {
             ("root", _) => Sudo::No,
             (_, Some(pw)) if self.sudo_asks().await? => Sudo::Password(pw),
             _ => Sudo::NoPassword,
         };
-        let channel = self.channel(command).await?;
+        let channel = self.channel(shown).await?;
         let addr = self.target.addr();
-        exec::run(channel, (&addr, &self.target.user), command, sudo, io).await
+        exec::run(channel, (&addr, &self.target.user), (line, shown), sudo, io).await
     }
 
     /// Close the connection politely (a later command reconnects).
@@ -203,17 +230,19 @@ impl Session {
             let channel = self.channel(probe).await?;
             let (addr, user) = (self.target.addr(), &self.target.user);
             let io = exec::Io {
+                preface: None,
                 input: None,
                 on_line: &mut |_| {},
                 stdout: None,
             };
-            let exit = exec::run(channel, (&addr, user), probe, Sudo::No, io).await?;
+            let exit = exec::run(channel, (&addr, user), (probe, probe), Sudo::No, io).await?;
             Ok(!exit.success())
         };
         self.sudo_asks.get_or_try_init(|| probe).await.copied()
     }
 
-    /// A fresh channel on the live connection, reconnecting if it is gone.
+    /// A fresh channel on the live connection, reconnecting if it is gone;
+    /// `command` (as shown) names what it is for in errors.
     async fn channel(&self, command: &str) -> Result<russh::Channel<client::Msg>, SshError> {
         let mut conn = self.conn.lock().await;
         if let Some(h) = conn.as_ref().filter(|h| !h.is_closed()) {

@@ -37,12 +37,22 @@ const CERT_KEY: &str = "TUG_JOIN_CERTIFICATE_KEY";
 
 /// On master0: upload the control-plane certs under a new key, create a
 /// token, and write token, CA hash and key to `$2` (0600). Prints nothing
-/// secret. `$3…` name the hosts the token is for (unused by the script).
+/// secret and passes no secret as an argument: the key reaches kubeadm as
+/// `certificateKey` in a 0600 copy of the init config (`$1`), removed
+/// afterwards. `$3…` name the hosts the token is for (unused by the script).
 const JOIN_SECRETS: &str = r#"set -e
 umask 077
-cfg=$1 out=$2
+cfg=$1 out=$2 certs=$2.certs.yaml
+trap 'rm -f -- "$certs"' EXIT
 key=$(kubeadm certs certificate-key)
-kubeadm init phase upload-certs --upload-certs --config "$cfg" --certificate-key "$key" >/dev/null
+found=
+while IFS= read -r line || [ -n "$line" ]; do
+  case $line in certificateKey:*) continue ;; esac
+  printf '%s\n' "$line"
+  if [ "$line" = "kind: InitConfiguration" ]; then printf 'certificateKey: %s\n' "$key"; found=1; fi
+done < "$cfg" > "$certs"
+if [ -z "$found" ]; then echo "$cfg has no InitConfiguration" >&2; exit 1; fi
+kubeadm init phase upload-certs --upload-certs --config "$certs" >/dev/null
 join=$(kubeadm token create --print-join-command --ttl 24h)
 token=$(printf '%s\n' "$join" | sed -n 's/.*--token \([^ ]*\).*/\1/p')
 hash=$(printf '%s\n' "$join" | sed -n 's/.*--discovery-token-ca-cert-hash \([^ ]*\).*/\1/p')
@@ -50,11 +60,17 @@ if [ -z "$token" ] || [ -z "$hash" ]; then echo "kubeadm token create printed no
 printf '%s\n%s\n%s\n' "$token" "$hash" "$key" > "$out.tmp"
 mv -f "$out.tmp" "$out""#;
 
-/// On a joining host: read token, CA hash and key from stdin into the join config.
+/// On a joining host: read token, CA hash and key from stdin into the join
+/// config, replacing the placeholders with bash's own substitution, so no
+/// value is ever an argument of a program.
 const FILL_JOIN: &str = r#"set -e
 umask 077
 read -r token; read -r hash; read -r key
-sed -e "s|TUG_JOIN_TOKEN|$token|g" -e "s|TUG_JOIN_CA_CERT_HASH|$hash|g" -e "s|TUG_JOIN_CERTIFICATE_KEY|$key|g" "$1" > "$2.tmp"
+while IFS= read -r line || [ -n "$line" ]; do
+  line=${line//TUG_JOIN_TOKEN/"$token"}
+  line=${line//TUG_JOIN_CA_CERT_HASH/"$hash"}
+  printf '%s\n' "${line//TUG_JOIN_CERTIFICATE_KEY/"$key"}"
+done < "$1" > "$2.tmp"
 mv -f "$2.tmp" "$2""#;
 
 /// The IPVS virtual server for the API before a node joins: the image's

@@ -19,13 +19,7 @@ where
         .args(args)
 }
 
-/// Whether an env key holds a secret (masked in plans, logs and events).
-pub fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["password", "passwd", "token", "secret"]
-        .iter()
-        .any(|w| k.contains(w))
-}
+pub use crate::cluster::env::is_secret_key;
 
 /// `env` as exports on `cmd`, secret-looking values masked when shown.
 pub fn with_env(cmd: Command, env: &Env) -> Command {

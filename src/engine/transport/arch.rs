@@ -3,6 +3,7 @@
 //! stored for several platforms, the wizard's connection test to show it.
 
 use super::Transport;
+use crate::engine::command::Command;
 use crate::engine::event::Stream;
 use crate::image::oci::normalise_arch;
 use std::time::Duration;
@@ -19,7 +20,8 @@ pub async fn arch_of(host: &dyn Transport) -> Result<String, String> {
             first = Some(line.trim().to_string());
         }
     };
-    let code = match tokio::time::timeout(ASK_TIMEOUT, host.run("uname -m", &mut sink)).await {
+    let uname = Command::new("uname").arg("-m");
+    let code = match tokio::time::timeout(ASK_TIMEOUT, host.run(&uname, &mut sink)).await {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => return Err(e.to_string()),
         Err(_) => return Err(format!("no answer within {}s", ASK_TIMEOUT.as_secs())),

@@ -6,6 +6,7 @@
 //! hosts or by tests of the SSH paths.
 
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
+use crate::engine::command::Command;
 use crate::engine::event::Stream;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -62,16 +63,16 @@ impl DemoTransport {
 impl Transport for DemoTransport {
     fn run<'a>(
         &'a self,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
-        Box::pin(async move { Ok(self.answer(cmd, out).await) })
+        Box::pin(async move { Ok(self.answer(&cmd.masked(), out).await) })
     }
 
     fn send<'a>(
         &'a self,
         mut data: ByteStream<'a>,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         Box::pin(async move {
@@ -84,7 +85,7 @@ impl Transport for DemoTransport {
                 let secs = n as f64 / self.speed as f64;
                 tokio::time::sleep(Duration::from_secs_f64(secs)).await;
             }
-            Ok(self.answer(cmd, out).await)
+            Ok(self.answer(&cmd.masked(), out).await)
         })
     }
 
@@ -214,18 +215,27 @@ mod tests {
         let t = DemoTransport::new("demo-master-1", 1 << 30, Duration::from_millis(1));
         let mut seen = Vec::new();
         let code = t
-            .run("kubeadm init --config=x", &mut |_, l| {
+            .run(&Command::shell("kubeadm init --config=x"), &mut |_, l| {
                 seen.push(l.to_string())
             })
             .await
             .unwrap();
         assert_eq!(code, 0);
         assert!(seen.iter().any(|l| l.contains("initialized successfully")));
-        assert_eq!(t.run("test -e /x", &mut |_, _| {}).await.unwrap(), 1);
+        assert_eq!(
+            t.run(&Command::shell("test -e /x"), &mut |_, _| {})
+                .await
+                .unwrap(),
+            1
+        );
         let data: &[u8] = &[7u8; 300_000];
         let mut reader = data;
         let code = t
-            .send(Box::new(&mut reader), "tar -x", &mut |_, _| {})
+            .send(
+                Box::new(&mut reader),
+                &Command::shell("tar -x"),
+                &mut |_, _| {},
+            )
             .await
             .unwrap();
         assert_eq!((code, reader.len()), (0, 0), "every byte is read");

@@ -4,6 +4,7 @@
 //! the runner's keep-going stages report its steps and carry on.
 
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
+use crate::engine::command::Command;
 
 /// Every call fails with [`TransportError::Connection`] and the reason the
 /// host could not be reached.
@@ -27,7 +28,7 @@ impl GoneTransport {
 impl Transport for GoneTransport {
     fn run<'a>(
         &'a self,
-        _cmd: &'a str,
+        _cmd: &'a Command,
         _out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         Box::pin(async move { self.fail() })
@@ -36,7 +37,7 @@ impl Transport for GoneTransport {
     fn send<'a>(
         &'a self,
         _data: ByteStream<'a>,
-        _cmd: &'a str,
+        _cmd: &'a Command,
         _out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         Box::pin(async move { self.fail() })
@@ -59,12 +60,15 @@ mod tests {
     async fn every_call_fails_as_a_connection_error_with_the_reason() {
         let gone = GoneTransport::new("connection refused");
         let mut sink = |_: crate::engine::event::Stream, _: &str| {};
-        let err = gone.run("true", &mut sink).await.unwrap_err();
+        let err = gone
+            .run(&Command::new("true"), &mut sink)
+            .await
+            .unwrap_err();
         assert!(err.is_connection());
         assert_eq!(err.to_string(), "connection: connection refused");
         let data: ByteStream<'_> = Box::new(&b"x"[..]);
         assert!(
-            gone.send(data, "cat", &mut sink)
+            gone.send(data, &Command::new("cat"), &mut sink)
                 .await
                 .unwrap_err()
                 .is_connection()

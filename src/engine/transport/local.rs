@@ -1,8 +1,10 @@
-//! The jump host itself as a host: commands run with the local `bash -c`,
-//! in their own process group so a timeout or cancel stops all of them.
+//! The jump host itself as a host: commands run as scripts the local
+//! `bash -s` reads on stdin (the data of a send follows the script), in
+//! their own process group so a timeout or cancel stops all of them.
 //! Used when a host's address is one of the jump host's own, and by tests.
 
 use super::{BoxFuture, ByteStream, LineSink, LineSplitter, Transport, TransportError};
+use crate::engine::command::Command;
 use crate::engine::event::Stream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -31,18 +33,14 @@ impl LocalTransport {
 
     async fn exec(
         &self,
-        cmd: &str,
+        cmd: &Command,
         data: Option<ByteStream<'_>>,
         out: LineSink<'_>,
     ) -> Result<i32, TransportError> {
+        let script = cmd.script()?;
         let mut c = tokio::process::Command::new("bash");
-        c.arg("-c")
-            .arg(cmd)
-            .stdin(if data.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+        c.arg("-s")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -50,33 +48,35 @@ impl LocalTransport {
         if let Some(dir) = &self.dir {
             c.current_dir(dir);
         }
-        let mut child = c
-            .spawn()
-            .map_err(|e| TransportError::Other(format!("cannot start bash: {e}")))?;
+        let mut child = c.spawn().map_err(|source| TransportError::Local {
+            what: "cannot start bash",
+            source,
+        })?;
         let mut group = Group(child.id().and_then(|p| i32::try_from(p).ok()));
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
         let feed = async {
-            match (data, stdin) {
-                (Some(data), Some(stdin)) => {
-                    let fed = feed(data, stdin).await;
-                    if fed.is_err() {
-                        // Never let the command see a clean end of a truncated stream.
-                        group.kill();
-                    }
-                    fed
-                }
-                _ => Ok(()),
+            let Some(stdin) = stdin else { return Ok(()) };
+            let data: ByteStream<'_> = data.unwrap_or_else(|| Box::new(tokio::io::empty()));
+            let script: ByteStream<'_> = Box::new(script.expose().as_bytes());
+            let fed = feed(Box::new(script.chain(data)), stdin).await;
+            if fed.is_err() {
+                // Never let the command see a clean end of a truncated stream.
+                group.kill();
             }
+            fed
         };
         let (fed, read) = tokio::join!(feed, read_both(stdout, stderr, out));
         fed?;
-        read.map_err(|e| TransportError::Other(format!("reading output: {e}")))?;
-        let status = child
-            .wait()
-            .await
-            .map_err(|e| TransportError::Other(format!("waiting for bash: {e}")))?;
+        read.map_err(|source| TransportError::Local {
+            what: "reading output",
+            source,
+        })?;
+        let status = child.wait().await.map_err(|source| TransportError::Local {
+            what: "waiting for bash",
+            source,
+        })?;
         group.0 = None;
         Ok(status
             .code()
@@ -166,7 +166,7 @@ async fn read_both(
 impl Transport for LocalTransport {
     fn run<'a>(
         &'a self,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         Box::pin(self.exec(cmd, None, out))
@@ -175,7 +175,7 @@ impl Transport for LocalTransport {
     fn send<'a>(
         &'a self,
         data: ByteStream<'a>,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
         Box::pin(self.exec(cmd, Some(data), out))
@@ -191,7 +191,10 @@ impl Transport for LocalTransport {
                 Some(dir) => dir.join(path),
                 None => PathBuf::from(path),
             };
-            let fail = |e: std::io::Error| TransportError::Other(format!("reading {path}: {e}"));
+            let fail = |e: std::io::Error| TransportError::Unreadable {
+                path: path.to_string(),
+                reason: e.to_string(),
+            };
             let file = tokio::fs::File::open(&full).await.map_err(fail)?;
             let mut bytes = Vec::new();
             file.take(limit + 1)
@@ -206,5 +209,94 @@ impl Transport for LocalTransport {
             }
             Ok(bytes)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::command::{EXEC_ENTRY_MAX, Secret};
+
+    async fn output(t: &LocalTransport, cmd: &Command, data: Option<&[u8]>) -> (i32, Vec<String>) {
+        let mut lines = Vec::new();
+        let mut sink = |_: Stream, l: &str| lines.push(l.to_string());
+        let code = match data {
+            Some(d) => t.send(Box::new(d), cmd, &mut sink).await,
+            None => t.run(cmd, &mut sink).await,
+        }
+        .unwrap();
+        (code, lines)
+    }
+
+    #[tokio::test]
+    async fn the_shell_s_command_line_holds_no_value_and_children_get_the_env() {
+        let t = LocalTransport::new();
+        let cmd = Command::shell(
+            "tr '\\0' ' ' < /proc/$$/cmdline; echo; bash -c 'printf \"%s\\n\" \"$registryPassword\"'; exit 3",
+        )
+        .env("registryPassword", Secret::new("s3cr3t 'q'"));
+        let (code, lines) = output(&t, &cmd, None).await;
+        assert_eq!(code, 3);
+        assert_eq!(lines, ["bash -s ", "s3cr3t 'q'"]);
+    }
+
+    #[tokio::test]
+    async fn sent_data_follows_the_script_byte_for_byte() {
+        let t = LocalTransport::new();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let cmd = Command::new("wc").arg("-c").env("A", "x\ny");
+        let (code, lines) = output(&t, &cmd, Some(&data)).await;
+        assert_eq!((code, lines), (0, vec!["300000".to_string()]));
+        // A command that reads nothing leaves the data unread, not run as shell.
+        let cmd = Command::shell("head -c 3; echo").env("B", "1");
+        let (code, lines) = output(&t, &cmd, Some(b"abcecho pwned\nexit 9\n")).await;
+        assert_eq!((code, lines), (0, vec!["abc".to_string()]));
+    }
+
+    #[tokio::test]
+    async fn an_env_value_too_long_to_export_reaches_bash_children_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = LocalTransport::in_dir(dir.path());
+        let big: String = (0..200_000)
+            .map(|i| (b'a' + (i % 26) as u8) as char)
+            .collect();
+        assert!(big.len() > EXEC_ENTRY_MAX);
+        let cmd = Command::shell(
+            "echo \"outer ${#BIG}\"; bash -c 'echo \"child ${#BIG} $SMALL\"; printf %s \"$BIG\" | cksum'; \
+             printf %s \"$BASH_ENV\" > env-file",
+        )
+        .env("BIG", big.clone() + "'\n$(touch pwned)")
+        .env("SMALL", "s");
+        let (code, lines) = output(&t, &cmd, None).await;
+        let want = big.len() + 16;
+        let sum = std::process::Command::new("cksum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(format!("{big}'\n$(touch pwned)").as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        let sum = String::from_utf8(sum.stdout).unwrap();
+        assert_eq!(code, 0, "{lines:?}");
+        assert_eq!(
+            lines,
+            [
+                format!("outer {want}"),
+                format!("child {want} s"),
+                sum.trim().to_string()
+            ]
+        );
+        assert!(!dir.path().join("pwned").exists());
+        let file = std::fs::read_to_string(dir.path().join("env-file")).unwrap();
+        assert!(
+            !file.is_empty() && !std::path::Path::new(&file).exists(),
+            "{file} removed"
+        );
     }
 }

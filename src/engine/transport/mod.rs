@@ -1,7 +1,11 @@
-//! The one thing the runner needs from a host: run a command line with its
+//! The one thing the runner needs from a host: run a command with its
 //! output streamed, stream bytes into a command's stdin, and read a small
 //! file. SSH, the jump host itself ([`local::LocalTransport`]) and the demo
 //! implement it. Object-safe, so the runner holds `Arc<dyn Transport>`.
+//!
+//! Commands arrive as data ([`Command`]), not as rendered lines: a transport
+//! that runs them hands [`Command::script`] to `bash -s` on stdin, so no
+//! value (secret or long) is ever on a command line on the host.
 
 pub mod arch;
 pub mod demo;
@@ -10,6 +14,7 @@ pub mod local;
 pub mod select;
 pub mod ssh;
 
+use super::command::{Command, CommandError};
 use super::event::Stream;
 use std::future::Future;
 use std::pin::Pin;
@@ -44,9 +49,29 @@ pub enum TransportError {
         /// The limit.
         limit: u64,
     },
-    /// Anything else (a file that cannot be read, a process that cannot start).
-    #[error("{0}")]
-    Other(String),
+    /// The command cannot be turned into a script (a NUL byte, a bad env name).
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// A local process or pipe failed (the jump host's own bash).
+    #[error("{what}: {source}")]
+    Local {
+        /// What was being done.
+        what: &'static str,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The host refused or failed something that is not a lost connection
+    /// (sudo refused, a channel refused); the SSH error is kept whole.
+    #[error(transparent)]
+    Ssh(Box<crate::ssh::SshError>),
+    /// A file to fetch could not be read on the host.
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        /// The remote path.
+        path: String,
+        /// What the host said.
+        reason: String,
+    },
 }
 
 impl TransportError {
@@ -56,14 +81,15 @@ impl TransportError {
     }
 }
 
-/// A host the runner can drive. Commands arrive already rendered
-/// (quoted, secrets exposed); implementations must never log them.
+/// A host the runner can drive. Commands arrive as data, secrets marked;
+/// implementations deliver them without putting any value on a command
+/// line, and never log them (only [`Command::masked`] may be shown).
 pub trait Transport: Send + Sync {
     /// Run `cmd` with bash, stdin empty, feeding output lines to `out`;
     /// returns the exit code.
     fn run<'a>(
         &'a self,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>>;
 
@@ -73,7 +99,7 @@ pub trait Transport: Send + Sync {
     fn send<'a>(
         &'a self,
         data: ByteStream<'a>,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>>;
 

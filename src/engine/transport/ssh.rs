@@ -1,17 +1,25 @@
-//! The engine's [`Transport`] over an SSH [`Session`]: every command line
-//! runs as `bash -c <quoted line>` (under sudo for non-root users, which
-//! the session handles, its password fed to `sudo -S` and never shown);
-//! uploads stream into the command's stdin; fetches `cat` the file with a
-//! size limit. A lost connection is a [`TransportError::Connection`], so
-//! the runner retries the step over a fresh connection.
+//! The engine's [`Transport`] over an SSH [`Session`]: every command is a
+//! script `bash -s` reads on stdin (under sudo for non-root users, which
+//! the session handles, its password fed to `sudo -S` first and never
+//! shown), so the host's process list shows `bash -s` and nothing of the
+//! command's values; uploads stream into the same stdin right after the
+//! script. No length prefix or temp file is needed to keep the two apart:
+//! a shell reading its program from a pipe reads it byte by byte and never
+//! past the command it is about to run (POSIX requires this so commands can
+//! read the rest), and [`Command::script`] is one compound command ending in
+//! `exit`. Fetches `cat` the file with a size limit. A lost connection is a
+//! [`TransportError::Connection`], so the runner retries the step over a
+//! fresh connection.
 
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
-use crate::engine::command::quote;
+use crate::engine::command::{Command, quote};
 use crate::engine::event::Stream;
 use crate::engine::spec::HostSpec;
 use crate::ssh::{
-    Auth, Exit, HostKeyPolicy, KnownHosts, Line, Session, SshError, Stream as SshStream, Target,
+    Auth, Exit, HostKeyPolicy, KnownHosts, Line, Script, Session, SshError, Stream as SshStream,
+    Target,
 };
+use tokio::io::AsyncRead;
 
 /// One host reached over SSH.
 pub struct SshTransport {
@@ -47,13 +55,32 @@ impl SshTransport {
     pub fn new_host_key(&self) -> Option<crate::ssh::NewHostKey> {
         self.session.new_host_key()
     }
+
+    /// Run `cmd` as a script on stdin, `data` (if any) right after it.
+    async fn script(
+        &self,
+        cmd: &Command,
+        data: Option<&mut (dyn AsyncRead + Unpin + Send)>,
+        out: LineSink<'_>,
+    ) -> Result<i32, TransportError> {
+        let script = Script {
+            text: cmd.script()?,
+            shown: cmd.brief(),
+        };
+        let exit = self
+            .session
+            .script(&script, data, forward(out))
+            .await
+            .map_err(error)?;
+        Ok(code(exit))
+    }
 }
 
 fn error(e: SshError) -> TransportError {
     if e.is_connection() {
         TransportError::Connection(e.to_string())
     } else {
-        TransportError::Other(e.to_string())
+        TransportError::Ssh(Box::new(e))
     }
 }
 
@@ -78,35 +105,19 @@ fn forward(out: LineSink<'_>) -> impl FnMut(Line) + Send + '_ {
 impl Transport for SshTransport {
     fn run<'a>(
         &'a self,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
-        Box::pin(async move {
-            let line = format!("bash -c {}", quote(cmd));
-            let exit = self
-                .session
-                .exec(&line, None, forward(out))
-                .await
-                .map_err(error)?;
-            Ok(code(exit))
-        })
+        Box::pin(self.script(cmd, None, out))
     }
 
     fn send<'a>(
         &'a self,
         mut data: ByteStream<'a>,
-        cmd: &'a str,
+        cmd: &'a Command,
         out: LineSink<'a>,
     ) -> BoxFuture<'a, Result<i32, TransportError>> {
-        Box::pin(async move {
-            let line = format!("bash -c {}", quote(cmd));
-            let exit = self
-                .session
-                .exec(&line, Some(&mut data), forward(out))
-                .await
-                .map_err(error)?;
-            Ok(code(exit))
-        })
+        Box::pin(async move { self.script(cmd, Some(&mut data), out).await })
     }
 
     fn fetch<'a>(
@@ -130,10 +141,10 @@ impl Transport for SshTransport {
                     })?;
             if !exit.success() {
                 let why: Vec<String> = err.into_iter().map(|l| l.text).collect();
-                return Err(TransportError::Other(format!(
-                    "cannot read {path}: {}",
-                    why.join("; ")
-                )));
+                return Err(TransportError::Unreadable {
+                    path: path.into(),
+                    reason: why.join("; "),
+                });
             }
             Ok(bytes)
         })
