@@ -41,8 +41,7 @@ pub(super) async fn lost_hosts(
             .arg("tug")
             .args(paths.iter().copied());
         Some(async move {
-            let line = cmd.render().ok()?;
-            let asked = tokio::time::timeout(ASK_TIMEOUT, t.run(&line, &mut |_, _| {})).await;
+            let asked = tokio::time::timeout(ASK_TIMEOUT, t.run(&cmd, &mut |_, _| {})).await;
             matches!(asked, Ok(Ok(code)) if code != 0).then(|| host.clone())
         })
     });
