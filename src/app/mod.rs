@@ -12,6 +12,7 @@ pub mod connect;
 pub mod context;
 pub mod demo;
 pub mod error;
+pub mod fleet;
 pub mod images;
 pub mod lock;
 pub mod notice;

@@ -29,7 +29,7 @@ use crate::engine::spec::ClusterSpec;
 use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
 use clap::Subcommand;
-use execute::execute;
+pub(super) use execute::execute;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ pub mod build;
 pub mod bundle;
 pub mod cluster;
 pub mod demo;
+pub mod fleet;
 pub mod images;
 pub mod install;
 pub mod output;
@@ -77,6 +78,9 @@ pub enum Command {
     /// Cluster status.
     #[command(flatten)]
     Status(status::StatusCommand),
+    /// Commands on a cluster's hosts.
+    #[command(flatten)]
+    Fleet(fleet::FleetCommand),
     /// Walk through a whole install on simulated hosts (nothing is contacted);
     /// `--wizard` walks every wizard screen.
     Demo(demo::DemoArgs),
@@ -124,6 +128,7 @@ pub async fn run(ctx: &Context, command: Option<Command>) -> anyhow::Result<()> 
         Some(Command::Plan(c)) => c.run(ctx).await,
         Some(Command::Build(c)) => c.run(ctx).await,
         Some(Command::Status(c)) => c.run(ctx).await,
+        Some(Command::Fleet(c)) => c.run(ctx).await,
         Some(Command::Demo(a)) => {
             if a.wizard {
                 anyhow::bail!(

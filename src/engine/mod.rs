@@ -6,6 +6,7 @@
 mod action;
 pub mod command;
 pub mod event;
+pub mod fleet;
 pub mod inputs;
 pub mod install;
 pub mod journal;

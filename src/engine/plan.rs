@@ -92,6 +92,10 @@ pub enum Phase {
     Clean,
     /// Draining and deleting nodes from the cluster.
     Delete,
+    /// A command run on chosen hosts (`tug exec`).
+    Exec,
+    /// Files copied to chosen hosts (`tug scp`).
+    Copy,
 }
 
 impl Phase {
@@ -140,6 +144,8 @@ impl Phase {
             Phase::Reset => "reset",
             Phase::Clean => "clean",
             Phase::Delete => "delete",
+            Phase::Exec => "exec",
+            Phase::Copy => "copy",
         }
     }
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Run `session`, showing its events, and say how it ended: the report,
 /// or an error that keeps its causes.
-pub(super) async fn execute(ctx: &Context, session: &Session) -> anyhow::Result<Report> {
+pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow::Result<Report> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
