@@ -159,8 +159,25 @@ fn unreachable_hosts_are_all_named_and_reset_shows_its_plan() {
     );
     assert!(del.stdout.contains("kubectl drain"), "{}", del.stdout);
     assert!(!del.stdout.contains("[127.250.0.2]"), "{}", del.stdout);
+    let unasked = tug
+        .run(&["delete", "--cluster", "demo", "--nodes", "127.250.0.4"])
+        .fails();
+    assert!(
+        unasked
+            .stderr
+            .contains("tug delete drains, deletes and resets 127.250.0.4: add --yes"),
+        "{}",
+        unasked.stderr
+    );
     let m0 = tug
-        .run(&["delete", "--cluster", "demo", "--masters", "127.250.0.1"])
+        .run(&[
+            "delete",
+            "--cluster",
+            "demo",
+            "--masters",
+            "127.250.0.1",
+            "--yes",
+        ])
         .fails();
     assert!(
         m0.stderr.contains("127.250.0.1 is master0"),

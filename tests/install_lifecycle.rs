@@ -166,6 +166,7 @@ fn add_then_delete_a_node_then_reset_with_one_host_gone() {
             "--nodes",
             &hosts[3].addr(),
             "--plain",
+            "--yes",
         ])
         .ok();
     let m0 = calls(&journal(&hosts, 0));

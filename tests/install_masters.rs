@@ -107,6 +107,7 @@ fn add_then_delete_a_master_and_the_nodes_follow_the_master_set() {
             "--masters",
             &m1.addr(),
             "--plain",
+            "--yes",
         ])
         .ok();
     let on_m0 = journal(m0);

@@ -102,6 +102,9 @@ pub enum InstallCommand {
         /// Print the plan; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Do it without asking (needed when there is no terminal to ask on).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Remove a cluster from its hosts: kubeadm reset, the image's clean
     /// scripts, everything tug put there; keeps going past hosts that are gone.
@@ -157,7 +160,17 @@ impl InstallCommand {
                 masters,
                 nodes,
                 dry_run,
-            } => delete(ctx, &cluster, masters.as_deref(), nodes.as_deref(), dry_run).await,
+                yes,
+            } => {
+                let how = if dry_run {
+                    Asked::DryRun
+                } else if yes {
+                    Asked::Yes
+                } else {
+                    Asked::Ask
+                };
+                delete(ctx, &cluster, masters.as_deref(), nodes.as_deref(), how).await
+            }
             InstallCommand::Reset { cluster, force } => reset(ctx, &cluster, force).await,
         }
     }
@@ -264,13 +277,48 @@ async fn apply_locked(
     Ok(())
 }
 
+/// Whether a delete runs, and whether the user said yes already.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// Print the plan only.
+    DryRun,
+    /// `--yes`.
+    Yes,
+    /// Ask on the terminal first.
+    Ask,
+}
+
+/// Ask on the terminal whether to drain and reset `hosts` of cluster
+/// `name`; without a terminal, say that `--yes` is needed.
+fn confirm_delete(name: &str, hosts: &[std::net::IpAddr]) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let list: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+    let list = list.join(", ");
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "tug delete drains, deletes and resets {list}: add --yes to do it without a terminal to ask on"
+        );
+    }
+    eprint!(
+        "delete {list} from cluster {name}: each is drained, deleted from Kubernetes and reset. Go on? [y/N] "
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        anyhow::bail!("nothing deleted");
+    }
+    Ok(())
+}
+
 async fn delete(
     ctx: &Context,
     name: &str,
     masters: Option<&str>,
     nodes: Option<&str>,
-    dry_run: bool,
+    asked: Asked,
 ) -> anyhow::Result<()> {
+    let dry_run = asked == Asked::DryRun;
     let state = ClusterState::new(&ctx.paths, name)?;
     let mut cf = state.load_existing()?;
     let mut gone = Vec::new();
@@ -282,6 +330,9 @@ async fn delete(
     }
     if gone.is_empty() {
         anyhow::bail!("nothing to delete: give --masters or --nodes");
+    }
+    if asked == Asked::Ask {
+        confirm_delete(name, &gone)?;
     }
     let _lock = (!dry_run)
         .then(|| ClusterLock::take(state.dir(), name, "tug delete"))
