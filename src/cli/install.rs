@@ -129,6 +129,9 @@ impl InstallCommand {
                 until,
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
+                for p in cf.warnings() {
+                    eprintln!("warning: {p}");
+                }
                 let how = How { skip_checks, until };
                 apply(ctx, cf, how, dry_run, "tug apply").await
             }

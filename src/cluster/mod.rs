@@ -3,7 +3,8 @@
 //! [`clusterfile::Clusterfile`] is the file (the sealos `Cluster` in
 //! [`model`] plus kubeadm and `Config` documents); [`hosts`] turns its hosts
 //! into [`hosts::Machine`]s; [`validate`] finds what is wrong, by file, line
-//! and field; [`create`] builds a new one from flags; [`state`] keeps a
+//! and field ([`typos`]: unknown fields, with the one probably meant);
+//! [`create`] builds a new one from flags; [`state`] keeps a
 //! cluster's own directory; [`env`] resolves the environment images see;
 //! [`verbatim`] keeps each document's text as the user wrote it.
 
@@ -15,5 +16,6 @@ pub mod hosts;
 pub mod model;
 pub mod problem;
 pub mod state;
+pub mod typos;
 pub mod validate;
 pub mod verbatim;

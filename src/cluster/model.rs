@@ -8,7 +8,7 @@
 
 mod unknown;
 
-pub(crate) use unknown::KeepUnknown;
+pub(crate) use unknown::{HOST_FIELDS, KeepUnknown, SPEC_FIELDS, SSH_FIELDS};
 
 use crate::secret::Secret;
 use serde::de::{self, Deserializer, Visitor};

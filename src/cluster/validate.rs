@@ -118,6 +118,7 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
     for (d, doc) in cf.documents.iter().enumerate() {
         out.extend(check_document(cf, d, &doc.kind, &doc.value));
     }
+    out.extend(super::typos::unknown_fields(cf));
     out
 }
 

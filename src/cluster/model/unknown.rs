@@ -13,6 +13,15 @@ pub(crate) trait KeepUnknown {
     fn keep_unknown(&mut self, v: &Value);
 }
 
+/// The fields of `spec` tug reads.
+pub(crate) const SPEC_FIELDS: [&str; 5] = ["image", "ssh", "hosts", "env", "command"];
+/// The fields of an `ssh` block tug reads.
+pub(crate) const SSH_FIELDS: [&str; 7] = [
+    "user", "passwd", "pk", "pkData", "pkName", "pkPasswd", "port",
+];
+/// The fields of a `spec.hosts[]` entry tug reads.
+pub(crate) const HOST_FIELDS: [&str; 4] = ["ips", "roles", "env", "ssh"];
+
 fn unknown(v: &Value, known: &[&str]) -> Mapping {
     v.as_mapping()
         .map(|m| {
@@ -49,7 +58,7 @@ impl KeepUnknown for Cluster {
 
 impl KeepUnknown for ClusterSpec {
     fn keep_unknown(&mut self, v: &Value) {
-        self.extra = unknown(v, &["image", "ssh", "hosts", "env", "command"]);
+        self.extra = unknown(v, &SPEC_FIELDS);
         if let (Some(ssh), Some(s)) = (self.ssh.as_mut(), v.get("ssh")) {
             ssh.keep_unknown(s);
         }
@@ -59,16 +68,13 @@ impl KeepUnknown for ClusterSpec {
 
 impl KeepUnknown for Ssh {
     fn keep_unknown(&mut self, v: &Value) {
-        let known = [
-            "user", "passwd", "pk", "pkData", "pkName", "pkPasswd", "port",
-        ];
-        self.extra = unknown(v, &known);
+        self.extra = unknown(v, &SSH_FIELDS);
     }
 }
 
 impl KeepUnknown for Host {
     fn keep_unknown(&mut self, v: &Value) {
-        self.extra = unknown(v, &["ips", "roles", "env", "ssh"]);
+        self.extra = unknown(v, &HOST_FIELDS);
         if let (Some(ssh), Some(s)) = (self.ssh.as_mut(), v.get("ssh")) {
             ssh.keep_unknown(s);
         }
