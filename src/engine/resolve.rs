@@ -187,6 +187,12 @@ pub fn resolve(
             .filter(|h| h.has(Role::Master))
             .map(|h| h.ip)
             .collect(),
+        nodes: inputs
+            .hosts
+            .iter()
+            .filter(|h| !h.has(Role::Master))
+            .map(|h| h.ip)
+            .collect(),
         vip,
         registry_domain: env
             .get("registryDomain")

@@ -47,6 +47,8 @@ pub struct Inputs {
     pub clusterfile_docs: Vec<Value>,
     /// Master IPs, master0 first.
     pub masters: Vec<IpAddr>,
+    /// The other hosts' IPs (workers), in the order given.
+    pub nodes: Vec<IpAddr>,
     /// The VIP (see [`resolve_vip`]).
     pub vip: IpAddr,
     /// The cluster registry's domain, e.g. `sealos.hub`.
@@ -147,6 +149,7 @@ pub fn effective(inputs: &Inputs) -> Result<Effective, Error> {
     let facts = compute::Facts {
         kube: &kube,
         masters: &inputs.masters,
+        single_host: inputs.masters.len() + inputs.nodes.len() == 1,
         vip: inputs.vip,
         registry: (&inputs.registry_domain, inputs.registry_port),
         has_image_cri_shim: inputs.has_image_cri_shim,
