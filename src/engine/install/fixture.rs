@@ -174,5 +174,7 @@ pub(crate) fn spec(cluster_env: Vec<String>) -> ClusterSpec {
             username: "admin".into(),
             password: Secret::new("passw0rd"),
         }),
+        configs: vec![],
+        admin_kubeconfig_on_nodes: false,
     }
 }
