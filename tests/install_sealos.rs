@@ -129,12 +129,15 @@ fn a_sealos_clusterfile_with_inline_keys_configs_and_helm_opts_installs_over_ssh
 
     // $(HELM_OPTS) reaches the CMD as sealos passes it: the shell reads the value.
     assert_eq!(
-        read(0, "/var/lib/tug-app-argv.log"),
+        read(0, "/var/lib/tug-fixture-app-argv.log"),
         "<default><--set-string><b=x y>\n"
     );
     // Config documents: in the app's tree before its CMD ran, inserted before the
     // image's own file, merged into the rootfs's YAML on every host, 0600.
-    assert_eq!(read(0, "/var/lib/tug-app-values.seen"), "b: \"x y\"\n");
+    assert_eq!(
+        read(0, "/var/lib/tug-fixture-app-values.seen"),
+        "b: \"x y\"\n"
+    );
     assert_eq!(
         mode(&hosts, 0, &format!("{APP_DIR}/etc/values.yaml")),
         "600"

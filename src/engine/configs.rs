@@ -229,6 +229,127 @@ fn merge_map(base: &mut Mapping, over: &Mapping) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::spec::{ImageKind, LayerContent};
+    use crate::image::digest::Digest;
+
+    /// A gzip layer of (path, text) files in `dir`, hiding `whiteouts` below it.
+    fn layer(
+        dir: &std::path::Path,
+        n: u8,
+        files: &[(&str, &str)],
+        whiteouts: &[&str],
+    ) -> LayerSpec {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (path, text) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(text.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, path, text.as_bytes()).unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+        let path = dir.join(format!("layer{n}"));
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        LayerSpec {
+            digest: Digest::of(&[n]),
+            size: 0,
+            media_type: crate::image::oci::media::OCI_LAYER_GZIP.into(),
+            path,
+            content: LayerContent {
+                other: !files.is_empty(),
+                whiteouts: whiteouts.iter().map(|w| w.to_string()).collect(),
+                ..LayerContent::default()
+            },
+        }
+    }
+
+    fn image(reference: &str, layers: Vec<LayerSpec>) -> ImageSpec {
+        ImageSpec {
+            reference: reference.into(),
+            name: crate::engine::spec::image_dir_name(reference),
+            kind: ImageKind::Application,
+            manifest: Digest::of(reference.as_bytes()),
+            arch: "amd64".into(),
+            labels: Default::default(),
+            image_env: Default::default(),
+            env: Default::default(),
+            entrypoint: vec![],
+            cmd: vec![],
+            layers,
+            templates: vec![],
+        }
+    }
+
+    fn doc(path: &str, strategy: Strategy, data: &str, matches: Option<&str>) -> ConfigDoc {
+        ConfigDoc {
+            name: "n".into(),
+            path: path.into(),
+            data: data.into(),
+            strategy,
+            matches: matches.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn strategies_build_on_the_image_file_from_its_layers() {
+        let dir = tempfile::tempdir().unwrap();
+        let lower = layer(
+            dir.path(),
+            1,
+            &[
+                ("etc/a.yaml", "x: 1\n"),
+                ("./etc/gone", "old"),
+                ("etc/l.yaml", "- a\n"),
+            ],
+            &[],
+        );
+        let upper = layer(dir.path(), 2, &[("etc/b", "top")], &["etc/gone"]);
+        let app = image("docker.io/labring/helm:v3", vec![lower, upper]);
+        let other = image("docker.io/labring/calico:v3", vec![]);
+        let docs = [
+            doc(
+                "etc/a.yaml",
+                Strategy::Merge,
+                "y: 2\n",
+                Some("labring/helm:v3"),
+            ),
+            doc(
+                "etc/a.yaml",
+                Strategy::Append,
+                "# end",
+                Some("labring/helm:v3"),
+            ),
+            doc("etc/gone", Strategy::Insert, "new", Some("labring/helm:v3")),
+            doc("etc/b", Strategy::Insert, "first", Some("labring/helm:v3")),
+            doc("etc/all", Strategy::Override, "every image", None),
+        ];
+        let files = resolve(&docs, &[app, other]).unwrap();
+        let got: Vec<(&str, &str, &str)> = files
+            .iter()
+            .map(|f| (f.image.as_str(), f.path.as_str(), f.content.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("helm-v3", "etc/a.yaml", "x: 1\ny: 2\n\n# end"),
+                ("helm-v3", "etc/gone", "new\n"),
+                ("helm-v3", "etc/b", "first\ntop"),
+                ("helm-v3", "etc/all", "every image"),
+                ("calico-v3", "etc/all", "every image"),
+            ]
+        );
+        let bad = [doc("etc/l.yaml", Strategy::Merge, "y: 2\n", None)];
+        let app = image(
+            "labring/helm:v3",
+            vec![layer(dir.path(), 3, &[("etc/l.yaml", "- a\n")], &[])],
+        );
+        let err = resolve(&bad, &[app]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("Config n: image labring/helm:v3, etc/l.yaml: the image's file:"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn merge_replaces_values_and_lists_and_merges_maps_in_every_document() {

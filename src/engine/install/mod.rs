@@ -12,6 +12,7 @@
 
 mod apps;
 mod bootstrap;
+mod cmdline;
 mod configs;
 mod distribute;
 #[cfg(test)]
