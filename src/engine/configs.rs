@@ -96,6 +96,12 @@ pub fn resolve(docs: &[ConfigDoc], images: &[ImageSpec]) -> Result<Vec<ConfigFil
                 path: doc.path.clone(),
                 message,
             };
+            let inside = !doc.path.is_empty()
+                && !doc.path.starts_with('/')
+                && !doc.path.split('/').any(|c| c == "..");
+            if !inside {
+                return Err(fail("want a path inside the image".into()));
+            }
             let earlier = out
                 .iter()
                 .rposition(|f| f.image == image.name && f.path == doc.path);
@@ -344,9 +350,17 @@ mod tests {
             "labring/helm:v3",
             vec![layer(dir.path(), 3, &[("etc/l.yaml", "- a\n")], &[])],
         );
-        let err = resolve(&bad, &[app]).unwrap_err().to_string();
+        let err = resolve(&bad, std::slice::from_ref(&app))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("Config n: image labring/helm:v3, etc/l.yaml: the image's file:"),
+            "{err}"
+        );
+        let outside = [doc("etc/../../x", Strategy::Override, "x", None)];
+        let err = resolve(&outside, &[app]).unwrap_err().to_string();
+        assert!(
+            err.ends_with("etc/../../x: want a path inside the image"),
             "{err}"
         );
     }

@@ -58,7 +58,8 @@ pub struct Inputs {
     /// Whether the rootfs ships image-cri-shim (`cri/image-cri-shim`): kubelet then pulls
     /// through the shim and `imageRepository` is left alone, as sealos does.
     pub has_image_cri_shim: bool,
-    /// The CRI socket found on the host. `None` before install: the image's
+    /// The host runtime's CRI socket, when a caller knows it (installs make the config
+    /// before the runtime exists, so none does yet). `None`: the image's
     /// `SEALOS_SYS_CRI_ENDPOINT` (the runtime its scripts install) stands in, else containerd's.
     pub cri_socket: Option<String>,
     /// The host runtime's cgroup driver, if known; kubelet keeps its default otherwise.
