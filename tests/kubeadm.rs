@@ -16,6 +16,7 @@ use serde_yaml::Value;
 use tug::kubeadm::{self, Effective, Inputs, JoinSecrets};
 
 const MASTERS: [&str; 3] = ["192.168.0.10", "192.168.0.11", "192.168.0.12"];
+const NODE: &str = "192.168.0.20";
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/kubeadm")
@@ -54,6 +55,7 @@ fn inputs(version: &str, with_override: bool) -> Inputs {
         image_kubeadm_yaml: Some(read(&dir.join("image-kubeadm.yml"))),
         clusterfile_docs,
         masters: MASTERS.iter().map(|m| ip(m)).collect(),
+        nodes: vec![ip(NODE)],
         vip: kubeadm::resolve_vip(Some("$defaultVIP"), &env).unwrap(),
         registry_domain: "sealos.hub".into(),
         registry_port: 5000,
@@ -73,7 +75,7 @@ fn rendered(effective: &Effective) -> [(&'static str, String); 3] {
             "join-master",
             effective.join_master(ip(MASTERS[1]), &secrets),
         ),
-        ("join-node", effective.join_node(&secrets)),
+        ("join-node", effective.join_node(ip(NODE), &secrets)),
     ]
 }
 

@@ -68,6 +68,8 @@ fn resolving_reads_contract_layers_templates_and_kubeadm_inputs_from_the_store()
         flag_env: vec![],
         command: None,
         kubeadm_docs: vec![],
+        configs: vec![],
+        admin_kubeconfig_on_nodes: false,
         data_root: "/var/lib/sealos".into(),
         local_dir: dir.path().join("cluster"),
     };

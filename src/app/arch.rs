@@ -254,6 +254,7 @@ mod tests {
                 user: "root".into(),
                 password: None,
                 key: None,
+                key_data: None,
                 key_passphrase: None,
             },
             env: Vec::new(),
@@ -266,6 +267,8 @@ mod tests {
             flag_env: Vec::new(),
             command: None,
             kubeadm_docs: Vec::new(),
+            configs: Vec::new(),
+            admin_kubeconfig_on_nodes: false,
             data_root: "/var/lib/sealos".into(),
             local_dir: "/nonexistent".into(),
         }

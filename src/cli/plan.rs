@@ -28,7 +28,8 @@ pub enum PlanCommand {
         /// Print exactly the multi-document YAML this kubeadm step will be given.
         #[arg(long = "kubeadm-config", value_name = "STEP")]
         kubeadm_config: Option<KubeadmStep>,
-        /// For join-master: the joining master (default: the second master).
+        /// For join-master and join-node: the joining host (default: the second master,
+        /// the first node).
         #[arg(long, value_name = "IP")]
         host: Option<IpAddr>,
     },
@@ -65,24 +66,36 @@ impl PlanCommand {
         let secrets = JoinSecrets::placeholders();
         let text = match kubeadm_config {
             KubeadmStep::Init => effective.init(),
-            KubeadmStep::JoinNode => effective.join_node(&secrets),
+            KubeadmStep::JoinNode => {
+                let ip = joining(host, &inputs.nodes, "node", &clusterfile)?;
+                effective.join_node(ip, &secrets)
+            }
             KubeadmStep::JoinMaster => {
-                let ip = match host {
-                    Some(ip) if inputs.masters[1..].contains(&ip) => ip,
-                    Some(ip) => {
-                        bail!("{ip} is not a master that joins (master0 runs kubeadm init)")
-                    }
-                    None => *inputs.masters.get(1).ok_or_else(|| {
-                        anyhow!(
-                            "{} has a single master: no master joins",
-                            clusterfile.display()
-                        )
-                    })?,
-                };
+                let ip = joining(host, &inputs.masters[1..], "master", &clusterfile)?;
                 effective.join_master(ip, &secrets)
             }
         };
         print!("{text}");
         Ok(())
+    }
+}
+
+/// The host whose join config to show: `host` when it is one of `joining`, else the first.
+fn joining(
+    host: Option<IpAddr>,
+    joining: &[IpAddr],
+    role: &str,
+    clusterfile: &std::path::Path,
+) -> anyhow::Result<IpAddr> {
+    match host {
+        Some(ip) if joining.contains(&ip) => Ok(ip),
+        Some(ip) if role == "master" => {
+            bail!("{ip} is not a master that joins (master0 runs kubeadm init)")
+        }
+        Some(ip) => bail!("{ip} is not a node of {}", clusterfile.display()),
+        None => joining
+            .first()
+            .copied()
+            .ok_or_else(|| anyhow!("{} has no {role} that joins", clusterfile.display())),
     }
 }

@@ -57,6 +57,12 @@ impl Metadata {
     fn is_empty(&self) -> bool {
         self.name.is_none() && self.extra.is_empty()
     }
+
+    /// The text of `metadata.annotations[key]`, if set: tug's own options ride there,
+    /// where sealos (which ignores them) keeps the file valid.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.extra.get("annotations")?.get(key)?.as_str()
+    }
 }
 
 /// `spec`: the desired cluster.

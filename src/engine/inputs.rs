@@ -4,6 +4,7 @@
 //! as written. `tug apply`, `tug plan` and `tug run` (after `gen`) use it.
 
 use super::command::Secret;
+use super::configs::{ConfigDoc, Strategy};
 use super::plan::HostId;
 use super::resolve::SpecInputs;
 use super::spec::{DEFAULT_DATA_ROOT, HostSpec, SshSpec};
@@ -12,6 +13,10 @@ use crate::cluster::hosts::{DEFAULT_SSH_USER, HostError};
 use crate::image::Reference;
 use crate::image::reference::ReferenceError;
 use std::path::PathBuf;
+
+/// The Cluster annotation that copies the cluster-admin kubeconfig to the workers
+/// (`"true"`), as sealos always does.
+pub const ADMIN_KUBECONFIG_ON_NODES: &str = "tug.io/admin-kubeconfig-on-nodes";
 
 /// Why a Clusterfile cannot be turned into inputs.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +63,7 @@ impl SpecInputs {
                         .unwrap_or_else(|| DEFAULT_SSH_USER.into()),
                     password: secret(m.ssh.passwd.as_ref()),
                     key: m.ssh.pk.as_ref().map(PathBuf::from),
+                    key_data: secret(m.ssh.pk_data.as_ref()),
                     key_passphrase: secret(m.ssh.pk_passwd.as_ref()),
                 },
                 roles: m.roles,
@@ -83,6 +89,18 @@ impl SpecInputs {
             flag_env: flag_env.to_vec(),
             command,
             kubeadm_docs: cf.kubeadm_documents().map(|d| d.value.clone()).collect(),
+            configs: cf
+                .configs()
+                .map(|c| ConfigDoc {
+                    name: c.name.unwrap_or_default().to_string(),
+                    path: c.path.to_string(),
+                    data: c.data.to_string(),
+                    strategy: Strategy::parse(c.strategy).unwrap_or(Strategy::Override),
+                    matches: c.matches.filter(|m| !m.is_empty()).map(str::to_string),
+                })
+                .collect(),
+            admin_kubeconfig_on_nodes: cluster.metadata.annotation(ADMIN_KUBECONFIG_ON_NODES)
+                == Some("true"),
             data_root: DEFAULT_DATA_ROOT.into(),
             local_dir,
         })

@@ -5,6 +5,7 @@
 
 mod action;
 pub mod command;
+pub mod configs;
 pub mod event;
 pub mod fleet;
 pub mod inputs;

@@ -36,6 +36,10 @@ pub struct SpecInputs {
     pub command: Option<Vec<String>>,
     /// The Clusterfile's kubeadm documents.
     pub kubeadm_docs: Vec<serde_yaml::Value>,
+    /// The Clusterfile's `Config` documents.
+    pub configs: Vec<super::configs::ConfigDoc>,
+    /// Copy the cluster-admin kubeconfig to the workers' `~/.kube/config` too.
+    pub admin_kubeconfig_on_nodes: bool,
     /// The data root on the hosts.
     pub data_root: String,
     /// The cluster's dir on the jump host.
@@ -89,6 +93,9 @@ pub enum ResolveError {
         /// What it should be.
         what: &'static str,
     },
+    /// A `Config` document cannot be applied to an image.
+    #[error(transparent)]
+    Config(#[from] super::configs::ConfigError),
     /// No rootfs image was given.
     #[error("no image is a rootfs (sealos.io.type=rootfs) image; the first image must be one")]
     NoRootfs,
@@ -187,6 +194,12 @@ pub fn resolve(
             .filter(|h| h.has(Role::Master))
             .map(|h| h.ip)
             .collect(),
+        nodes: inputs
+            .hosts
+            .iter()
+            .filter(|h| !h.has(Role::Master))
+            .map(|h| h.ip)
+            .collect(),
         vip,
         registry_domain: env
             .get("registryDomain")
@@ -198,10 +211,12 @@ pub fn resolve(
         cgroup_driver: None,
         env,
     };
+    let images: Vec<ImageSpec> = reads.into_iter().map(|r| r.image).collect();
+    let configs = super::configs::resolve(&inputs.configs, &images)?;
     let spec = ClusterSpec {
         name: inputs.name,
         hosts: inputs.hosts,
-        images: reads.into_iter().map(|r| r.image).collect(),
+        images,
         cluster_env: inputs.cluster_env,
         flag_env: inputs.flag_env,
         command: inputs.command,
@@ -209,6 +224,8 @@ pub fn resolve(
         data_root: inputs.data_root,
         local_dir: inputs.local_dir,
         registry_auth,
+        configs,
+        admin_kubeconfig_on_nodes: inputs.admin_kubeconfig_on_nodes,
     };
     Ok(Resolved { spec, warnings })
 }

@@ -28,6 +28,8 @@ pub struct SshSpec {
     pub password: Option<Secret>,
     /// A private key file on the jump host.
     pub key: Option<PathBuf>,
+    /// A private key's text (the Clusterfile's `pkData`); used before `key`.
+    pub key_data: Option<Secret>,
     /// The key's passphrase.
     pub key_passphrase: Option<Secret>,
 }
@@ -180,6 +182,11 @@ pub struct ClusterSpec {
     pub local_dir: PathBuf,
     /// The registry's login, when the image sets one.
     pub registry_auth: Option<RegistryAuth>,
+    /// Files the Clusterfile's `Config` documents write into images' trees.
+    pub configs: Vec<super::configs::ConfigFile>,
+    /// Copy the cluster-admin kubeconfig to the workers' `~/.kube/config` too (sealos
+    /// always does; tug keeps it on the masters unless asked).
+    pub admin_kubeconfig_on_nodes: bool,
 }
 
 /// Why a spec cannot be planned.

@@ -1,4 +1,5 @@
-//! Fields tug computes after merging: versions, endpoints, SANs, CRI and image settings.
+//! Fields tug computes after merging: versions, endpoints, SANs, CRI and image settings,
+//! the node registration (pull policy, node IP, a single host's taints).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -44,6 +45,8 @@ pub struct Facts<'a> {
     pub kube: &'a KubeVersion,
     /// Master IPs, master0 first; never empty.
     pub masters: &'a [IpAddr],
+    /// Whether master0 is the cluster's only host (it then runs workloads too).
+    pub single_host: bool,
     /// The VIP nodes reach the API servers through.
     pub vip: IpAddr,
     /// The cluster registry's domain and port (sealer-style image repository).
@@ -73,8 +76,18 @@ pub fn compute(config: &mut Config, facts: &Facts<'_>) -> Result<u16, Error> {
         ip_text(master0),
     )?;
     set_cri_socket(init, Kind::Init, api, facts.cri_socket)?;
+    node_registration(init, Kind::Init, api)?;
+    set_node_ip(init, Kind::Init, api, master0)?;
+    let taints = ["nodeRegistration", "taints"];
+    if facts.single_host && fields::get(init, &taints).is_none_or(Value::is_null) {
+        // As sealos's setInitTaints: the only host must take workloads.
+        set(init, Kind::Init, &taints, Value::Sequence(Vec::new()))?;
+    }
     let join = config.doc_mut(Kind::Join);
     set_cri_socket(join, Kind::Join, api, facts.cri_socket)?;
+    node_registration(join, Kind::Join, api)?;
+    // Each join config sets its host's own address; checked here so rendering cannot fail.
+    set_node_ip(&mut join.clone(), Kind::Join, api, master0)?;
     // Every master serves on the same port; the join configs fill in the rest.
     let join_port = ["controlPlane", "localAPIEndpoint", "bindPort"];
     set(
@@ -193,6 +206,61 @@ fn set_cri_socket(
         ApiVersion::V1beta3 | ApiVersion::V1beta4 => with_scheme(socket),
     };
     set_if_unset(doc, kind, &["nodeRegistration", "criSocket"], &socket)
+}
+
+/// `imagePullPolicy: Never` unless the image or the Clusterfile chose a policy, as sealos
+/// sets it: kubeadm's preflight then pulls nothing through the CRI socket (which would
+/// bypass the cluster registry and fail air-gapped). kubeadm.k8s.io/v1beta2 has no field
+/// for it.
+fn node_registration(doc: &mut Mapping, kind: Kind, api: ApiVersion) -> Result<(), Error> {
+    match api {
+        ApiVersion::V1beta2 => Ok(()),
+        ApiVersion::V1beta3 | ApiVersion::V1beta4 => {
+            set_if_unset(doc, kind, &["nodeRegistration", "imagePullPolicy"], "Never")
+        }
+    }
+}
+
+/// Sets the kubelet's `node-ip` in `nodeRegistration.kubeletExtraArgs` (a map before
+/// v1beta4, a name/value list from it), keeping every other argument: a host with
+/// several interfaces then registers the address the cluster knows it by.
+pub(super) fn set_node_ip(
+    doc: &mut Mapping,
+    kind: Kind,
+    api: ApiVersion,
+    ip: IpAddr,
+) -> Result<(), Error> {
+    let path = ["nodeRegistration", "kubeletExtraArgs"];
+    let ip = Value::from(ip.to_string());
+    match fields::get(doc, &path) {
+        Some(Value::Mapping(_)) => set(doc, kind, &[path[0], path[1], "node-ip"], ip),
+        Some(Value::Sequence(items)) => {
+            let mut items: Vec<Value> = items
+                .iter()
+                .filter(|i| i.get("name").and_then(Value::as_str) != Some("node-ip"))
+                .cloned()
+                .collect();
+            items.push(name_value("node-ip", ip));
+            set(doc, kind, &path, Value::Sequence(items))
+        }
+        None | Some(Value::Null) => match api {
+            ApiVersion::V1beta4 => {
+                let list = vec![name_value("node-ip", ip)];
+                set(doc, kind, &path, Value::Sequence(list))
+            }
+            ApiVersion::V1beta2 | ApiVersion::V1beta3 => {
+                set(doc, kind, &[path[0], path[1], "node-ip"], ip)
+            }
+        },
+        Some(_) => Err(field_error(kind, &path, "expected a map or a list".into())),
+    }
+}
+
+fn name_value(name: &str, value: Value) -> Value {
+    let mut entry = Mapping::new();
+    entry.insert(key("name"), Value::from(name));
+    entry.insert(key("value"), value);
+    Value::Mapping(entry)
 }
 
 fn with_scheme(socket: &str) -> String {

@@ -1,10 +1,14 @@
-//! Field-by-field merging of configuration layers.
+//! Field-by-field merging of configuration layers, as sealos merges them (mergo with
+//! override and appended slices).
 //!
 //! Rules: maps merge recursively; scalars replace; a null (a field written without a
-//! value) changes nothing; lists replace, except `certSANs` (union, order kept) and
-//! kubeadm v1beta4 `extraArgs`/`kubeletExtraArgs` lists (merged by `name`: the overlay's
-//! entries for a name replace the base's entries for it). A map where the base has a list
-//! or a scalar (or the other way round) is an error naming the field.
+//! value) changes nothing; lists append, an entry equal to one already there not added
+//! twice (so `certSANs` is a union, order kept). Lists whose entries carry a `name`
+//! (`extraArgs` and `kubeletExtraArgs` in their v1beta4 name/value form, `extraVolumes`)
+//! merge by name: the overlay's entries for a name replace the base's, new names are
+//! appended. A layer that sets `etcd.external` drops the base's `etcd.local` and the other
+//! way round: kubeadm takes only one. A map where the base has a list or a scalar (or the
+//! other way round) is an error naming the field.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -14,10 +18,8 @@ use super::Error;
 use super::document::{KINDS, Kind, Layer};
 use super::version::ApiVersion;
 
-/// List fields whose entries are unioned instead of replaced.
-const UNION_LISTS: &[&str] = &["certSANs"];
-/// v1beta4 name/value argument lists, merged by `name`.
-const ARG_LISTS: &[&str] = &["extraArgs", "kubeletExtraArgs"];
+/// Lists whose entries are maps with a `name`, merged by it.
+const NAMED_LISTS: &[&str] = &["extraArgs", "kubeletExtraArgs", "extraVolumes"];
 
 /// The merged configuration: exactly one document per kind, all for one kubeadm API.
 #[derive(Debug, Clone)]
@@ -37,11 +39,16 @@ impl Config {
                 debug_assert!(doc.api.is_none_or(|a| a == api), "layer not converted");
                 let over = Value::Mapping(doc.body);
                 match docs.get_mut(&doc.kind) {
-                    Some(base) => merge(base, over, doc.kind.name()).map_err(|e| Error::Field {
-                        file: layer.source.clone(),
-                        path: e.path,
-                        message: e.message,
-                    })?,
+                    Some(base) => {
+                        if let Value::Mapping(b) = base {
+                            etcd_exclusive(b, &over);
+                        }
+                        merge(base, over, doc.kind.name()).map_err(|e| Error::Field {
+                            file: layer.source.clone(),
+                            path: e.path,
+                            message: e.message,
+                        })?
+                    }
                     None => {
                         docs.insert(doc.kind, over);
                     }
@@ -101,17 +108,16 @@ pub fn merge(base: &mut Value, over: Value, path: &str) -> Result<(), Mismatch> 
                 }
             }
         }
-        (Value::Sequence(b), Value::Sequence(o)) if UNION_LISTS.contains(&field) => {
+        (Value::Sequence(b), Value::Sequence(o)) if NAMED_LISTS.contains(&field) => {
+            *b = merge_named(std::mem::take(b), o, path)?;
+        }
+        (Value::Sequence(b), Value::Sequence(o)) => {
             for item in o {
                 if !b.contains(&item) {
                     b.push(item);
                 }
             }
         }
-        (Value::Sequence(b), Value::Sequence(o)) if ARG_LISTS.contains(&field) => {
-            *b = merge_args(std::mem::take(b), o, path)?;
-        }
-        (Value::Sequence(b), Value::Sequence(o)) => *b = o,
         (b, o) if shape(b) == shape(&o) => *b = o,
         (b, o) => {
             return Err(Mismatch {
@@ -123,16 +129,34 @@ pub fn merge(base: &mut Value, over: Value, path: &str) -> Result<(), Mismatch> 
     Ok(())
 }
 
-/// Merges name/value argument lists: the overlay's entries for a name take the place of
+/// kubeadm refuses a ClusterConfiguration with both `etcd.local` and `etcd.external`:
+/// the one `over` sets replaces the other in `base`, as sealos does.
+fn etcd_exclusive(base: &mut Mapping, over: &Value) {
+    let set = |kind: &str| {
+        over.get("etcd")
+            .and_then(|e| e.get(kind))
+            .is_some_and(|v| !v.is_null())
+    };
+    let Some(Value::Mapping(etcd)) = base.get_mut("etcd") else {
+        return;
+    };
+    if set("external") {
+        etcd.shift_remove("local");
+    } else if set("local") {
+        etcd.shift_remove("external");
+    }
+}
+
+/// Merges lists of named entries: the overlay's entries for a name take the place of
 /// the base's entries for that name; new names are appended.
-fn merge_args(base: Vec<Value>, over: Vec<Value>, path: &str) -> Result<Vec<Value>, Mismatch> {
+fn merge_named(base: Vec<Value>, over: Vec<Value>, path: &str) -> Result<Vec<Value>, Mismatch> {
     let name_of = |item: &Value| -> Result<String, Mismatch> {
         item.get("name")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| Mismatch {
                 path: path.to_string(),
-                message: "every entry needs a `name` (and a `value`)".into(),
+                message: "every entry needs a `name`".into(),
             })
     };
     let mut over_names = Vec::with_capacity(over.len());
@@ -230,12 +254,52 @@ mod tests {
     }
 
     #[test]
-    fn lists_replace() {
+    fn lists_append_without_repeating_an_entry() {
         let out = merged(
-            "extraVolumes:\n- name: a\n- name: b\n",
-            "extraVolumes:\n- name: c\n",
+            "taints:\n- {key: a}\n- {key: b}\n",
+            "taints:\n- {key: c}\n- {key: a}\n",
         );
-        assert_eq!(out, yaml("extraVolumes:\n- name: c\n"));
+        assert_eq!(out, yaml("taints:\n- {key: a}\n- {key: b}\n- {key: c}\n"));
+    }
+
+    #[test]
+    fn extra_volumes_merge_by_name() {
+        let out = merged(
+            "extraVolumes:\n- {name: audit, hostPath: /a}\n- {name: localtime, hostPath: /t}\n",
+            "extraVolumes:\n- {name: data, hostPath: /d}\n- {name: localtime, hostPath: /u}\n",
+        );
+        assert_eq!(
+            out,
+            yaml(
+                "extraVolumes:\n- {name: audit, hostPath: /a}\n- {name: localtime, hostPath: /u}\n\
+                 - {name: data, hostPath: /d}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn etcd_external_and_local_exclude_each_other() {
+        let layer = |text: &str| Layer::from_yaml("x", text).unwrap();
+        let cluster = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n";
+        let base = format!("{cluster}etcd:\n  local:\n    dataDir: /d\n");
+        let defaults = super::super::defaults::defaults(ApiVersion::V1beta3);
+        let external = format!("{cluster}etcd:\n  external:\n    endpoints: [https://e:2379]\n");
+        let config = Config::merge(
+            ApiVersion::V1beta3,
+            vec![defaults.clone(), layer(&base), layer(&external)],
+        )
+        .unwrap();
+        let etcd = &config.doc(Kind::Cluster)["etcd"];
+        assert_eq!(etcd, &yaml("external:\n  endpoints: [https://e:2379]\n"));
+        let local = format!("{cluster}etcd:\n  local:\n    dataDir: /x\n");
+        let config = Config::merge(
+            ApiVersion::V1beta3,
+            vec![defaults, layer(&external), layer(&local)],
+        )
+        .unwrap();
+        let etcd = &config.doc(Kind::Cluster)["etcd"];
+        assert!(etcd.get("external").is_none(), "{etcd:?}");
+        assert_eq!(etcd["local"]["dataDir"], "/x");
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Inputs {
     pub clusterfile_docs: Vec<Value>,
     /// Master IPs, master0 first.
     pub masters: Vec<IpAddr>,
+    /// The other hosts' IPs (workers), in the order given.
+    pub nodes: Vec<IpAddr>,
     /// The VIP (see [`resolve_vip`]).
     pub vip: IpAddr,
     /// The cluster registry's domain, e.g. `sealos.hub`.
@@ -56,7 +58,8 @@ pub struct Inputs {
     /// Whether the rootfs ships image-cri-shim (`cri/image-cri-shim`): kubelet then pulls
     /// through the shim and `imageRepository` is left alone, as sealos does.
     pub has_image_cri_shim: bool,
-    /// The CRI socket found on the host. `None` before install: the image's
+    /// The host runtime's CRI socket, when a caller knows it (installs make the config
+    /// before the runtime exists, so none does yet). `None`: the image's
     /// `SEALOS_SYS_CRI_ENDPOINT` (the runtime its scripts install) stands in, else containerd's.
     pub cri_socket: Option<String>,
     /// The host runtime's cgroup driver, if known; kubelet keeps its default otherwise.
@@ -147,6 +150,7 @@ pub fn effective(inputs: &Inputs) -> Result<Effective, Error> {
     let facts = compute::Facts {
         kube: &kube,
         masters: &inputs.masters,
+        single_host: inputs.masters.len() + inputs.nodes.len() == 1,
         vip: inputs.vip,
         registry: (&inputs.registry_domain, inputs.registry_port),
         has_image_cri_shim: inputs.has_image_cri_shim,

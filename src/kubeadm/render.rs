@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde_yaml::{Mapping, Value};
 
+use super::compute::set_node_ip;
 use super::document::Kind;
 use super::fields::{self, key};
 use super::merge::Config;
@@ -81,9 +82,9 @@ impl Effective {
     }
 
     /// The config for `kubeadm join --control-plane` on the master `ip`: its own API
-    /// endpoint, discovery through master0.
+    /// endpoint and node IP, discovery through master0.
     pub fn join_master(&self, ip: IpAddr, secrets: &JoinSecrets) -> String {
-        let mut join = self.join_base(self.master0, secrets);
+        let mut join = self.join_base(ip, self.master0, secrets);
         let port = u64::from(self.bind_port);
         let control_plane = [
             (
@@ -103,15 +104,18 @@ impl Effective {
         render([join])
     }
 
-    /// The config for `kubeadm join` on a node: no control plane, discovery through the VIP.
-    pub fn join_node(&self, secrets: &JoinSecrets) -> String {
-        let mut join = self.join_base(self.vip, secrets);
+    /// The config for `kubeadm join` on the node `ip`: its own node IP, no control
+    /// plane, discovery through the VIP.
+    pub fn join_node(&self, ip: IpAddr, secrets: &JoinSecrets) -> String {
+        let mut join = self.join_base(ip, self.vip, secrets);
         join.shift_remove("controlPlane");
         render([join])
     }
 
-    fn join_base(&self, server: IpAddr, secrets: &JoinSecrets) -> Mapping {
+    fn join_base(&self, host: IpAddr, server: IpAddr, secrets: &JoinSecrets) -> Mapping {
         let mut join = self.config.doc(Kind::Join).clone();
+        set_node_ip(&mut join, Kind::Join, self.config.api, host)
+            .expect("checked when computing: kubeletExtraArgs is a map or a list");
         let endpoint = SocketAddr::new(server, self.bind_port).to_string();
         let token = fields::map_at(&mut join, &["discovery", "bootstrapToken"])
             .expect("checked when merging: discovery is a map");

@@ -21,6 +21,7 @@ fn inputs(version: &str) -> Inputs {
         masters: ["192.168.0.10", "192.168.0.11", "192.168.0.12"]
             .map(|m| m.parse().unwrap())
             .to_vec(),
+        nodes: vec!["192.168.0.20".parse().unwrap()],
         vip: "10.103.97.2".parse().unwrap(),
         registry_domain: "sealos.hub".into(),
         registry_port: 5000,
@@ -180,7 +181,10 @@ fn an_ipv6_vip_is_excluded_as_a_host_route() {
     let e = effective(&inputs).unwrap();
     let exclude = field(&e, Kind::KubeProxy, &["ipvs", "excludeCIDRs"]);
     assert_eq!(exclude, &Value::Sequence(vec![Value::from("fd00::2/128")]));
-    let node = e.join_node(&super::JoinSecrets::placeholders());
+    let node = e.join_node(
+        "fd00::20".parse().unwrap(),
+        &super::JoinSecrets::placeholders(),
+    );
     assert!(
         node.contains("apiServerEndpoint: '[fd00::2]:6443'"),
         "{node}"

@@ -1,5 +1,5 @@
-//! Logging in: password, private key file (optionally with a passphrase),
-//! or the keys of a running ssh-agent.
+//! Logging in: password, private key file or key text (optionally with a
+//! passphrase), or the keys of a running ssh-agent.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +23,13 @@ pub enum Auth {
     Key {
         /// The private key file.
         path: PathBuf,
+        /// Its passphrase.
+        passphrase: Option<Secret>,
+    },
+    /// A private key given as text (a Clusterfile's `pkData`), held in memory only.
+    KeyData {
+        /// The key's text (OpenSSH, PKCS#8 or PPK).
+        data: Secret,
         /// Its passphrase.
         passphrase: Option<Secret>,
     },
@@ -60,37 +67,71 @@ pub(super) async fn login<H: russh::client::Handler>(
                 .ok_or_else(|| failed("password".into()))
         }
         Auth::Key { path, passphrase } => {
-            let key_err = |reason: String| SshError::Key {
+            let text = std::fs::read_to_string(path).map_err(|e| SshError::Key {
                 addr: addr.to_string(),
                 path: path.clone(),
-                reason,
-            };
-            let text =
-                Zeroizing::new(std::fs::read_to_string(path).map_err(|e| key_err(e.to_string()))?);
-            let pass = passphrase.as_ref().map(|p| p.expose());
-            let key = russh::keys::decode_secret_key(&text, pass).map_err(|e| match e {
-                russh::keys::Error::KeyIsEncrypted => {
-                    key_err("is encrypted and no passphrase was given".into())
-                }
-                e if pass.is_some() => key_err(format!("wrong passphrase or damaged key ({e})")),
-                e => key_err(e.to_string()),
-            })?;
-            let hash = handle
-                .best_supported_rsa_hash()
-                .await
-                .map_err(protocol)?
-                .flatten();
-            let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
-            let r = handle
-                .authenticate_publickey(user, key)
-                .await
-                .map_err(protocol)?;
-            r.success()
-                .then_some(())
-                .ok_or_else(|| failed(format!("key {}", path.display())))
+                reason: e.to_string(),
+            });
+            let text = Zeroizing::new(text?);
+            key_login(handle, addr, user, &text, passphrase.as_ref(), path).await
+        }
+        Auth::KeyData { data, passphrase } => {
+            let shown = Path::new("pkData");
+            key_login(
+                handle,
+                addr,
+                user,
+                data.expose(),
+                passphrase.as_ref(),
+                shown,
+            )
+            .await
         }
         Auth::Agent { socket } => agent_login(handle, addr, user, socket.as_deref()).await,
     }
+}
+
+/// Logs in with the private key `text`; `shown` names it in errors.
+async fn key_login<H: russh::client::Handler>(
+    handle: &mut Handle<H>,
+    addr: &str,
+    user: &str,
+    text: &str,
+    passphrase: Option<&Secret>,
+    shown: &Path,
+) -> Result<(), SshError> {
+    let key_err = |reason: String| SshError::Key {
+        addr: addr.to_string(),
+        path: shown.to_path_buf(),
+        reason,
+    };
+    let pass = passphrase.map(|p| p.expose());
+    let key = russh::keys::decode_secret_key(text, pass).map_err(|e| match e {
+        russh::keys::Error::KeyIsEncrypted => {
+            key_err("is encrypted and no passphrase was given".into())
+        }
+        e if pass.is_some() => key_err(format!("wrong passphrase or damaged key ({e})")),
+        e => key_err(e.to_string()),
+    })?;
+    let protocol = |source| SshError::Protocol {
+        addr: addr.to_string(),
+        source,
+    };
+    let hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .map_err(protocol)?
+        .flatten();
+    let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+    let r = handle
+        .authenticate_publickey(user, key)
+        .await
+        .map_err(protocol)?;
+    r.success().then_some(()).ok_or_else(|| SshError::Auth {
+        addr: addr.to_string(),
+        user: user.to_string(),
+        method: format!("key {}", shown.display()),
+    })
 }
 
 async fn agent_login<H: russh::client::Handler>(

@@ -4,7 +4,7 @@
 //! run theirs on every host in the rootfs dir; application images run
 //! theirs once, on master0, in their workdir, with their own env.
 
-use super::shell::guest;
+use super::cmdline::guest;
 use super::{Ctx, InstallError, one_by_one, run};
 use crate::engine::plan::{Phase, Stage};
 use crate::engine::spec::{HostSpec, ImageKind};

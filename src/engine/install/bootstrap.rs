@@ -88,6 +88,7 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
 
     Ok(vec![
         ctx.parallel(Phase::Render, render_steps(ctx)?),
+        ctx.parallel(Phase::Render, super::configs::steps(ctx)?),
         ctx.parallel(
             Phase::Check,
             each(Phase::Check, "check", &|h| {

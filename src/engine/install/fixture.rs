@@ -142,6 +142,11 @@ pub(crate) fn spec(cluster_env: Vec<String>) -> ClusterSpec {
         .filter(|h| h.has(Role::Master))
         .map(|h| h.ip)
         .collect();
+    let nodes: Vec<IpAddr> = hosts
+        .iter()
+        .filter(|h| !h.has(Role::Master))
+        .map(|h| h.ip)
+        .collect();
     ClusterSpec {
         name: "default".into(),
         hosts,
@@ -154,6 +159,7 @@ pub(crate) fn spec(cluster_env: Vec<String>) -> ClusterSpec {
             image_kubeadm_yaml: None,
             clusterfile_docs: vec![],
             masters,
+            nodes,
             vip: "10.103.97.2".parse().unwrap(),
             registry_domain: "sealos.hub".into(),
             registry_port: 5000,
@@ -168,5 +174,7 @@ pub(crate) fn spec(cluster_env: Vec<String>) -> ClusterSpec {
             username: "admin".into(),
             password: Secret::new("passw0rd"),
         }),
+        configs: vec![],
+        admin_kubeconfig_on_nodes: false,
     }
 }

@@ -179,7 +179,7 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
             let cfg = format!("{etc}/kubeadm-join-{kind}.yaml");
             let template = match kind {
                 "master" => ctx.kubeadm.join_master(host.ip, &placeholders),
-                _ => ctx.kubeadm.join_node(&placeholders),
+                _ => ctx.kubeadm.join_node(host.ip, &placeholders),
             };
             let fill = Action::Send {
                 source: Source::Fetched {

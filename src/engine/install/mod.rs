@@ -12,10 +12,13 @@
 
 mod apps;
 mod bootstrap;
+mod cmdline;
+mod configs;
 mod distribute;
 #[cfg(test)]
 pub(crate) mod fixture;
 mod join;
+mod kubeconfig;
 mod preflight;
 pub mod shell;
 #[cfg(test)]
@@ -232,6 +235,7 @@ pub fn plan_install(
     stages.extend(distribute::stages(&ctx, &deliveries)?);
     stages.extend(bootstrap::stages(&ctx)?);
     stages.extend(join::stages(&ctx)?);
+    stages.push(kubeconfig::stage(&ctx)?);
     stages.extend(apps::stages(&ctx)?);
     let plan = Plan {
         stages: stages.into_iter().flatten().collect(),

@@ -3,7 +3,7 @@
 //! quoted positional arguments (`bash -c SCRIPT tug ARG…`), and the only
 //! verbatim text is an image's own hook or CMD line.
 
-use crate::cluster::env::{Env, expand_command};
+use crate::cluster::env::Env;
 use crate::engine::command::{Command, Secret, Value};
 
 /// `bash -c SCRIPT tug ARGS…`: a fixed script with quoted arguments (`$1`…).
@@ -46,19 +46,6 @@ pub fn secret_values(env: &Env) -> Vec<&str> {
 pub fn hook(rootfs: &str, env: &Env, label_value: &str) -> Command {
     let scripts = format!("{}/scripts", rootfs.trim_end_matches('/'));
     with_env(Command::shell(format!("bash {label_value}")), env).cwd(scripts)
-}
-
-/// A CMD/ENTRYPOINT element as sealos expands it (`$(K)`, `${K}`, `$K`,
-/// `$$`), except that known names become `${K}` references to the exported
-/// value instead of the value's text: a hostile value is then data for the
-/// shell, never code. Unknown names stay `$(K)`, as sealos leaves them.
-pub fn guest(dir: &str, env: &Env, element: &str) -> Command {
-    let refs = env
-        .vars()
-        .keys()
-        .map(|k| (k.clone(), format!("${{{k}}}")))
-        .collect();
-    with_env(Command::shell(expand_command(element, &refs)), env).cwd(dir)
 }
 
 /// Replace (or add) one name in a hosts file, keeping every other name and
@@ -113,22 +100,6 @@ mod tests {
             flags: &[],
         };
         Env::resolve(&inputs).unwrap().env
-    }
-
-    #[test]
-    fn guest_commands_reference_values_instead_of_pasting_them() {
-        let e = env(&[("NAME", "$(touch /tmp/pwned)")]);
-        let c = guest(
-            "/w",
-            &e,
-            "helm upgrade -i $(NAME) charts/x $(UNKNOWN) $$HOME",
-        );
-        let line = c.render().unwrap();
-        assert!(
-            line.ends_with("helm upgrade -i ${NAME} charts/x $(UNKNOWN) $HOME"),
-            "{line}"
-        );
-        assert!(line.contains("NAME='$(touch /tmp/pwned)'"), "{line}");
     }
 
     #[test]

@@ -202,7 +202,12 @@ fn application_cmd_runs_on_master0_in_its_workdir() {
             .3
             .contains("cd -- /var/lib/sealos/data/default/applications/calico-v3.24.1/workdir")
     );
-    assert!(app[0].3.contains("helm upgrade -i ${NAME} charts/calico"));
+    // The value in place of $(NAME), as sealos expands it.
+    assert!(
+        app[0]
+            .3
+            .ends_with("&& helm upgrade -i calico charts/calico")
+    );
     assert_eq!(p.stages.last().unwrap().phase, Phase::Applications);
 }
 

@@ -27,19 +27,24 @@ pub struct SshTransport {
 }
 
 impl SshTransport {
-    /// Connect to `host` with its SSH settings (password, key, else the agent).
+    /// Connect to `host` with its SSH settings (inline key, key file, password, else
+    /// the agent).
     pub async fn connect(
         host: &HostSpec,
         known: KnownHosts,
         policy: HostKeyPolicy,
     ) -> Result<SshTransport, SshError> {
-        let auth = match (&host.ssh.key, &host.ssh.password) {
-            (Some(path), _) => Auth::Key {
+        let auth = match (&host.ssh.key_data, &host.ssh.key, &host.ssh.password) {
+            (Some(data), _, _) => Auth::KeyData {
+                data: data.clone(),
+                passphrase: host.ssh.key_passphrase.clone(),
+            },
+            (None, Some(path), _) => Auth::Key {
                 path: path.clone(),
                 passphrase: host.ssh.key_passphrase.clone(),
             },
-            (None, Some(pw)) => Auth::Password(pw.clone()),
-            (None, None) => Auth::Agent { socket: None },
+            (None, None, Some(pw)) => Auth::Password(pw.clone()),
+            (None, None, None) => Auth::Agent { socket: None },
         };
         let mut target =
             Target::new(host.ip.to_string(), host.ssh.user.clone(), auth).port(host.port);

@@ -219,6 +219,7 @@ pub(super) mod tests {
             image_kubeadm_yaml: None,
             clusterfile_docs: Vec::new(),
             masters: vec!["10.0.0.2".parse::<IpAddr>().unwrap()],
+            nodes: Vec::new(),
             vip: kubeadm::DEFAULT_VIP.parse().unwrap(),
             registry_domain: "sealos.hub".into(),
             registry_port: 5000,

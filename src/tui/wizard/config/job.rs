@@ -21,7 +21,7 @@ pub struct Previewed {
     pub env: Result<Vec<(String, String)>, String>,
     /// The cluster's kubeadm inputs, when the cluster resolved: the editor
     /// checks against them.
-    pub inputs: Option<kubeadm::Inputs>,
+    pub inputs: Option<Box<kubeadm::Inputs>>,
     /// The merged configuration, or why there is none.
     pub preview: Result<Preview, String>,
 }
@@ -52,7 +52,7 @@ pub fn preview(ctx: &Context, cf: &Clusterfile) -> Previewed {
     let image = cf.cluster.spec.image.first().cloned().unwrap_or_default();
     let env = image_env(ctx, &image);
     let spec = spec_as_written(ctx, cf, &ignore).map_err(|e| e.to_string());
-    let inputs = spec.as_ref().ok().map(|s| s.kubeadm.clone());
+    let inputs = spec.as_ref().ok().map(|s| Box::new(s.kubeadm.clone()));
     let preview = spec.and_then(|s| {
         let effective = kubeadm::effective(&s.kubeadm).map_err(|e| e.to_string())?;
         let net = effective.doc(Kind::Cluster).get("networking");

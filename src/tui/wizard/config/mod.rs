@@ -272,7 +272,7 @@ impl ConfigScreen {
         if let Err(e) = &p.env {
             self.env.error = Some(e.clone());
         }
-        self.inputs = p.inputs;
+        self.inputs = p.inputs.map(|i| *i);
         self.recheck();
         match p.preview {
             Ok(preview) => {

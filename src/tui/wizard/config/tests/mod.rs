@@ -28,7 +28,7 @@ fn previewed(pod: &str) -> Reply {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()),
-        inputs: Some(inputs()),
+        inputs: Some(Box::new(inputs())),
         preview: Ok(Preview {
             lines: vec![
                 "kind: ClusterConfiguration".into(),
