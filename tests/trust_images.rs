@@ -384,3 +384,67 @@ fn a_symlinked_etc_stops_tugs_own_writes() {
     );
     marker.untouched();
 }
+
+#[test]
+fn host_output_cannot_drive_the_terminal() {
+    let reg = Registry::start();
+    let hosts = Hosts::start(1);
+    let tug = Tug::new();
+    fixture::build_images(&tug);
+    let work = tempfile::tempdir().unwrap();
+    let loud = push(&reg, work.path(), "apps/loud2", |d| {
+        let l = tar_of(&[E::File("README", "loud\n", 0o644)]);
+        let labels = serde_json::json!({"sealos.io.type": "application"});
+        layout_with_cmd(
+            d,
+            &[l],
+            labels,
+            "printf '\\033]0;pwned\\007\\033[2Jboom\\n' >&2; exit 3",
+        );
+    });
+    tug.run(&["pull", &loud]).ok();
+    let run = install(&tug, &hosts, &[&loud]).fails();
+    assert!(run.stderr.contains("boom"), "{}", run.stderr);
+    for (what, text) in [("stderr", &run.stderr), ("stdout", &run.stdout)] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{what}: {text:?}"
+        );
+    }
+    let logs = sh(Command::new("grep").args(["-rlF", "boom"]).arg(tug.home()));
+    assert!(!logs.is_empty(), "the failure is logged");
+    for log in logs.lines() {
+        let bytes = std::fs::read(log).unwrap();
+        assert!(!bytes.contains(&0x1b), "{log} holds an escape");
+    }
+}
+
+/// [`layout`] with a CMD (run by `sh -c` on master0).
+fn layout_with_cmd(d: &Path, layers: &[Vec<u8>], labels: serde_json::Value, cmd: &str) {
+    layout(d, layers, labels, &[], None);
+    // Rewrite the config with the CMD and re-point the manifest and index.
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("index.json")).unwrap()).unwrap();
+    let blob = |digest: &str| {
+        d.join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    };
+    let md = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob(&md)).unwrap()).unwrap();
+    let cd = manifest["config"]["digest"].as_str().unwrap().to_string();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(blob(&cd)).unwrap()).unwrap();
+    config["config"]["Cmd"] = serde_json::json!(["/bin/sh", "-c", cmd]);
+    let (cd, cn) = put_blob(d, &serde_json::to_vec(&config).unwrap());
+    manifest["config"]["digest"] = cd.into();
+    manifest["config"]["size"] = cn.into();
+    let (md, mn) = put_blob(d, &serde_json::to_vec(&manifest).unwrap());
+    let mut index = index;
+    index["manifests"][0]["digest"] = md.into();
+    index["manifests"][0]["size"] = mn.into();
+    std::fs::write(d.join("index.json"), index.to_string()).unwrap();
+}

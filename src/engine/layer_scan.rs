@@ -142,16 +142,26 @@ pub struct Vetted {
     pub setuid: Vec<String>,
 }
 
-/// Scan every layer of an image not yet in `cache`, a few at once, as the
-/// image enters the store (build, pull, load), and check them together
-/// ([`vet_layers`]): an image that could reach outside its tree on a host
-/// is refused before it is named, and a first install starts sending at
-/// once, like a copy of an already unpacked tree would.
+/// Scan every layer of a cluster image (one with a `sealos.io.type`
+/// label) not yet in `cache`, a few at once, as the image enters the store
+/// (build, pull, load), and check them together ([`vet_layers`]): an image
+/// that could reach outside its tree on a host is refused, and a first
+/// install starts sending at once, like a copy of an already unpacked tree
+/// would. Other images are checked when an install uses them.
 pub fn prescan(
     store: &crate::image::Store,
     cache: &Path,
     image: &crate::image::store::StoredImage,
 ) -> Result<Vetted, ScanError> {
+    let is_cluster_image = image
+        .config
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .is_some_and(|l| l.contains_key("sealos.io.type"));
+    if !is_cluster_image {
+        return Ok(Vetted::default());
+    }
     let layers = &image.manifest.layers;
     let todo: Vec<_> = layers
         .iter()

@@ -85,7 +85,8 @@ impl Output<'_> {
     }
 
     fn line(&mut self, stream: Stream, raw: &str) {
-        let line = self.mask(raw);
+        // Host output never drives the terminal, the log or failure text.
+        let line = self.mask(&crate::sanitize::terminal_safe(raw));
         self.log(&line);
         if self.keep > 0 {
             if self.last.len() == self.keep {
@@ -108,9 +109,10 @@ pub(super) enum ActError {
 impl ActError {
     /// The failure as a report shows it.
     pub fn cause(self) -> FailCause {
+        let safe = |e: String| crate::sanitize::terminal_safe(&e).into_owned();
         match self {
-            ActError::Transport(TransportError::Connection(e)) => FailCause::Connection(e),
-            ActError::Transport(e) => FailCause::Other(e.to_string()),
+            ActError::Transport(TransportError::Connection(e)) => FailCause::Connection(safe(e)),
+            ActError::Transport(e) => FailCause::Other(safe(e.to_string())),
             ActError::Local(e) => FailCause::Other(e),
         }
     }

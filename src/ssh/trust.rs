@@ -45,6 +45,20 @@ pub(super) struct Checker {
 impl Checker {
     async fn check(&mut self, key: PublicKey) -> Result<bool, SshError> {
         let offered = fingerprint(&key);
+        let revoked = self.known.revoked(&self.host, self.port);
+        let revoked = revoked.map_err(|(file, reason)| SshError::KnownHosts {
+            addr: self.addr.clone(),
+            file,
+            reason,
+        })?;
+        if let Some(r) = revoked.iter().find(|r| r.key.key_data() == key.key_data()) {
+            return Err(SshError::HostKeyRevoked {
+                addr: self.addr.clone(),
+                fingerprint: offered,
+                file: r.file.clone(),
+                line: r.line,
+            });
+        }
         if self
             .recorded
             .iter()

@@ -10,6 +10,37 @@ use serde::Deserialize;
 use serde_yaml::Value;
 use std::path::Path;
 
+/// The deepest `[`/`{` nesting a Clusterfile may have. The YAML parser
+/// takes time quadratic in the depth (100k brackets took a minute); real
+/// Clusterfiles nest a handful of levels.
+pub const MAX_DEPTH: usize = 64;
+
+/// The line and depth where flow collections first nest deeper than
+/// [`MAX_DEPTH`]; quoted text and comments are skipped.
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some((n + 1, depth));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 impl Clusterfile {
     /// Parse Clusterfile text; `path` names it in errors. Does not validate.
     pub fn parse(path: &Path, text: String) -> Result<Clusterfile, ClusterfileError> {
@@ -23,6 +54,12 @@ impl Clusterfile {
                 message,
             })
         };
+        if let Some((line, depth)) = too_deep(&text) {
+            let msg = format!(
+                "nested {depth} levels deep; a Clusterfile nests at most {MAX_DEPTH} (refused before parsing)"
+            );
+            return Err(fail(Some(line), "", msg));
+        }
         // First pass: every document as a plain value, to learn the kinds.
         let mut values = Vec::new();
         for de in serde_yaml::Deserializer::from_str(&text) {
