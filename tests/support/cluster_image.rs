@@ -35,9 +35,10 @@ pub fn put_image(
                 let mut tar = Vec::new();
                 std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&l[..]), &mut tar)
                     .unwrap();
-                tug::image::Digest::of(&tar).to_string().into()
+                serde_json::Value::from(tug::image::Digest::of(&tar).to_string())
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
     }
     let config = serde_json::to_vec(&config).unwrap();
     let cd = store.put_bytes(&config).unwrap();
