@@ -448,3 +448,20 @@ fn layout_with_cmd(d: &Path, layers: &[Vec<u8>], labels: serde_json::Value, cmd:
     index["manifests"][0]["size"] = mn.into();
     std::fs::write(d.join("index.json"), index.to_string()).unwrap();
 }
+
+#[test]
+fn a_layout_dir_tag_names_a_tag_of_the_layouts_repository() {
+    let tug = Tug::new();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("Kube_Layout");
+    let l = tar_of(&[E::File("bin/x", "x", 0o755)]);
+    layout(&dir, &[l], patch(), &[], None);
+    let run = tug.run(&["load", "-i", dir.to_str().unwrap()]).ok();
+    assert!(
+        run.stdout.contains("loaded localhost/kube-layout:v1"),
+        "{}",
+        run.stdout
+    );
+    let listed = tug.run(&["images"]).ok().stdout;
+    assert!(!listed.contains("library/v1"), "{listed}");
+}
