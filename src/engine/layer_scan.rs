@@ -44,7 +44,13 @@ pub enum ScanError {
     },
     /// The layer, or the image's layers together, may not reach a host.
     #[error(transparent)]
-    Refused(#[from] VetError),
+    Refused(Box<VetError>),
+}
+
+impl From<VetError> for ScanError {
+    fn from(e: VetError) -> Self {
+        ScanError::Refused(Box::new(e))
+    }
 }
 
 /// How a blob is compressed, from its media type (and its first bytes when

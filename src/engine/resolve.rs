@@ -235,7 +235,7 @@ fn compose_rootfs(reads: &[Read]) -> Result<(), ResolveError> {
     }));
     checked.map_err(|source| ResolveError::Layer {
         image: last,
-        source: ScanError::Refused(source),
+        source: source.into(),
     })
 }
 
@@ -327,7 +327,7 @@ fn read_image(
     vet_layers(&stored.config.rootfs.diff_ids, &shown, &pairs).map_err(|e| {
         ResolveError::Layer {
             image: shown.clone(),
-            source: ScanError::Refused(e),
+            source: e.into(),
         }
     })?;
     let kubeadm_yml = files.remove(KUBEADM_YML).map(|f| f.source);
