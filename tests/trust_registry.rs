@@ -81,7 +81,10 @@ fn run_measured(tug: &Tug, args: &[&str]) -> (String, i32, i64) {
     let out = tug.cmd().args(args).output().unwrap();
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     (err, out.status.code().unwrap_or(-1), usage.ru_maxrss)
 }
