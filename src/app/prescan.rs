@@ -64,5 +64,9 @@ pub fn check(ctx: &Context, images: &[Reference]) -> Checked {
 /// first, then warnings.
 pub fn scan(ctx: &Context, images: &[Reference]) -> Vec<String> {
     let checked = check(ctx, images);
-    checked.refused.into_iter().chain(checked.warnings).collect()
+    checked
+        .refused
+        .into_iter()
+        .chain(checked.warnings)
+        .collect()
 }

@@ -14,6 +14,8 @@ use crate::template::render_dir::{DEFAULT_MAX_TEMPLATE_SIZE, TEMPLATE_DIRS, TEMP
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Component, Path};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The whiteout prefix of OCI/AUFS layers.
 pub const WHITEOUT: &str = ".wh.";
@@ -169,30 +171,11 @@ pub fn prescan(
         return Ok(Vetted::default());
     }
     let layers = &image.manifest.layers;
-    let todo: Vec<_> = layers
+    let todo = layers
         .iter()
         .filter(|d| !cache.join(cache_name(&d.digest)).is_file())
-        .collect();
-    let width = std::thread::available_parallelism().map_or(2, |n| n.get());
-    for chunk in todo.chunks(width) {
-        std::thread::scope(|s| {
-            let scans: Vec<_> = chunk
-                .iter()
-                .map(|d| {
-                    let path = store.blob_path(&d.digest);
-                    s.spawn(move || scan_cached(Some(cache), &d.digest, &path, &d.media_type))
-                })
-                .collect();
-            scans
-                .into_iter()
-                .try_for_each(|h| h.join().expect("a layer scan panicked").map(drop))
-        })?;
-    }
-    let mut scans = Vec::with_capacity(layers.len());
-    for d in layers {
-        let path = store.blob_path(&d.digest);
-        scans.push(scan_cached(Some(cache), &d.digest, &path, &d.media_type)?);
-    }
+        .count();
+    let scans = scan_all(store, cache, layers)?;
     let pairs: Vec<_> = layers.iter().map(|d| &d.digest).zip(&scans).collect();
     vet_layers(&image.config.rootfs.diff_ids, "this image", &pairs)?;
     let setuid = pairs
@@ -201,9 +184,50 @@ pub fn prescan(
         .map(|(d, s)| format!("layer {d}: {}", s.facts.setuid.join(", ")))
         .collect();
     Ok(Vetted {
-        scanned: todo.len(),
+        scanned: todo,
         setuid,
     })
+}
+
+/// Every layer's scan (from `cache` when there), in manifest order. A few
+/// run at once, each worker taking the largest layer left, so one big layer
+/// does not hold the others back.
+fn scan_all(
+    store: &crate::image::Store,
+    cache: &Path,
+    layers: &[crate::image::oci::Descriptor],
+) -> Result<Vec<Scanned>, ScanError> {
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<Scanned, ScanError>>>> =
+        layers.iter().map(|_| Mutex::new(None)).collect();
+    let width = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 0..width.min(layers.len()) {
+            s.spawn(|| {
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let d = &layers[i];
+                    let path = store.blob_path(&d.digest);
+                    let scanned = scan_cached(Some(cache), &d.digest, &path, &d.media_type);
+                    if scanned.is_err() {
+                        next.store(order.len(), Ordering::Relaxed);
+                    }
+                    *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(scanned);
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(layers.len());
+    for slot in slots {
+        let taken = slot.into_inner().unwrap_or_else(|p| p.into_inner());
+        match taken {
+            Some(scanned) => out.push(scanned?),
+            // Only after another layer failed; its error was returned first.
+            None => continue,
+        }
+    }
+    Ok(out)
 }
 
 /// An image's layers, checked on their own: each layer's diff_id against
