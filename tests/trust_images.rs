@@ -158,6 +158,39 @@ fn a_patch_writing_through_another_patchs_symlink_is_refused_at_install() {
 }
 
 #[test]
+fn application_registry_data_through_a_rootfs_symlink_is_refused_at_install() {
+    let reg = Registry::start();
+    let hosts = Hosts::start(1);
+    let tug = Tug::new();
+    fixture::build_images(&tug);
+    let work = tempfile::tempdir().unwrap();
+    let marker = Marker::new();
+    let m = marker.path();
+    let links = push(&reg, work.path(), "p/registry-link", |d| {
+        let l = tar_of(&[E::Dir("registry"), E::Symlink("registry/docker", &m)]);
+        layout(d, &[l], patch(), &[], None)
+    });
+    let app = push(&reg, work.path(), "apps/data", |d| {
+        let l = tar_of(&[E::File("registry/docker/pwned", "x", 0o644)]);
+        let labels = serde_json::json!({"sealos.io.type": "application"});
+        layout(d, &[l], labels, &[], None)
+    });
+    tug.run(&["pull", &links]).ok();
+    tug.run(&["pull", &app]).ok();
+    // The application's registry data is merged into the rootfs's registry/.
+    let run = install(&tug, &hosts, &[&links, &app]).fails();
+    assert!(
+        run.stderr.contains(&format!("image {app}"))
+            && run.stderr.contains(
+                "\"registry/docker/pwned\" would write through the symlink \"registry/docker\""
+            ),
+        "{}",
+        run.stderr
+    );
+    marker.untouched();
+}
+
+#[test]
 fn whiteouts_by_the_thousand_setuid_files_and_planted_links_install_safely() {
     let reg = Registry::start();
     let hosts = Hosts::start(1);
