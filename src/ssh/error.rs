@@ -81,6 +81,16 @@ pub enum SshError {
         /// Its 1-based line number.
         line: usize,
     },
+    /// The host showed a certificate a `@cert-authority` CA does not vouch for.
+    #[error("{addr}: host certificate for key {fingerprint} refused: {reason}")]
+    HostCertificate {
+        /// `host:port`.
+        addr: String,
+        /// SHA256 fingerprint of the certified key.
+        fingerprint: String,
+        /// Why.
+        reason: String,
+    },
     /// The host key is not on record and the policy does not accept new keys.
     #[error("{addr}: unknown host key {fingerprint} refused; add it to {} to trust it", file.display())]
     HostKeyUnknown {

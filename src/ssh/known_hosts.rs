@@ -5,9 +5,9 @@
 //! own checker splits on single spaces and knows no wildcards or negations.
 //! Supported: plain and `[host]:port` names, `*`/`?` globs, `!` negation,
 //! hashed `|1|salt|hash` names. `@revoked` lines name keys refused for the
-//! hosts they match, whatever the policy; `@cert-authority` lines and lines
-//! that do not parse are skipped, as are certificates' CA signatures (a host
-//! certificate is checked by its key alone).
+//! hosts they match, whatever the policy; `@cert-authority` lines name the
+//! SSH CAs whose host certificates are trusted for the hosts they match.
+//! Lines that do not parse are skipped.
 
 use std::fmt;
 use std::future::Future;
@@ -101,21 +101,27 @@ impl KnownHosts {
     /// Every key on record for `host` on `port`, across all files. A missing
     /// file counts as empty; an unreadable one is an error naming it.
     pub fn lookup(&self, host: &str, port: u16) -> Result<Vec<Recorded>, (PathBuf, String)> {
-        self.entries(host, port, false)
+        self.entries(host, port, None)
     }
 
     /// Every key an `@revoked` line names for `host` on `port`: never to be
     /// accepted, whatever else is on record and whatever the policy.
     pub fn revoked(&self, host: &str, port: u16) -> Result<Vec<Recorded>, (PathBuf, String)> {
-        self.entries(host, port, true)
+        self.entries(host, port, Some(&Marker::Revoked))
     }
 
-    /// The unmarked (or, with `revoked`, the `@revoked`) entries for a host.
+    /// Every CA an `@cert-authority` line trusts for `host` on `port`: a
+    /// host certificate one of them signed is trusted.
+    pub fn authorities(&self, host: &str, port: u16) -> Result<Vec<Recorded>, (PathBuf, String)> {
+        self.entries(host, port, Some(&Marker::CertAuthority))
+    }
+
+    /// The entries for a host with this marker (`None`: unmarked).
     fn entries(
         &self,
         host: &str,
         port: u16,
-        revoked: bool,
+        marker: Option<&Marker>,
     ) -> Result<Vec<Recorded>, (PathBuf, String)> {
         let name = host_port(host, port);
         let mut found = Vec::new();
@@ -135,12 +141,7 @@ impl KnownHosts {
                 let Ok(entry) = line.parse::<Entry>() else {
                     continue;
                 };
-                let wanted = match entry.marker() {
-                    None => !revoked,
-                    Some(Marker::Revoked) => revoked,
-                    Some(_) => false,
-                };
-                if wanted && matches(entry.host_patterns(), &name) {
+                if entry.marker() == marker && matches(entry.host_patterns(), &name) {
                     found.push(Recorded {
                         key: entry.public_key().clone(),
                         file: file.clone(),

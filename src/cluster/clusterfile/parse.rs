@@ -15,11 +15,20 @@ use std::path::Path;
 /// Clusterfiles nest a handful of levels.
 pub const MAX_DEPTH: usize = 64;
 
+/// The deepest indentation (plus compact `- ` entries) a line may have:
+/// block collections nest by indentation, at least one column a level.
+pub const MAX_INDENT: usize = 256;
+
 /// The line and depth where flow collections first nest deeper than
-/// [`MAX_DEPTH`]; quoted text and comments are skipped.
+/// [`MAX_DEPTH`], or a line's block nesting could exceed [`MAX_INDENT`];
+/// quoted text and comments are skipped.
 fn too_deep(text: &str) -> Option<(usize, usize)> {
     let mut depth = 0usize;
     for (n, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '-', '?', ':']).len();
+        if indent > MAX_INDENT {
+            return Some((n + 1, indent));
+        }
         let mut quote: Option<char> = None;
         for c in line.chars() {
             match (quote, c) {
@@ -44,6 +53,17 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
 impl Clusterfile {
     /// Parse Clusterfile text; `path` names it in errors. Does not validate.
     pub fn parse(path: &Path, text: String) -> Result<Clusterfile, ClusterfileError> {
+        if let Some((line, depth)) = too_deep(&text) {
+            return Err(ClusterfileError::Invalid(Problem {
+                severity: Severity::Error,
+                file: Some(path.to_path_buf()),
+                line: Some(line),
+                field: String::new(),
+                message: format!(
+                    "nested {depth} levels deep; a Clusterfile nests at most {MAX_DEPTH} brackets or {MAX_INDENT} columns (refused before parsing)"
+                ),
+            }));
+        }
         let locator = Locator::new(&text);
         let fail = |line, field: &str, message: String| {
             ClusterfileError::Invalid(Problem {
@@ -54,12 +74,6 @@ impl Clusterfile {
                 message,
             })
         };
-        if let Some((line, depth)) = too_deep(&text) {
-            let msg = format!(
-                "nested {depth} levels deep; a Clusterfile nests at most {MAX_DEPTH} (refused before parsing)"
-            );
-            return Err(fail(Some(line), "", msg));
-        }
         // First pass: every document as a plain value, to learn the kinds.
         let mut values = Vec::new();
         for de in serde_yaml::Deserializer::from_str(&text) {
