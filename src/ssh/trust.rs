@@ -148,7 +148,7 @@ impl Checker {
         if cert.cert_type() != CertType::Host {
             return Err(refuse("it is a user certificate".into()));
         }
-        if !cert.valid_principals().iter().any(|p| *p == self.host) {
+        if !cert.valid_principals().contains(&self.host) {
             let names = cert.valid_principals().join(", ");
             return Err(refuse(format!("it names {names:?}, not {}", self.host)));
         }
