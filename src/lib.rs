@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod image;
 pub mod kubeadm;
 pub mod paths;
+pub mod sanitize;
 pub mod secret;
 pub mod ssh;
 pub mod template;

@@ -296,7 +296,7 @@ fn scanned(tug: &Tug) -> Vec<String> {
             d.flatten()
                 .filter_map(|e| e.file_name().to_str().map(str::to_string))
                 .filter_map(|n| {
-                    n.strip_prefix("v1-sha256-")?
+                    n.strip_prefix("v2-sha256-")?
                         .strip_suffix(".json")
                         .map(str::to_string)
                 })

@@ -230,8 +230,7 @@ async fn build(ctx: &Context, args: BuildArgs) -> anyhow::Result<()> {
     })
     .await?;
     println!("{}@{}", built.reference, built.manifest.digest);
-    super::prescan::scan_new(ctx, std::slice::from_ref(&built.reference));
-    Ok(())
+    super::prescan::scan_new(ctx, std::slice::from_ref(&built.reference))
 }
 
 /// The FROM image from the store, pulled first when the store lacks it

@@ -98,7 +98,7 @@ impl BundleCommand {
                 for name in &loaded.images {
                     println!("loaded {name}");
                 }
-                super::prescan::scan_new(ctx, &loaded.images);
+                super::prescan::scan_new(ctx, &loaded.images)?;
                 println!("next: {}", next_step(&path));
                 Ok(())
             }

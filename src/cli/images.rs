@@ -128,8 +128,7 @@ impl ImagesCommand {
                 for name in &loaded {
                     println!("loaded {name}");
                 }
-                super::prescan::scan_new(ctx, &loaded);
-                Ok(())
+                super::prescan::scan_new(ctx, &loaded)
             }
         }
     }

@@ -116,8 +116,7 @@ async fn pull(ctx: &Context, images: &[String], platforms: &[String]) -> anyhow:
         let pulled = cancellable(client.pull(r, &platforms, &store, progress(ctx))).await??;
         println!("{}", summary(&pulled));
     }
-    super::prescan::scan_new(ctx, &refs);
-    Ok(())
+    super::prescan::scan_new(ctx, &refs)
 }
 
 /// Run a transfer until it ends or Ctrl-C: then it is dropped, which stops

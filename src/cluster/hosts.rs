@@ -33,6 +33,9 @@ pub enum HostError {
     /// An empty element in a comma list.
     #[error("empty entry in address list {0:?}")]
     Empty(String),
+    /// An address that reaches no single host (0.0.0.0, broadcast, multicast).
+    #[error("address {0:?} is not a host: it is {1}")]
+    NotAHost(String, &'static str),
     /// A role that is neither a known role nor an architecture.
     #[error("unknown role {0:?} (want master, node, registry, amd64 or arm64)")]
     Role(String),

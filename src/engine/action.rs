@@ -131,7 +131,8 @@ pub enum Action {
     },
     /// Write a file atomically (temp file, then rename) with this mode.
     WriteFile {
-        /// The path on the host.
+        /// The path on the host; `<tree>/./<rel>` marks a file in an
+        /// image's tree, where no directory of `<rel>` may be a symlink.
         path: String,
         /// Its permission bits, e.g. 0o600.
         mode: u32,

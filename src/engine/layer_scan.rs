@@ -9,10 +9,15 @@
 use super::spec::{LayerContent, TemplateFile};
 use crate::image::digest::Digest;
 use crate::image::oci::media;
+use crate::image::vet::{Entry, Hashing, LayerFacts, VetError, Walker};
 use crate::template::render_dir::{DEFAULT_MAX_TEMPLATE_SIZE, TEMPLATE_DIRS, TEMPLATE_SUFFIXES};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Component, Path};
+
+mod store_check;
+
+pub use store_check::{Vetted, prescan, tree_layer, vet_layers};
 
 /// The whiteout prefix of OCI/AUFS layers.
 pub const WHITEOUT: &str = ".wh.";
@@ -41,6 +46,15 @@ pub enum ScanError {
         /// The entry.
         entry: String,
     },
+    /// The layer, or the image's layers together, may not reach a host.
+    #[error(transparent)]
+    Refused(Box<VetError>),
+}
+
+impl From<VetError> for ScanError {
+    fn from(e: VetError) -> Self {
+        ScanError::Refused(Box::new(e))
+    }
 }
 
 /// How a blob is compressed, from its media type (and its first bytes when
@@ -88,6 +102,8 @@ pub struct Scanned {
     pub files: Vec<TemplateFile>,
     /// Which of [`NOTED`] it holds.
     pub noted: Vec<String>,
+    /// What the safety checks across layers need (symlinks, diff_id).
+    pub facts: LayerFacts,
 }
 
 /// Whether the planner wants a file's text.
@@ -117,7 +133,7 @@ pub fn scan_cached(
     {
         return Ok(found);
     }
-    let scanned = scan(path, media_type)?;
+    let scanned = scan(path, &digest.to_string(), media_type)?;
     if let (Some(entry), Ok(bytes)) = (&entry, serde_json::to_vec(&scanned)) {
         let saved = crate::fsutil::write_atomic(entry, &bytes, 0o600);
         if let Err(e) = saved {
@@ -127,56 +143,15 @@ pub fn scan_cached(
     Ok(scanned)
 }
 
-/// Scan every layer of a cluster image (one with a `sealos.io.type`
-/// label) not yet in `cache`, a few at once, as the image enters the store
-/// (build, pull, load): a first install then starts sending at once, like
-/// a copy of an already unpacked tree would. Returns how many were scanned.
-pub fn prescan(
-    store: &crate::image::Store,
-    cache: &Path,
-    image: &crate::image::store::StoredImage,
-) -> Result<usize, ScanError> {
-    let is_cluster_image = image
-        .config
-        .config
-        .as_ref()
-        .and_then(|c| c.labels.as_ref())
-        .is_some_and(|l| l.contains_key("sealos.io.type"));
-    if !is_cluster_image {
-        return Ok(0);
-    }
-    let todo: Vec<_> = image
-        .manifest
-        .layers
-        .iter()
-        .filter(|d| !cache.join(cache_name(&d.digest)).is_file())
-        .collect();
-    let width = std::thread::available_parallelism().map_or(2, |n| n.get());
-    for chunk in todo.chunks(width) {
-        std::thread::scope(|s| {
-            let scans: Vec<_> = chunk
-                .iter()
-                .map(|d| {
-                    let path = store.blob_path(&d.digest);
-                    s.spawn(move || scan_cached(Some(cache), &d.digest, &path, &d.media_type))
-                })
-                .collect();
-            scans
-                .into_iter()
-                .try_for_each(|h| h.join().expect("a layer scan panicked").map(drop))
-        })?;
-    }
-    Ok(todo.len())
-}
-
 /// The cache file of a layer's scan.
 fn cache_name(digest: &Digest) -> String {
-    format!("v1-{}-{}.json", digest.algorithm(), digest.hex())
+    format!("v2-{}-{}.json", digest.algorithm(), digest.hex())
 }
 
-/// Scan the blob at `path` of media type `media_type`.
-pub fn scan(path: &Path, media_type: &str) -> Result<Scanned, ScanError> {
-    let layer = path.display().to_string();
+/// Scan the blob at `path` of media type `media_type`; `layer` (its
+/// digest) names it in errors.
+pub fn scan(path: &Path, layer: &str, media_type: &str) -> Result<Scanned, ScanError> {
+    let layer = layer.to_string();
     let io = |source| ScanError::Io {
         layer: layer.clone(),
         source,
@@ -204,7 +179,8 @@ pub fn scan_tar(reader: impl Read, layer: &str) -> Result<Scanned, ScanError> {
     };
     let mut out = Scanned::default();
     let content = &mut out.content;
-    let mut archive = tar::Archive::new(reader);
+    let mut walker = Walker::new(layer);
+    let mut archive = tar::Archive::new(Hashing::new(reader));
     for entry in archive.entries().map_err(io)? {
         let mut entry = entry.map_err(io)?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -227,6 +203,20 @@ pub fn scan_tar(reader: impl Read, layer: &str) -> Result<Scanned, ScanError> {
             .rsplit('/')
             .next()
             .is_some_and(|b| b.starts_with(WHITEOUT));
+        let kind = entry.header().entry_type();
+        if !whiteout {
+            let target = (kind == tar::EntryType::Link)
+                .then(|| entry.link_name_bytes())
+                .flatten()
+                .map(|t| normalise(&String::from_utf8_lossy(&t)));
+            walker.entry(&Entry {
+                raw: &raw,
+                rel: &rel,
+                kind,
+                mode: entry.header().mode().map_err(io)?,
+                link: target.as_ref().map(|t| t.as_deref()),
+            })?;
+        }
         if !whiteout
             && entry.header().entry_type().is_file()
             && size <= DEFAULT_MAX_TEMPLATE_SIZE
@@ -267,6 +257,8 @@ pub fn scan_tar(reader: impl Read, layer: &str) -> Result<Scanned, ScanError> {
             content.whiteouts.push(target);
         }
     }
+    let diff_id = archive.into_inner().finish().map_err(io)?;
+    out.facts = walker.finish(diff_id);
     Ok(out)
 }
 
@@ -325,7 +317,7 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &tar_of(&[("registry/a", b"1")])).unwrap();
         std::fs::write(&path, gz.finish().unwrap()).unwrap();
-        let c = scan(&path, media::OCI_LAYER_GZIP).unwrap().content;
+        let c = scan(&path, "l", media::OCI_LAYER_GZIP).unwrap().content;
         assert!(c.registry && !c.other);
     }
 

@@ -6,7 +6,7 @@
 //! [`SpecInputs`].
 
 use super::command::Secret;
-use super::layer_scan::{KUBEADM_YML, ScanError, scan_cached};
+use super::layer_scan::{KUBEADM_YML, ScanError, Scanned, scan_cached, tree_layer, vet_layers};
 use super::spec::{
     ClusterSpec, HostSpec, ImageKind, ImageSpec, LayerSpec, RegistryAuth, Role, TemplateFile,
     image_dir_name,
@@ -115,6 +115,7 @@ struct Read {
     image: ImageSpec,
     kubeadm_yml: Option<String>,
     noted: BTreeSet<String>,
+    scans: Vec<Scanned>,
 }
 
 /// Read every image from `store` (for the hosts' arch) and build the spec;
@@ -157,6 +158,7 @@ pub fn resolve(
         .iter()
         .find(|r| r.image.kind == ImageKind::Rootfs)
         .ok_or(ResolveError::NoRootfs)?;
+    compose_rootfs(&reads)?;
     let shown = rootfs.image.reference.clone();
     let env = rootfs.image.env.vars().clone();
     let kerr = |source| ResolveError::Kubeadm {
@@ -230,6 +232,30 @@ pub fn resolve(
     Ok(Resolved { spec, warnings })
 }
 
+/// The rootfs tree on a host gets the rootfs and patch images' layers and
+/// the application images' registry data, in image order: refuse the set
+/// when a layer would reach through a symlink an earlier image left.
+fn compose_rootfs(reads: &[Read]) -> Result<(), ResolveError> {
+    let layers = reads.iter().flat_map(|r| {
+        let only = (r.image.kind == ImageKind::Application).then_some("registry");
+        let image = r.image.reference.as_str();
+        r.image
+            .layers
+            .iter()
+            .zip(&r.scans)
+            .map(move |(l, s)| (image, tree_layer(image, &l.digest, s, only)))
+    });
+    let mut last = String::new();
+    let checked = crate::image::vet::compose(layers.map(|(image, l)| {
+        last = image.to_string();
+        l
+    }));
+    checked.map_err(|source| ResolveError::Layer {
+        image: last,
+        source: source.into(),
+    })
+}
+
 fn read_image(
     store: &Store,
     reference: &Reference,
@@ -276,6 +302,7 @@ fn read_image(
     let mut layers = Vec::new();
     let mut files: BTreeMap<String, TemplateFile> = BTreeMap::new();
     let mut noted = BTreeSet::new();
+    let mut scans = Vec::new();
     for desc in &stored.manifest.layers {
         let path = store.blob_path(&desc.digest);
         let scanned =
@@ -296,16 +323,30 @@ fn read_image(
         };
         files.retain(|p, _| !hidden(p));
         noted.retain(|p: &String| !hidden(p));
-        noted.extend(scanned.noted);
-        files.extend(scanned.files.into_iter().map(|f| (f.path.clone(), f)));
+        noted.extend(scanned.noted.iter().cloned());
+        files.extend(scanned.files.iter().map(|f| (f.path.clone(), f.clone())));
+        let mut content = scanned.content.clone();
+        content.setuid = scanned.facts.setuid.clone();
         layers.push(LayerSpec {
             digest: desc.digest.clone(),
             size: desc.size,
             media_type: desc.media_type.clone(),
             path,
-            content: scanned.content,
+            content,
+        });
+        scans.push(Scanned {
+            files: Vec::new(),
+            noted: Vec::new(),
+            ..scanned
         });
     }
+    let pairs: Vec<_> = layers.iter().map(|l| &l.digest).zip(&scans).collect();
+    vet_layers(&stored.config.rootfs.diff_ids, &shown, &pairs).map_err(|e| {
+        ResolveError::Layer {
+            image: shown.clone(),
+            source: e.into(),
+        }
+    })?;
     let kubeadm_yml = files.remove(KUBEADM_YML).map(|f| f.source);
     let drop_shell = |v: Option<Vec<String>>| -> Vec<String> {
         v.unwrap_or_default()
@@ -332,6 +373,7 @@ fn read_image(
             image,
             kubeadm_yml,
             noted,
+            scans,
         },
         resolved.warnings,
     ))

@@ -93,6 +93,9 @@ pub struct LayerContent {
     pub unpacked_size: u64,
     /// How many entries, for the free-inode check and plans.
     pub entries: u64,
+    /// Files whose setuid/setgid bits the host clears after unpacking.
+    #[serde(default)]
+    pub setuid: Vec<String>,
 }
 
 /// One layer of an image, as the store holds it.

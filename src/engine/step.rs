@@ -85,7 +85,8 @@ impl Output<'_> {
     }
 
     fn line(&mut self, stream: Stream, raw: &str) {
-        let line = self.mask(raw);
+        // Host output never drives the terminal, the log or failure text.
+        let line = self.mask(&crate::sanitize::terminal_safe(raw));
         self.log(&line);
         if self.keep > 0 {
             if self.last.len() == self.keep {
@@ -108,9 +109,10 @@ pub(super) enum ActError {
 impl ActError {
     /// The failure as a report shows it.
     pub fn cause(self) -> FailCause {
+        let safe = |e: String| crate::sanitize::terminal_safe(&e).into_owned();
         match self {
-            ActError::Transport(TransportError::Connection(e)) => FailCause::Connection(e),
-            ActError::Transport(e) => FailCause::Other(e.to_string()),
+            ActError::Transport(TransportError::Connection(e)) => FailCause::Connection(safe(e)),
+            ActError::Transport(e) => FailCause::Other(safe(e.to_string())),
             ActError::Local(e) => FailCause::Other(e),
         }
     }
@@ -189,20 +191,42 @@ pub(super) async fn attempt(
     }
 }
 
-/// `cat` stdin into a temp file beside `path` (0600 while written), then
-/// set the mode and rename: readers never see half a file.
+/// `cat` stdin into a fresh temp file beside `path` (made by `mktemp`, so
+/// never through a planted link; 0600 while written), then set the mode and
+/// rename over `path` (a link there is replaced, not followed): readers
+/// never see half a file. In `<tree>/./<rel>` (a file in an image's tree)
+/// no directory of `<rel>` may be a symlink: the image could have planted
+/// one to steer the write outside its tree.
 fn write_file_command(path: &str, mode: u32) -> Command {
-    let dir = match path.rsplit_once('/') {
-        Some(("", _)) => "/",
-        Some((dir, _)) => dir,
-        None => ".",
+    let (checked, full) = match path.split_once("/./") {
+        Some((root, rel)) => {
+            let dirs = rel
+                .match_indices('/')
+                .map(|(i, _)| format!("{root}/{}", &rel[..i]))
+                .collect();
+            (dirs, format!("{root}/{rel}"))
+        }
+        None => (Vec::new(), path.to_string()),
     };
-    let tmp = format!("{path}.tug-tmp");
+    let dir = match full.rsplit_once('/') {
+        Some(("", _)) => "/".to_string(),
+        Some((dir, _)) => dir.to_string(),
+        None => ".".to_string(),
+    };
+    let guard = if checked.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = checked.iter().map(|p| quote(p)).collect();
+        format!(
+            "for p in {}; do if [ -L \"$p\" ]; then echo \"tug: $p is a symbolic link; not writing through it\" >&2; exit 1; fi; done && ",
+            list.join(" ")
+        )
+    };
     Command::shell(format!(
-        "umask 077 && mkdir -p -- {d} && cat > {t} && chmod {mode:o} -- {t} && mv -f -- {t} {p}",
-        d = quote(dir),
-        t = quote(&tmp),
-        p = quote(path),
+        "{guard}umask 077 && mkdir -p -- {d} && t=$(mktemp -- {tmpl}) && {{ cat > \"$t\" && chmod {mode:o} -- \"$t\" && mv -f -T -- \"$t\" {p} || {{ rm -f -- \"$t\"; exit 1; }}; }}",
+        d = quote(&dir),
+        tmpl = quote(&format!("{dir}/.tug-XXXXXX")),
+        p = quote(&full),
     ))
 }
 
@@ -239,5 +263,47 @@ impl AsyncRead for Counting<'_> {
             }
         }
         poll
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_file_command;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    fn write(path: &str, text: &str) -> bool {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(write_file_command(path, 0o640).render().unwrap())
+            .stdin(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // A refused write exits before reading: the pipe may be closed.
+        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
+        child.wait().unwrap().success()
+    }
+
+    #[test]
+    fn writes_in_an_image_tree_never_follow_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("root"), dir.path().join("outside"));
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        let r = root.display();
+        // A link at the output is replaced, and a planted temp name is not used.
+        std::os::unix::fs::symlink(outside.join("a"), root.join("etc/a")).unwrap();
+        std::os::unix::fs::symlink(outside.join("t"), root.join("etc/a.tug-tmp")).unwrap();
+        assert!(write(&format!("{r}/./etc/a"), "one"));
+        assert_eq!(std::fs::read_to_string(root.join("etc/a")).unwrap(), "one");
+        assert!(!root.join("etc/a").is_symlink());
+        // A link among the directories refuses the write.
+        std::os::unix::fs::symlink(&outside, root.join("conf")).unwrap();
+        assert!(!write(&format!("{r}/./conf/b"), "two"));
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        let mode = std::fs::metadata(root.join("etc/a")).unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::mode(&mode.permissions());
+        assert_eq!(mode & 0o777, 0o640);
     }
 }

@@ -11,6 +11,7 @@ pub mod reference;
 pub mod registry;
 pub mod rootfs;
 pub mod store;
+pub mod vet;
 
 pub use digest::Digest;
 pub use reference::Reference;

@@ -69,6 +69,28 @@ pub enum SshError {
         /// Its line number (1-based).
         line: usize,
     },
+    /// The host offered a key an `@revoked` line names: refused always.
+    #[error("{addr}: host key {fingerprint} is revoked ({}:{line}); refused", file.display())]
+    HostKeyRevoked {
+        /// `host:port`.
+        addr: String,
+        /// SHA256 fingerprint the host offered.
+        fingerprint: String,
+        /// The known_hosts file with the `@revoked` line.
+        file: PathBuf,
+        /// Its 1-based line number.
+        line: usize,
+    },
+    /// The host showed a certificate a `@cert-authority` CA does not vouch for.
+    #[error("{addr}: host certificate for key {fingerprint} refused: {reason}")]
+    HostCertificate {
+        /// `host:port`.
+        addr: String,
+        /// SHA256 fingerprint of the certified key.
+        fingerprint: String,
+        /// Why.
+        reason: String,
+    },
     /// The host key is not on record and the policy does not accept new keys.
     #[error("{addr}: unknown host key {fingerprint} refused; add it to {} to trust it", file.display())]
     HostKeyUnknown {

@@ -4,9 +4,10 @@
 //! We parse lines ourselves (through `ssh_key`'s entry parser) because russh's
 //! own checker splits on single spaces and knows no wildcards or negations.
 //! Supported: plain and `[host]:port` names, `*`/`?` globs, `!` negation,
-//! hashed `|1|salt|hash` names. Lines with a marker (`@cert-authority`,
-//! `@revoked`) and lines that do not parse are skipped, as are certificates'
-//! CA signatures (a host certificate is checked by its key alone).
+//! hashed `|1|salt|hash` names. `@revoked` lines name keys refused for the
+//! hosts they match, whatever the policy; `@cert-authority` lines name the
+//! SSH CAs whose host certificates are trusted for the hosts they match.
+//! Lines that do not parse are skipped.
 
 use std::fmt;
 use std::future::Future;
@@ -16,7 +17,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use hmac::{KeyInit, Mac};
-use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns};
+use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns, Marker};
 use russh::keys::ssh_key::{HashAlg, PublicKey};
 
 /// The files host keys are trusted from: one the caller owns (read and
@@ -100,6 +101,28 @@ impl KnownHosts {
     /// Every key on record for `host` on `port`, across all files. A missing
     /// file counts as empty; an unreadable one is an error naming it.
     pub fn lookup(&self, host: &str, port: u16) -> Result<Vec<Recorded>, (PathBuf, String)> {
+        self.entries(host, port, None)
+    }
+
+    /// Every key an `@revoked` line names for `host` on `port`: never to be
+    /// accepted, whatever else is on record and whatever the policy.
+    pub fn revoked(&self, host: &str, port: u16) -> Result<Vec<Recorded>, (PathBuf, String)> {
+        self.entries(host, port, Some(&Marker::Revoked))
+    }
+
+    /// Every CA an `@cert-authority` line trusts for `host` on `port`: a
+    /// host certificate one of them signed is trusted.
+    pub fn authorities(&self, host: &str, port: u16) -> Result<Vec<Recorded>, (PathBuf, String)> {
+        self.entries(host, port, Some(&Marker::CertAuthority))
+    }
+
+    /// The entries for a host with this marker (`None`: unmarked).
+    fn entries(
+        &self,
+        host: &str,
+        port: u16,
+        marker: Option<&Marker>,
+    ) -> Result<Vec<Recorded>, (PathBuf, String)> {
         let name = host_port(host, port);
         let mut found = Vec::new();
         for file in std::iter::once(&self.file).chain(&self.read_only) {
@@ -118,7 +141,7 @@ impl KnownHosts {
                 let Ok(entry) = line.parse::<Entry>() else {
                     continue;
                 };
-                if entry.marker().is_none() && matches(entry.host_patterns(), &name) {
+                if entry.marker() == marker && matches(entry.host_patterns(), &name) {
                     found.push(Recorded {
                         key: entry.public_key().clone(),
                         file: file.clone(),
@@ -235,6 +258,14 @@ mod tests {
         assert!(lines("10.0.0.1", 2222).is_empty());
         assert_eq!(lines("10.0.1.1", 2222), vec![4]);
         assert!(lines("10.0.1.1", 22).is_empty());
+        let revoked: Vec<usize> = kh
+            .revoked("10.0.0.1", 22)
+            .unwrap()
+            .iter()
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(revoked, vec![5]);
+        assert!(kh.revoked("10.0.0.2", 22).unwrap().is_empty());
     }
 
     #[test]

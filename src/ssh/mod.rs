@@ -285,6 +285,20 @@ impl Session {
                 file,
                 reason,
             })?;
+        let authorities = self
+            .known
+            .authorities(&t.host, t.port)
+            .map_err(|(file, reason)| SshError::KnownHosts {
+                addr: addr.clone(),
+                file,
+                reason,
+            })?;
+        // Ask for a host certificate only when a CA is trusted for this host.
+        let certificates = if authorities.is_empty() {
+            Cow::Borrowed(&[][..])
+        } else {
+            Preferred::DEFAULT.key.clone()
+        };
         let config = Arc::new(client::Config {
             preferred: Preferred {
                 cipher: Cow::Owned(vec![
@@ -293,6 +307,7 @@ impl Session {
                     cipher::CHACHA20_POLY1305,
                 ]),
                 key: Cow::Owned(host_key_order(&recorded)),
+                host_key_certificates: certificates,
                 ..Preferred::DEFAULT
             },
             nodelay: true,
@@ -308,6 +323,7 @@ impl Session {
             host: t.host.clone(),
             port: t.port,
             recorded,
+            authorities,
             known: self.known.clone(),
             policy: self.policy.clone(),
             verdict: verdict.clone(),

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use russh::Preferred;
 use russh::client;
 use russh::keys::PublicKeyOrCertificate;
-use russh::keys::ssh_key::{Algorithm, PublicKey};
+use russh::keys::ssh_key::certificate::CertType;
+use russh::keys::ssh_key::{Algorithm, Certificate, HashAlg, PublicKey};
 
 use super::{HostKeyPolicy, KnownHosts, NewHostKey, Recorded, SshError, fingerprint};
 
@@ -32,6 +33,8 @@ pub(super) struct Checker {
     pub(super) host: String,
     pub(super) port: u16,
     pub(super) recorded: Vec<Recorded>,
+    /// CAs (`@cert-authority`) whose host certificates are trusted here.
+    pub(super) authorities: Vec<Recorded>,
     pub(super) known: KnownHosts,
     pub(super) policy: HostKeyPolicy,
     /// Why the key was refused, for `Session::open` to return.
@@ -45,6 +48,20 @@ pub(super) struct Checker {
 impl Checker {
     async fn check(&mut self, key: PublicKey) -> Result<bool, SshError> {
         let offered = fingerprint(&key);
+        let revoked = self.known.revoked(&self.host, self.port);
+        let revoked = revoked.map_err(|(file, reason)| SshError::KnownHosts {
+            addr: self.addr.clone(),
+            file,
+            reason,
+        })?;
+        if let Some(r) = revoked.iter().find(|r| r.key.key_data() == key.key_data()) {
+            return Err(SshError::HostKeyRevoked {
+                addr: self.addr.clone(),
+                fingerprint: offered,
+                file: r.file.clone(),
+                line: r.line,
+            });
+        }
         if self
             .recorded
             .iter()
@@ -101,6 +118,56 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// Trust a host certificate signed by one of [`Checker::authorities`],
+    /// valid now, for this host, with neither its key nor its CA revoked.
+    fn check_certificate(&self, cert: &Certificate) -> Result<(), SshError> {
+        let key = PublicKey::from(cert.public_key().clone());
+        let refuse = |reason: String| SshError::HostCertificate {
+            addr: self.addr.clone(),
+            fingerprint: fingerprint(&key),
+            reason,
+        };
+        let revoked = self.known.revoked(&self.host, self.port);
+        let revoked = revoked.map_err(|(file, reason)| SshError::KnownHosts {
+            addr: self.addr.clone(),
+            file,
+            reason,
+        })?;
+        let ca = PublicKey::from(cert.signature_key().clone());
+        for k in [&key, &ca] {
+            if let Some(r) = revoked.iter().find(|r| r.key.key_data() == k.key_data()) {
+                return Err(SshError::HostKeyRevoked {
+                    addr: self.addr.clone(),
+                    fingerprint: fingerprint(k),
+                    file: r.file.clone(),
+                    line: r.line,
+                });
+            }
+        }
+        if cert.cert_type() != CertType::Host {
+            return Err(refuse("it is a user certificate".into()));
+        }
+        if !cert.valid_principals().contains(&self.host) {
+            let names = cert.valid_principals().join(", ");
+            return Err(refuse(format!("it names {names:?}, not {}", self.host)));
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let cas: Vec<_> = self
+            .authorities
+            .iter()
+            .map(|a| a.key.fingerprint(HashAlg::Sha256))
+            .collect();
+        cert.validate_at(now, &cas).map_err(|e| {
+            refuse(format!(
+                "not signed by a @cert-authority of this host, or not valid now ({e})"
+            ))
+        })
+    }
+}
+
 impl client::Handler for Checker {
     type Error = russh::Error;
 
@@ -110,6 +177,15 @@ impl client::Handler for Checker {
     ) -> Result<bool, Self::Error> {
         let key = match offered {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(cert) if !self.authorities.is_empty() => {
+                return match self.check_certificate(cert) {
+                    Ok(()) => Ok(true),
+                    Err(e) => {
+                        *self.verdict.lock().unwrap() = Some(e);
+                        Ok(false)
+                    }
+                };
+            }
             PublicKeyOrCertificate::Certificate(cert) => PublicKey::from(cert.public_key().clone()),
         };
         match self.check(key).await {

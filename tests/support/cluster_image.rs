@@ -19,13 +19,27 @@ pub fn gz_tar(entries: &[(&str, &str, u32)]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-/// Store an image with this config and these layers under `name`.
+/// Store an image with this config and these gzip layers under `name`;
+/// an empty `rootfs.diff_ids` is filled with the layers' real ones.
 pub fn put_image(
     store: &Store,
     name: &str,
-    config: serde_json::Value,
+    mut config: serde_json::Value,
     layers: &[Vec<u8>],
 ) -> Reference {
+    let ids = &mut config["rootfs"]["diff_ids"];
+    if ids.as_array().is_none_or(Vec::is_empty) {
+        *ids = layers
+            .iter()
+            .map(|l| {
+                let mut tar = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&l[..]), &mut tar)
+                    .unwrap();
+                serde_json::Value::from(tug::image::Digest::of(&tar).to_string())
+            })
+            .collect::<Vec<_>>()
+            .into();
+    }
     let config = serde_json::to_vec(&config).unwrap();
     let cd = store.put_bytes(&config).unwrap();
     let descs: Vec<serde_json::Value> = layers

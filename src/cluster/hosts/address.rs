@@ -35,35 +35,62 @@ impl Address {
     }
 }
 
+/// Why an IP cannot be one host: "any address", broadcast and multicast
+/// reach no single machine (an SSH to 0.0.0.0 lands on the jump host).
+fn not_a_host(ip: IpAddr) -> Option<&'static str> {
+    if ip.is_unspecified() {
+        Some("the unspecified address")
+    } else if ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
+        Some("the broadcast address")
+    } else if ip.is_multicast() {
+        Some("a multicast address")
+    } else {
+        None
+    }
+}
+
+/// `a` unless its IP cannot be one host.
+fn usable(a: Address, given: &str) -> Result<Address, HostError> {
+    match not_a_host(a.ip) {
+        Some(why) => Err(HostError::NotAHost(given.to_string(), why)),
+        None => Ok(a),
+    }
+}
+
 impl FromStr for Address {
     type Err = HostError;
 
-    /// `10.0.0.2`, `10.0.0.2:2222`, `fd00::2`, `[fd00::2]` or `[fd00::2]:2222`.
+    /// `10.0.0.2`, `10.0.0.2:2222`, `fd00::2`, `[fd00::2]` or `[fd00::2]:2222`;
+    /// never an address that is no single host.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || HostError::Address(s.to_string());
-        let t = s.trim();
-        if let Some(rest) = t.strip_prefix('[') {
-            let (ip, after) = rest.split_once(']').ok_or_else(bad)?;
-            let ip: Ipv6Addr = ip.parse().map_err(|_| bad())?;
-            let port = match after {
-                "" => None,
-                p => Some(parse_port(p.strip_prefix(':').ok_or_else(bad)?, s)?),
-            };
-            return Ok(Address {
-                ip: IpAddr::V6(ip),
-                port,
-            });
-        }
-        if let Ok(ip) = t.parse::<IpAddr>() {
-            return Ok(Address { ip, port: None });
-        }
-        let (ip, port) = t.rsplit_once(':').ok_or_else(bad)?;
-        let ip: Ipv4Addr = ip.parse().map_err(|_| bad())?;
-        Ok(Address {
-            ip: IpAddr::V4(ip),
-            port: Some(parse_port(port, s)?),
-        })
+        usable(parse_address(s)?, s)
     }
+}
+
+fn parse_address(s: &str) -> Result<Address, HostError> {
+    let bad = || HostError::Address(s.to_string());
+    let t = s.trim();
+    if let Some(rest) = t.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']').ok_or_else(bad)?;
+        let ip: Ipv6Addr = ip.parse().map_err(|_| bad())?;
+        let port = match after {
+            "" => None,
+            p => Some(parse_port(p.strip_prefix(':').ok_or_else(bad)?, s)?),
+        };
+        return Ok(Address {
+            ip: IpAddr::V6(ip),
+            port,
+        });
+    }
+    if let Ok(ip) = t.parse::<IpAddr>() {
+        return Ok(Address { ip, port: None });
+    }
+    let (ip, port) = t.rsplit_once(':').ok_or_else(bad)?;
+    let ip: Ipv4Addr = ip.parse().map_err(|_| bad())?;
+    Ok(Address {
+        ip: IpAddr::V4(ip),
+        port: Some(parse_port(port, s)?),
+    })
 }
 
 fn parse_port(p: &str, whole: &str) -> Result<u16, HostError> {
@@ -122,7 +149,7 @@ fn expand_range(item: &str, first: &str, last: &str) -> Result<Vec<Address>, Hos
     if count > MAX_RANGE {
         return Err(HostError::TooLarge(item.to_string(), count));
     }
-    Ok((lo..=hi)
+    (lo..=hi)
         .map(|n| Address {
             ip: match a {
                 // `n` stays within the two v4 ends, so it fits in 32 bits.
@@ -131,7 +158,8 @@ fn expand_range(item: &str, first: &str, last: &str) -> Result<Vec<Address>, Hos
             },
             port: None,
         })
-        .collect())
+        .map(|a| usable(a, item))
+        .collect()
 }
 
 #[cfg(test)]
@@ -189,5 +217,20 @@ mod tests {
         assert!(matches!(err("[fd00::1]x"), HostError::Address(_)));
         assert!(matches!(err("10.0.0.1,,10.0.0.2"), HostError::Empty(_)));
         assert!(matches!(err("host.example"), HostError::Address(_)));
+        for nobody in [
+            "0.0.0.0",
+            "0.0.0.0:22",
+            "255.255.255.255",
+            "[::]:22",
+            "224.0.0.1",
+        ] {
+            let e = err(nobody);
+            assert!(matches!(e, HostError::NotAHost(..)), "{nobody}: {e}");
+            assert!(e.to_string().contains("is not a host"), "{e}");
+        }
+        assert!(matches!(
+            err("255.255.255.250-255.255.255.255"),
+            HostError::NotAHost(..)
+        ));
     }
 }

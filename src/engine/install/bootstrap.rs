@@ -69,7 +69,7 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
         if let Some(auth) = &spec.registry_auth {
             let line = htpasswd(&spec.name, &auth.username, auth.password.expose())?;
             let write = Action::WriteFile {
-                path: format!("{rootfs}/etc/registry_htpasswd"),
+                path: format!("{rootfs}/./etc/registry_htpasswd"),
                 mode: 0o600,
                 content: Value::Secret(Secret::new(line)),
             };
@@ -184,9 +184,15 @@ fn render_image(
         } else {
             Value::Plain(text)
         };
+        // A rendered file holding a secret is readable by root alone.
+        let mode = if content.secret().is_some() {
+            0o600
+        } else {
+            t.mode & 0o777
+        };
         let write = Action::WriteFile {
-            path: format!("{dir}/{out}"),
-            mode: t.mode & 0o7777,
+            path: format!("{dir}/./{out}"),
+            mode,
             content,
         };
         let key = format!("{}:{out}", image.name);

@@ -118,9 +118,14 @@ pub(crate) fn unpacked_size(ds: &[Delivery<'_>]) -> u64 {
     ds.iter().map(|d| d.layer.content.unpacked_size).sum()
 }
 
-/// Unpack one layer from stdin into a target, whiteouts first, then mark it.
+/// Unpack one layer from stdin into a target, whiteouts first, then mark
+/// it. The whiteouts, opaque dirs and setuid files come in a NUL-separated
+/// list file (`w:`, `o:`, `s:` records) written by the step before: a layer
+/// may white out tens of thousands of paths, far more than a command line
+/// holds. The jump host has checked that none of them, and no entry, goes
+/// through a symlink ([`crate::image::vet`]).
 const UNPACK: &str = r#"set -e -o pipefail
-target=$1 marker=$2 part=$3 comp=$4; shift 4
+target=$1 marker=$2 part=$3 list=$4 comp=$5
 # zlib inflates ~1.5x faster than GNU gzip; concatenated members, the CRC
 # and a cut-off stream are handled as gzip -dc does.
 inflate='import sys, zlib
@@ -139,13 +144,26 @@ w.write(d.flush())
 w.flush()
 d.eof or sys.exit("gzip: unexpected end of file")'
 mkdir -p -- "$target" "$(dirname -- "$marker")"
-for w in "$@"; do
-  case $w in
-    w:*) rm -rf -- "$target/${w#w:}" ;;
-    o:*) d="$target/${w#o:}"
-         if [ -d "$d" ] && [ ! -L "$d" ]; then find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; fi ;;
-  esac
+wh=() op=() su=()
+if [ -n "$list" ]; then
+  while IFS= read -r -d '' r; do
+    case $r in
+      w:*) wh+=("$target/${r#w:}") ;;
+      o:*) op+=("$target/${r#o:}") ;;
+      s:*) su+=("${r#s:}") ;;
+    esac
+  done < "$list"
+fi
+if [ ${#wh[@]} -gt 0 ]; then printf '%s\0' "${wh[@]}" | xargs -0 -r rm -rf --; fi
+for d in "${op[@]}"; do
+  if [ -d "$d" ] && [ ! -L "$d" ]; then find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; fi
 done
+# setuid/setgid bits are dropped: the jump host said so when the image came in.
+unsuid() {
+  if [ ${#su[@]} -gt 0 ]; then
+    for f in "${su[@]}"; do printf '%s/%s\0' "$1" "$f"; done | xargs -0 -r sh -c 'for f; do if [ -f "$f" ] && [ ! -L "$f" ]; then chmod ug-s -- "$f"; fi; done' sh
+  fi
+}
 # tar reads the pipe 128 KiB at a time (-b 256 -B), not 10 KiB: less CPU per GiB.
 case $comp in
   gzip) if python3 -c 'import zlib' 2>/dev/null; then dec() { python3 -c "$inflate"; }; else dec() { gzip -dc; }; fi ;;
@@ -153,16 +171,20 @@ case $comp in
   *) dec() { cat; } ;;
 esac
 case $part in
-  full) dec | tar -x -b 256 -B -f - -C "$target" --no-anchored --exclude='.wh.*' ;;
+  full) dec | tar -x -b 256 -B -f - -C "$target" --no-anchored --exclude='.wh.*'
+      unsuid "$target" ;;
   no-registry) dec | tar -x -b 256 -B -f - -C "$target" --no-anchored --exclude='.wh.*' \
-      --anchored --exclude=registry --exclude='registry/*' --exclude=./registry --exclude='./registry/*' ;;
+      --anchored --exclude=registry --exclude='registry/*' --exclude=./registry --exclude='./registry/*'
+      unsuid "$target" ;;
   only-registry)
     tmp="$target/.tug-unpack"
     rm -rf -- "$tmp"; mkdir -p -- "$tmp" "$target/registry"
     dec | tar -x -b 256 -B -f - -C "$tmp" --no-anchored --exclude='.wh.*'
+    unsuid "$tmp"
     if [ -d "$tmp/registry" ]; then cp -a -- "$tmp/registry/." "$target/registry/"; fi
     rm -rf -- "$tmp" ;;
 esac
+if [ -n "$list" ]; then rm -f -- "$list"; fi
 touch -- "$marker""#;
 
 /// Whether a layer path lies in the registry data.
@@ -200,18 +222,40 @@ pub(crate) fn stages(
             chains.retain(|(t, _)| *t != d.target);
             chains.push((d.target.clone(), chain.clone()));
             let marker = format!("{}/{chain}", ctx.spec.marker_dir());
-            steps.push(send_step(host, d, &marker, i)?);
+            steps.extend(send_steps(host, d, &marker, i)?);
         }
     }
     Ok(vec![ctx.parallel(Phase::Distribute, steps)])
 }
 
-fn send_step(
+/// The list file's records for one delivery (see [`UNPACK`]).
+pub(crate) fn list_records(d: &Delivery<'_>) -> String {
+    let c = &d.layer.content;
+    let keep = |p: &&String| d.part == Part::Full || !in_registry(p);
+    let mut out = String::new();
+    if d.part != Part::OnlyRegistry {
+        for w in c.whiteouts.iter().filter(keep) {
+            out.extend(["w:", w.as_str(), "\0"]);
+        }
+        for o in c.opaque_dirs.iter().filter(keep) {
+            out.extend(["o:", o.as_str(), "\0"]);
+        }
+    }
+    let only = |p: &&String| d.part != Part::OnlyRegistry || in_registry(p);
+    for s in c.setuid.iter().filter(keep).filter(only) {
+        out.extend(["s:", s.as_str(), "\0"]);
+    }
+    out
+}
+
+/// The steps that put one layer on one host: its list file, when it has
+/// whiteouts or setuid files, then the unpack.
+fn send_steps(
     host: &HostSpec,
     d: &Delivery<'_>,
     marker: &str,
     position: usize,
-) -> Result<Step, InstallError> {
+) -> Result<Vec<Step>, InstallError> {
     let stored = BlobCompression::from_media_type(&d.layer.media_type);
     // A plain-tar layer with files besides registry data (whose blobs are
     // compressed already) is gzipped on the wire: every host can inflate it.
@@ -223,19 +267,34 @@ fn send_step(
         Some(BlobCompression::None) if !squeeze => "none",
         Some(BlobCompression::Gzip | BlobCompression::None) | None => "gzip",
     };
-    let mut args: Vec<Value> = vec![
+    let key = format!("{}#{position}", d.image.name);
+    let mut steps = Vec::new();
+    let records = list_records(d);
+    let list = if records.is_empty() {
+        String::new()
+    } else {
+        let path = format!("{marker}.list");
+        let write = Action::WriteFile {
+            path: path.clone(),
+            mode: 0o600,
+            content: Value::Plain(records),
+        };
+        let step = Step::new(
+            Phase::Distribute,
+            host.id.clone(),
+            &format!("{}.list#{position}", d.image.name),
+            write,
+        )?;
+        steps.push(super::unless_exists(step, marker));
+        path
+    };
+    let args: Vec<Value> = vec![
         d.target.clone().into(),
         marker.into(),
         d.part.name().into(),
+        list.into(),
         comp.into(),
     ];
-    if d.part != Part::OnlyRegistry {
-        let keep = |p: &&String| d.part == Part::Full || !in_registry(p);
-        let w = d.layer.content.whiteouts.iter().filter(keep);
-        args.extend(w.map(|p| Value::Plain(format!("w:{p}"))));
-        let o = d.layer.content.opaque_dirs.iter().filter(keep);
-        args.extend(o.map(|p| Value::Plain(format!("o:{p}"))));
-    }
     let file = LocalFile {
         path: d.layer.path.clone(),
         size: d.layer.size,
@@ -249,7 +308,6 @@ fn send_step(
     } else {
         Source::Files(vec![file])
     };
-    let key = format!("{}#{position}", d.image.name);
     let step = Step::new(
         Phase::Distribute,
         host.id.clone(),
@@ -259,7 +317,8 @@ fn send_step(
             to: script(UNPACK, args),
         },
     )?;
-    Ok(super::unless_exists(step, marker))
+    steps.push(super::unless_exists(step, marker));
+    Ok(steps)
 }
 
 #[cfg(test)]

@@ -18,6 +18,33 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
+/// Whether an OCI `ref.name` is only a tag (`v1.28.9`), as skopeo and
+/// buildah write into a layout (`oci:DIR:TAG`), rather than a full name.
+fn is_bare_tag(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 128
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// A bare tag in a layout directory names a tag of the layout's own
+/// repository: `localhost/<dir name>:<tag>` (not `docker.io/library/<tag>`).
+fn layout_name(dir: &Path, tag: &str) -> String {
+    let repo: String = dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_lowercase()))
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let repo = repo.trim_matches('-');
+    let repo = if repo.is_empty() { "layout" } else { repo };
+    format!("localhost/{repo}:{tag}")
+}
+
 /// containerd's (and docker 25's) full-name annotation in index.json.
 const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
@@ -289,6 +316,10 @@ impl Ingest<'_> {
                         d.digest
                     ))
                 })?;
+            let raw = match (&self.dir, d.annotations.contains_key(CONTAINERD_NAME)) {
+                (Some(dir), false) if is_bare_tag(&raw) => layout_name(dir, &raw),
+                _ => raw,
+            };
             let r: Reference = raw
                 .parse()
                 .map_err(|e| self.invalid(format!("image {}: {e}", d.digest)))?;

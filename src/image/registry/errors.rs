@@ -219,7 +219,7 @@ impl At<'_> {
         self.interrupted(chain(&e))
     }
 
-    fn transport(&self, e: &reqwest::Error) -> RegistryError {
+    pub(crate) fn transport(&self, e: &reqwest::Error) -> RegistryError {
         if e.is_connect() || self.blob.is_none() {
             RegistryError::Unreachable {
                 registry: self.registry.to_string(),

@@ -92,6 +92,10 @@ struct Session {
     client: oci_client::Client,
     auth: RegistryAuth,
     registry: String,
+    /// For what `oci-client` would read whole (manifests): read up to a limit.
+    http: reqwest::Client,
+    /// `http` or `https`.
+    scheme: &'static str,
 }
 
 impl RegistryClient {
@@ -162,10 +166,25 @@ impl RegistryClient {
             Some(c) => RegistryAuth::Basic(c.username, c.password.expose_secret().to_string()),
             None => RegistryAuth::Anonymous,
         };
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.options.connect_timeout)
+            .read_timeout(self.options.read_timeout)
+            .user_agent(concat!("tug/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| RegistryError::Client {
+                registry: registry.to_string(),
+                reason: errors::no_answer(&e),
+            })?;
         Ok(Session {
             client,
             auth,
             registry: registry.to_string(),
+            http,
+            scheme: if self.options.plain_http(registry) {
+                "http"
+            } else {
+                "https"
+            },
         })
     }
 }

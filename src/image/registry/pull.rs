@@ -13,7 +13,11 @@ use crate::image::reference::Reference;
 use crate::image::registry::RegistryError;
 use crate::image::store::{MAX_DOCUMENT, Store};
 use futures_util::{StreamExt, TryStreamExt, stream};
+use oci_client::RegistryOperation;
 use oci_client::manifest::OciDescriptor;
+use oci_client::secrets::RegistryAuth;
+use reqwest::StatusCode;
+use reqwest::header::ACCEPT as ACCEPT_HEADER;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
@@ -109,6 +113,12 @@ pub(super) async fn pull(
     let (mut layers, mut size) = (0, 0);
     for (_, bytes) in &chosen {
         let m: Manifest = parse(bytes, &at, "manifest")?;
+        if m.config.size > MAX_DOCUMENT {
+            return Err(at.protocol(format!(
+                "config {} is {} bytes, over the {MAX_DOCUMENT}-byte limit",
+                m.config.digest, m.config.size
+            )));
+        }
         layers += m.layers.len();
         size += m.config.size + m.layers.iter().map(|l| l.size).sum::<u64>();
         for d in std::iter::once(m.config).chain(m.layers) {
@@ -156,21 +166,52 @@ pub(super) async fn pull(
 }
 
 /// Fetch a manifest or index as raw bytes and its media type; when a digest
-/// is expected the bytes must hash to it.
+/// is expected the bytes must hash to it. The body is read up to
+/// [`MAX_DOCUMENT`] and no further: a registry that sends more (or never
+/// stops) is refused without the jump host holding it.
 async fn fetch_manifest(
     s: &Session,
     oref: &oci_client::Reference,
     at: &At<'_>,
     expected: Option<&Digest>,
 ) -> Result<(Bytes, String)> {
-    let (bytes, _) = s
+    let token = s
         .client
-        .pull_manifest_raw(oref, &s.auth, ACCEPT)
+        .auth(oref, &s.auth, RegistryOperation::Pull)
         .await
         .map_err(|e| at.oci(e))?;
-    if bytes.len() as u64 > MAX_DOCUMENT {
-        return Err(at.protocol(format!("manifest is {} bytes, too large", bytes.len())));
+    let url = format!(
+        "{}://{}/v2/{}/manifests/{}",
+        s.scheme,
+        oref.resolve_registry(),
+        oref.repository(),
+        oref.digest().or(oref.tag()).unwrap_or("latest"),
+    );
+    let mut request = s.http.get(&url).header(ACCEPT_HEADER, ACCEPT.join(", "));
+    request = match (token, &s.auth) {
+        (Some(t), _) => request.bearer_auth(t),
+        (None, RegistryAuth::Basic(u, p)) => request.basic_auth(u, Some(p)),
+        (None, _) => request,
+    };
+    let mut response = request.send().await.map_err(|e| at.transport(&e))?;
+    match response.status() {
+        st if st.is_success() => {}
+        StatusCode::NOT_FOUND => return Err(at.not_found()),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(at.unauthorized()),
+        st => return Err(at.protocol(format!("GET {url} answered {st}"))),
     }
+    let too_large = || at.protocol(format!("manifest is over the {MAX_DOCUMENT}-byte limit"));
+    if response.content_length().is_some_and(|n| n > MAX_DOCUMENT) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| at.transport(&e))? {
+        if (body.len() + chunk.len()) as u64 > MAX_DOCUMENT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let bytes = Bytes::from(body);
     if let Some(want) = expected {
         let got = Digest::of(&bytes);
         if got != *want {

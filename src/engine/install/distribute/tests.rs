@@ -38,13 +38,21 @@ fn run(
     path: Option<&Path>,
 ) -> (std::process::Output, bool) {
     let marker = target.join(".m").join(part);
-    let mut args = vec![
+    let list = if extra.is_empty() {
+        String::new()
+    } else {
+        let list = target.with_extension("list");
+        let records: String = extra.iter().map(|r| format!("{r}\0")).collect();
+        std::fs::write(&list, records).unwrap();
+        list.display().to_string()
+    };
+    let args = vec![
         target.display().to_string(),
         marker.display().to_string(),
         part.to_string(),
+        list,
         "gzip".to_string(),
     ];
-    args.extend(extra.iter().map(|s| s.to_string()));
     let line = script(UNPACK, args).render().unwrap();
     let mut cmd = std::process::Command::new("/bin/bash");
     if let Some(p) = path {
@@ -70,7 +78,8 @@ fn without_python(dir: &Path) -> std::path::PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir(&bin).unwrap();
     for tool in [
-        "bash", "mkdir", "dirname", "rm", "find", "gzip", "tar", "cp", "touch",
+        "bash", "mkdir", "dirname", "rm", "find", "gzip", "tar", "cp", "touch", "xargs", "sh",
+        "chmod",
     ] {
         let found = ["/usr/bin", "/bin"]
             .iter()
@@ -139,4 +148,36 @@ fn the_host_side_applies_whiteouts_and_leaves_registry_data_out() {
     unpack(&l1, &r, "only-registry", &[]);
     assert!(r.join("registry/docker/r").exists());
     assert!(!r.join("bin").exists() && !r.join(".tug-unpack").exists());
+}
+
+#[test]
+fn thirty_thousand_whiteouts_and_setuid_files_go_through_the_list_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..30_000).map(|i| format!("d/f{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let l1 = layer(dir.path(), "l1", &refs);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(1);
+    h.set_mode(0o6755);
+    h.set_cksum();
+    b.append_data(&mut h, "bin/su", &b"x"[..]).unwrap();
+    let l2 = dir.path().join("l2");
+    std::fs::write(&l2, gz(&b.into_inner().unwrap())).unwrap();
+    let t = dir.path().join("rootfs");
+    unpack(&l1, &t, "full", &[]);
+    assert!(t.join("d/f29999").exists());
+    let mut records: Vec<String> = names.iter().map(|n| format!("w:{n}")).collect();
+    records.push("s:bin/su".into());
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    unpack(&l2, &t, "full", &records);
+    assert_eq!(std::fs::read_dir(t.join("d")).unwrap().count(), 0);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(t.join("bin/su")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o7777, 0o755);
+    assert!(
+        !t.with_extension("list").exists(),
+        "the list file is removed"
+    );
 }
