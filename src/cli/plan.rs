@@ -55,6 +55,9 @@ impl PlanCommand {
             host,
         } = self;
         let cf = Clusterfile::load(&clusterfile)?;
+        for p in cf.warnings() {
+            eprintln!("warning: {p}");
+        }
         let Some(kubeadm_config) = kubeadm_config else {
             print!("{}", install_plan(ctx, &cf, false, notices().as_ref())?);
             return Ok(());

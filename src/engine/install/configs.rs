@@ -25,7 +25,8 @@ pub(crate) fn steps(ctx: &Ctx<'_>) -> Result<Vec<Step>, InstallError> {
         };
         for host in hosts {
             let write = Action::WriteFile {
-                path: format!("{dir}/{}", file.path),
+                // `/./` marks the image's tree: no symlinked dir below it is followed.
+                path: format!("{dir}/./{}", file.path),
                 mode: 0o600,
                 content: Value::Plain(file.content.clone()),
             };
@@ -67,14 +68,14 @@ mod tests {
             }
             out
         };
-        let rootfs = at("write /var/lib/sealos/data/default/rootfs/etc/extra.yaml (mode 600");
+        let rootfs = at("write /var/lib/sealos/data/default/rootfs/./etc/extra.yaml (mode 600");
         assert_eq!(rootfs.len(), 5, "every host: {rootfs:?}");
-        let app = at("applications/calico-v3.24.1/workdir/values/x.yaml (mode 600");
+        let app = at("applications/calico-v3.24.1/workdir/./values/x.yaml (mode 600");
         assert_eq!(app.len(), 1);
         assert_eq!(app[0].1, "10.0.0.1", "master0 only");
         let first_hook = at("bash check.sh")[0].0;
         assert!(rootfs.iter().chain(&app).all(|(i, _)| *i < first_hook));
-        let render = at("rootfs/etc/registry.yml (mode")[0].0;
+        let render = at("rootfs/./etc/registry.yml (mode")[0].0;
         assert!(rootfs[0].0 > render, "after the templates");
     }
 }
