@@ -121,7 +121,7 @@ impl App {
                     self.target = Some(target);
                 }
                 // A change made while a preview ran asks for the next one.
-                match w.preview_job() {
+                match w.pending_job() {
                     wizard::Msg::Job(job) => vec![Effect::Wizard(job)],
                     _ => Vec::new(),
                 }

@@ -6,6 +6,10 @@
 
 use super::field::Field;
 use super::hosts::mismatch;
+use super::image::Fetched;
+use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
+use crate::cluster::model::Ssh;
+use crate::secret::Secret;
 use crate::tui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
@@ -15,17 +19,6 @@ use ratatui::widgets::{Block, Paragraph};
 use std::collections::BTreeMap;
 
 pub use crate::app::probe::Tested;
-
-/// What a key on the SSH screen asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Msg {
-    /// Nothing more.
-    None,
-    /// Test every host, trusting these new fingerprints.
-    Test(Vec<String>),
-    /// Go on to the review.
-    Next,
-}
 
 /// The SSH screen.
 #[derive(Clone, Debug)]
@@ -57,14 +50,46 @@ impl Default for SshScreen {
 impl SshScreen {
     /// A field's text.
     pub fn value(&self, i: usize) -> &str {
-        self.fields[i].text.trim()
+        self.fields[i].text().trim()
     }
 
-    /// React to a key.
-    pub fn handle_key(&mut self, key: KeyEvent) -> Msg {
+    /// Start the connection test of every host, trusting `trust`.
+    fn test(&mut self, trust: Vec<String>, draft: &Draft) -> Flow {
+        match draft.clusterfile() {
+            Ok(cf) => {
+                for h in &draft.hosts {
+                    self.tests.insert(h.addr.ip.to_string(), Tested::Testing);
+                }
+                Flow::Job(Job::Test(Box::new(cf), trust))
+            }
+            Err(e) => {
+                self.tests.insert("clusterfile".into(), Tested::Failed(e));
+                Flow::Stay
+            }
+        }
+    }
+}
+
+impl Page for SshScreen {
+    fn keys(&self) -> Keys {
+        &[
+            ("Tab ↑/↓", "next / previous field"),
+            ("Ctrl-T", "test the connection to every host"),
+            ("Ctrl-Y", "trust the new host keys shown"),
+            ("Enter", "next: configuration"),
+            ("Esc", "back"),
+        ]
+    }
+
+    fn typing(&self) -> bool {
+        true
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, draft: &Draft) -> Flow {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
-            KeyCode::Char('t') if ctrl => Msg::Test(Vec::new()),
+            KeyCode::Esc => Flow::Back,
+            KeyCode::Char('t') if ctrl => self.test(Vec::new(), draft),
             KeyCode::Char('y') if ctrl => {
                 let trust: Vec<String> = self
                     .tests
@@ -75,32 +100,60 @@ impl SshScreen {
                     })
                     .collect();
                 if trust.is_empty() {
-                    Msg::None
+                    Flow::Stay
                 } else {
-                    Msg::Test(trust)
+                    self.test(trust, draft)
                 }
             }
             KeyCode::Tab | KeyCode::Down => {
                 self.focus = (self.focus + 1) % self.fields.len();
-                Msg::None
+                Flow::Stay
             }
             KeyCode::BackTab | KeyCode::Up => {
                 self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
-                Msg::None
+                Flow::Stay
             }
-            KeyCode::Enter => Msg::Next,
+            KeyCode::Enter => Flow::Next,
             _ => {
                 if self.fields[self.focus].input(key) {
                     // Other credentials: earlier results no longer hold.
                     self.tests.clear();
                 }
-                Msg::None
+                Flow::Stay
             }
         }
     }
 
-    /// Draw the screen; `image` are the picked image's architectures.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, image: &[String]) {
+    fn reply(&mut self, reply: &Reply, draft: &Draft, out: &mut Replied) {
+        match reply {
+            Reply::Tested(host, t) => {
+                self.tests.insert(host.clone(), t.clone());
+            }
+            Reply::Fetched(Ok(Fetched {
+                hosts: Some(from), ..
+            })) => out
+                .said
+                .extend(self.take_bundle(from, draft.hosts.is_empty())),
+            _ => {}
+        }
+    }
+
+    fn describe(&self, draft: &mut Draft) {
+        let opt = |i: usize| Some(self.value(i).to_string()).filter(|v| !v.is_empty());
+        let secret = |i: usize| (!self.value(i).is_empty()).then(|| Secret::new(self.value(i)));
+        draft.name = self.value(0).to_string();
+        draft.ssh = Ssh {
+            user: opt(1),
+            passwd: secret(2),
+            pk: opt(3),
+            pk_passwd: secret(4),
+            ..Ssh::default()
+        };
+    }
+
+    /// The picked image's architectures flag hosts it cannot run on.
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, draft: &Draft) {
+        let image = &draft.archs;
         let [form, tests] = Layout::vertical([
             Constraint::Length(self.fields.len() as u16 + 2),
             Constraint::Min(3),

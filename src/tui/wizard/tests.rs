@@ -243,3 +243,49 @@ fn an_arch_mismatch_needs_a_known_image_arch_that_differs() {
         Some("riscv64 host, amd64/arm64 image")
     );
 }
+
+#[test]
+fn no_debug_of_the_wizard_shows_a_password_or_passphrase() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "ssh-Pa55");
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    typed(&mut app, "key-Phr4se");
+    let w = wizard(&app);
+    assert_eq!((w.ssh.value(2), w.ssh.value(4)), ("ssh-Pa55", "key-Phr4se"));
+    let debug = format!("{app:?} {:?}", w.draft());
+    assert!(
+        !debug.contains("ssh-Pa55") && !debug.contains("key-Phr4se"),
+        "{debug}"
+    );
+    let cf = w.clusterfile().unwrap();
+    let ssh = &cf.cluster.spec.ssh;
+    assert_eq!(
+        ssh.as_ref()
+            .and_then(|s| s.passwd.as_ref())
+            .map(|s| s.expose()),
+        Some("ssh-Pa55"),
+        "the Clusterfile still gets the password"
+    );
+}
+
+#[test]
+fn every_screen_has_keys_and_esc_walks_back_through_the_list() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 'n');
+    assert_eq!(wizard(&app).step, Step::Review);
+    for back in [Step::Config, Step::Ssh, Step::Hosts, Step::Image] {
+        assert!(!wizard(&app).keys().is_empty());
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(wizard(&app).step, back);
+    }
+}

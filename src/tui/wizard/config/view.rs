@@ -31,7 +31,7 @@ fn part<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
 
 impl ConfigScreen {
     /// Draw the screen.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    pub(super) fn draw(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         let outer = Block::bordered()
             .title(" 4 configuration: env, subnets, kubeadm override (Ctrl-N: review) ");
         let inner = outer.inner(area);
@@ -132,7 +132,7 @@ impl ConfigScreen {
             None => self
                 .preview
                 .iter()
-                .skip(self.scroll)
+                .skip(self.scroll.top)
                 .take(inner.height as usize)
                 .map(|l| Line::styled(l.as_str(), theme.text()))
                 .collect(),
