@@ -219,6 +219,7 @@ impl App {
                 ("↑/↓ j/k", "select a host"),
                 ("r", "retry: re-apply, skipping every step that finished"),
                 ("q Esc", "quit"),
+                ("PgUp/PgDn", "scroll the summary"),
             ],
         }
     }
@@ -252,23 +253,58 @@ impl App {
             Screen::Install(d) => d.render(f, body, theme, self.now),
             Screen::Done(d) => d.render(f, body, theme),
         }
-        let hints: Vec<String> = self
-            .keys()
-            .iter()
-            .map(|(k, what)| {
-                format!(
-                    "{k} {}",
-                    what.split([':', '(']).next().unwrap_or(what).trim()
-                )
-            })
-            .chain(["? help".to_string()])
-            .collect();
         f.render_widget(
-            Paragraph::new(format!(" {}", hints.join("  ·  "))).style(theme.dim()),
+            Paragraph::new(footer_line(self.keys(), footer.width)).style(theme.dim()),
             footer,
         );
         if self.help {
             help::render(f, body, self.keys(), theme);
         }
     }
+}
+
+/// The footer: each key with the first words of what it does, or (when
+/// those do not all fit in `width`) its first word only; then as many as
+/// fit, in the screen's order (the keys that matter first), and always
+/// `? help`.
+fn footer_line(keys: &[(&str, &str)], width: u16) -> String {
+    const HELP: &str = "? help";
+    const SEP: &str = "  ·  ";
+    let len = |s: &str| s.chars().count();
+    let words = |what: &str| {
+        what.split([':', '(', ',', ';'])
+            .next()
+            .unwrap_or(what)
+            .trim()
+            .to_string()
+    };
+    let first = |what: &str| {
+        let word = what.split_whitespace().next().unwrap_or(what);
+        word.trim_end_matches([':', ',', ';']).to_string()
+    };
+    let join = |hints: &[String]| {
+        let mut line = String::from(" ");
+        for hint in hints {
+            if len(&line) + len(hint) + len(SEP) + len(HELP) > usize::from(width) {
+                break;
+            }
+            line.push_str(hint);
+            line.push_str(SEP);
+        }
+        line.push_str(HELP);
+        line
+    };
+    let long: Vec<String> = keys
+        .iter()
+        .map(|(k, w)| format!("{k} {}", words(w)))
+        .collect();
+    let all = long.iter().map(|h| len(h) + len(SEP)).sum::<usize>() + len(HELP) + 1;
+    if all <= usize::from(width) {
+        return join(&long);
+    }
+    let short: Vec<String> = keys
+        .iter()
+        .map(|(k, w)| format!("{k} {}", first(w)))
+        .collect();
+    join(&short)
 }

@@ -8,7 +8,8 @@ use crate::engine::plan::{HostId, Phase, Plan};
 use crate::engine::runner::StepFailure;
 use crate::secret::Secret;
 use crate::tui::action::{Action, RunOutcome};
-use crate::tui::app::{App, Target};
+use crate::tui::app::App;
+use crate::tui::target::Target;
 use crate::tui::testkit::{ctrl, draw, press, typed};
 use crate::tui::theme::Theme;
 use crate::tui::wizard::config::job::{Preview, Previewed};
@@ -246,6 +247,81 @@ fn the_done_screen_after_a_failure() {
 #[test]
 fn the_done_screen_when_ready() {
     let mut app = installing();
-    app.update(Action::RunDone(RunOutcome::Done));
+    app.update(Action::RunDone(RunOutcome::Done(Default::default())));
     snap("done_ready", &app);
+}
+
+/// Every screen the snapshots show, as the apps that show them.
+fn every_screen() -> Vec<App> {
+    let mut help = at_hosts();
+    press(&mut help, KeyCode::Char('?'));
+    vec![
+        wizard(),
+        at_hosts(),
+        at_ssh(),
+        at_config(),
+        help,
+        installing(),
+    ]
+}
+
+#[test]
+fn every_screen_draws_down_to_60x15_keeping_the_footer_help() {
+    for app in every_screen() {
+        for (w, h) in [(60, 15), (80, 24), (61, 17)] {
+            let screen = draw(&app, w, h);
+            let footer = screen.lines().last().unwrap();
+            assert!(footer.trim_end().ends_with("? help"), "{w}x{h}: {screen}");
+        }
+    }
+}
+
+#[test]
+fn at_80x24_names_fingerprints_errors_and_the_trust_hint_are_whole() {
+    let image = draw(&wizard(), 80, 24);
+    assert!(
+        image.contains("registry.example.com/tug/calico-with-a-long-name:v3.26.1"),
+        "{image}"
+    );
+    let ssh = draw(&at_ssh(), 80, 24);
+    for whole in [
+        "SHA256:Nq2m8J3gk7Yt1vXc0wQz5bR9pLs4HdF6aEiUoK2jM8w",
+        "SHA256:x7Ty2Wq9Pz4Lm1Kb8Vn3Cd6Fg0Hj5Rs2Ue7Io4Ap9Bw",
+        "Ctrl-Y trusts the new host keys shown",
+        "(is sshd running and the port right?)",
+    ] {
+        assert!(ssh.contains(whole), "{whole}: {ssh}");
+    }
+}
+
+/// An install of hosts whose addresses differ only at their ends.
+fn installing_long_hosts() -> App {
+    let roles = [
+        "fd00:1234:5678:9abc:def0::11",
+        "fd00:1234:5678:9abc:def0::12",
+    ]
+    .into_iter()
+    .map(|h| (HostId::new(h), "master".to_string()))
+    .collect();
+    let target = Target {
+        cluster: "long".into(),
+        image: IMAGE.into(),
+        plan: Plan::default(),
+        roles,
+        kubeconfig: "/k".into(),
+    };
+    App::installing(target, false, Theme::default()).0
+}
+
+#[test]
+fn host_rows_stay_apart_and_bars_fit_at_every_width() {
+    let app = installing_long_hosts();
+    for w in [60, 80, 100, 160] {
+        let screen = draw(&app, w, 24);
+        for end in ["::11 ", "::12 "] {
+            assert!(screen.contains(end), "{w}: {screen}");
+        }
+        let row = screen.lines().find(|l| l.contains("::11 ")).unwrap();
+        assert!(row.contains("0%"), "the percentage fits at {w}: {row}");
+    }
 }

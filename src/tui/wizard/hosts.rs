@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 /// One host and whether it is a master.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,7 +211,9 @@ impl Page for HostsScreen {
                 row
             }
         });
-        f.render_widget(
+        // Stateful: the table scrolls to keep the selected host in view.
+        let mut state = TableState::default().with_selected(Some(self.selected));
+        f.render_stateful_widget(
             Table::new(
                 rows,
                 [
@@ -223,6 +225,7 @@ impl Page for HostsScreen {
             .header(Row::new(["ADDRESS", "ROLE", "ARCH"]).style(theme.dim()))
             .block(Block::bordered().title(" 2 hosts: the first master is master0 ")),
             table,
+            &mut state,
         );
         let line = match (&self.adding, &self.error) {
             (Some((field, _)), _) => field.line(true, theme),
@@ -236,6 +239,11 @@ impl Page for HostsScreen {
         if let (Some(_), Some(e)) = (&self.adding, &self.error) {
             lines.push(Line::styled(e.as_str(), theme.error()));
         }
-        f.render_widget(Paragraph::new(lines).block(Block::bordered()), input);
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered()),
+            input,
+        );
     }
 }

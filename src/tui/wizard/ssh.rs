@@ -15,7 +15,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use std::collections::BTreeMap;
 
 pub use crate::app::probe::Tested;
@@ -73,10 +73,11 @@ impl SshScreen {
 impl Page for SshScreen {
     fn keys(&self) -> Keys {
         &[
-            ("Tab ↑/↓", "next / previous field"),
             ("Ctrl-T", "test the connection to every host"),
             ("Ctrl-Y", "trust the new host keys shown"),
             ("Enter", "next: configuration"),
+            ("Tab ↑/↓", "next / previous field"),
+            ("Ctrl-U/W", "clear the field / cut a word"),
             ("Esc", "back"),
         ]
     }
@@ -171,6 +172,16 @@ impl Page for SshScreen {
             form,
         );
         let mut lines: Vec<Line<'_>> = Vec::new();
+        if self
+            .tests
+            .values()
+            .any(|t| matches!(t, Tested::NewKey { .. }))
+        {
+            lines.push(Line::styled(
+                "Ctrl-Y trusts the new host keys shown (compare their fingerprints first)",
+                theme.warn(),
+            ));
+        }
         if self.tests.is_empty() {
             lines.push(Line::styled(
                 "Ctrl-T tests the connection to every host at once",
@@ -195,8 +206,11 @@ impl Page for SshScreen {
             };
             lines.push(Line::styled(text, style));
         }
+        // Wrapped: a fingerprint or an error is never cut at the edge.
         f.render_widget(
-            Paragraph::new(lines).block(Block::bordered().title(" test connection ")),
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" test connection ")),
             tests,
         );
     }
