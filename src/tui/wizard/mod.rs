@@ -15,6 +15,7 @@ pub mod hosts;
 pub mod image;
 pub mod jobs;
 pub mod page;
+pub mod prefs;
 pub mod review;
 pub mod scroll;
 pub mod ssh;

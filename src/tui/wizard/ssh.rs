@@ -5,6 +5,8 @@
 //! trusted (recorded in tug's known_hosts) when confirmed with Ctrl-Y.
 
 use super::field::Field;
+use super::prefs::{self, Found, Prefs};
+use std::path::{Path, PathBuf};
 use super::hosts::mismatch;
 use super::image::Fetched;
 use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
@@ -14,21 +16,32 @@ use crate::tui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use std::collections::BTreeMap;
 
 pub use crate::app::probe::Tested;
 
+/// The password field.
+const PASSWORD: usize = 2;
+/// The private key field.
+const KEY: usize = 3;
+/// The SSH port field.
+const PORT: usize = 5;
+
 /// The SSH screen.
 #[derive(Clone, Debug)]
 pub struct SshScreen {
-    /// Cluster name, user, password, key, passphrase.
-    pub fields: [Field; 5],
+    /// Cluster name, user, password, key, passphrase, port.
+    pub fields: [Field; 6],
     /// The focused field.
     pub focus: usize,
     /// Each host's test result.
     pub tests: BTreeMap<String, Tested>,
+    /// The login found on its own, used when no password or key is typed.
+    pub found: Option<Found>,
+    /// Where the user, port and key are remembered, once known.
+    pub prefs: Option<PathBuf>,
 }
 
 impl Default for SshScreen {
@@ -40,9 +53,12 @@ impl Default for SshScreen {
                 Field::new("password", "", true),
                 Field::new("private key", "", false),
                 Field::new("key passphrase", "", true),
+                Field::new("ssh port", "22", false),
             ],
-            focus: 2,
+            focus: PASSWORD,
             tests: BTreeMap::new(),
+            found: None,
+            prefs: None,
         }
     }
 }
@@ -51,6 +67,42 @@ impl SshScreen {
     /// A field's text.
     pub fn value(&self, i: usize) -> &str {
         self.fields[i].text().trim()
+    }
+
+    /// Take the user, port and key remembered in `config` and look for a
+    /// login of this machine's user (`SSH_AUTH_SOCK`, `~/.ssh`).
+    pub fn remember(&mut self, config: &Path) {
+        let path = prefs::file(config);
+        let p = Prefs::load(&path);
+        let port = p.port.map(|p| p.to_string());
+        for (i, value) in [(1, p.user), (KEY, p.key), (PORT, port)] {
+            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+                self.fields[i].set(&v);
+            }
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let agent = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty());
+        self.found = prefs::find_login(home.as_deref(), agent);
+        self.prefs = Some(path);
+    }
+
+    /// The port typed, when it is one (1–65535).
+    fn port(&self) -> Option<u16> {
+        self.value(PORT).parse().ok().filter(|p| *p > 0)
+    }
+
+    /// Remember the user, port and typed key for the next run.
+    fn save(&self) {
+        let Some(path) = &self.prefs else { return };
+        let typed = |i: usize| Some(self.value(i).to_string()).filter(|v| !v.is_empty());
+        let prefs = Prefs {
+            user: typed(1),
+            port: self.port(),
+            key: typed(KEY),
+        };
+        if let Err(e) = prefs.save(path) {
+            tracing::warn!("{}: {e}; the SSH settings are not remembered", path.display());
+        }
     }
 
     /// Start the connection test of every host, trusting `trust`.
@@ -67,6 +119,25 @@ impl SshScreen {
                 Flow::Stay
             }
         }
+    }
+}
+
+impl SshScreen {
+    /// A field as a line; an empty key field says which login serves.
+    fn field_line<'a>(&'a self, i: usize, field: &'a Field, theme: &Theme) -> Line<'a> {
+        let mut line = field.line(i == self.focus, theme);
+        let hint = match (i, &self.found) {
+            (KEY, Some(Found::Key(path))) if field.text().is_empty() => {
+                format!("{path} (found; unless a password is typed)")
+            }
+            (KEY, Some(Found::Agent)) if field.text().is_empty() => {
+                "the ssh-agent's keys (unless a password is typed)".to_string()
+            }
+            (PORT, _) if self.port().is_none() => "1-65535, for hosts given without one".into(),
+            _ => return line,
+        };
+        line.push_span(Span::styled(hint, theme.dim()));
+        line
     }
 }
 
@@ -114,7 +185,16 @@ impl Page for SshScreen {
                 self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
                 Flow::Stay
             }
-            KeyCode::Enter => Flow::Next,
+            KeyCode::Enter if self.port().is_none() => {
+                self.focus = PORT;
+                Flow::Stay
+            }
+            KeyCode::Enter => {
+                self.save();
+                Flow::Next
+            }
+            // The port field takes digits only.
+            KeyCode::Char(c) if self.focus == PORT && !ctrl && !c.is_ascii_digit() => Flow::Stay,
             _ => {
                 if self.fields[self.focus].input(key) {
                     // Other credentials: earlier results no longer hold.
@@ -143,11 +223,18 @@ impl Page for SshScreen {
         let opt = |i: usize| Some(self.value(i).to_string()).filter(|v| !v.is_empty());
         let secret = |i: usize| (!self.value(i).is_empty()).then(|| Secret::new(self.value(i)));
         draft.name = self.value(0).to_string();
+        // A login found on its own serves when neither a password nor a
+        // key is typed (an agent needs no key path).
+        let found = match &self.found {
+            Some(Found::Key(path)) if self.value(PASSWORD).is_empty() => Some(path.clone()),
+            _ => None,
+        };
         draft.ssh = Ssh {
             user: opt(1),
-            passwd: secret(2),
-            pk: opt(3),
+            passwd: secret(PASSWORD),
+            pk: opt(KEY).or(found),
             pk_passwd: secret(4),
+            port: self.port(),
             ..Ssh::default()
         };
     }
@@ -164,7 +251,7 @@ impl Page for SshScreen {
             .fields
             .iter()
             .enumerate()
-            .map(|(i, fl)| fl.line(i == self.focus, theme))
+            .map(|(i, fl)| self.field_line(i, fl, theme))
             .collect();
         f.render_widget(
             Paragraph::new(lines)
