@@ -5,10 +5,9 @@
 //! trusted (recorded in tug's known_hosts) when confirmed with Ctrl-Y.
 
 use super::field::Field;
-use super::prefs::{self, Found, Prefs};
-use std::path::{Path, PathBuf};
 use super::hosts::mismatch;
 use super::image::Fetched;
+use super::prefs::{self, Found, Prefs};
 use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
 use crate::cluster::model::Ssh;
 use crate::secret::Secret;
@@ -19,6 +18,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 pub use crate::app::probe::Tested;
 
@@ -101,7 +101,10 @@ impl SshScreen {
             key: typed(KEY),
         };
         if let Err(e) = prefs.save(path) {
-            tracing::warn!("{}: {e}; the SSH settings are not remembered", path.display());
+            tracing::warn!(
+                "{}: {e}; the SSH settings are not remembered",
+                path.display()
+            );
         }
     }
 

@@ -338,16 +338,17 @@ fn a_key_found_on_its_own_serves_only_without_a_password_and_settings_are_rememb
     typed(&mut app, "10.0.0.2\n");
     press(&mut app, KeyCode::Enter);
     let shown = draw(&app, 100, 30);
-    assert!(
-        shown.contains("/home/me/.ssh/id_ed25519 (found"),
-        "{shown}"
-    );
+    assert!(shown.contains("/home/me/.ssh/id_ed25519 (found"), "{shown}");
     let ssh = |app: &App| wizard(app).clusterfile().unwrap().cluster.spec.ssh.unwrap();
     assert_eq!(ssh(&app).pk.as_deref(), Some("/home/me/.ssh/id_ed25519"));
     assert_eq!(ssh(&app).user.as_deref(), Some("admin"));
     assert_eq!(ssh(&app).port, Some(2022));
     typed(&mut app, "pw");
-    assert_eq!(ssh(&app).pk, None, "a typed password wins over the found key");
+    assert_eq!(
+        ssh(&app).pk,
+        None,
+        "a typed password wins over the found key"
+    );
     press(&mut app, KeyCode::Tab);
     typed(&mut app, "/k/id");
     press(&mut app, KeyCode::Up);
