@@ -1,7 +1,8 @@
-//! How many keys an install takes: the real binary in tmux at 80×24, a
-//! fresh home whose `~/.ssh/id_ed25519` logs in to three real sshd hosts,
-//! from the image screen to a started install of 1 master + 2 nodes. The
-//! addresses are typed; every other key is counted.
+//! The wizard's keys with the real binary in tmux at 80×24: how many an
+//! install takes (a fresh home whose `~/.ssh/id_ed25519` logs in to three
+//! real sshd hosts, from the image screen to a started install of a master
+//! and two nodes; the addresses are typed, every other key is counted), and
+//! Ctrl-C asking before it throws input away, then exiting 130.
 
 mod support;
 
@@ -101,4 +102,29 @@ fn an_install_of_a_master_and_two_nodes_takes_at_most_twelve_keys() {
         "{prefs}"
     );
     wizard::quit(&term);
+}
+
+#[test]
+fn ctrl_c_asks_before_throwing_typed_input_away_and_exits_130() {
+    let home = Tug::new();
+    let term = wizard::open(&home, |s| s.contains("1 image"));
+    term.resize(80, 24);
+    term.keys(&["p"]);
+    term.text("registry.example.com/some/image:v1");
+    term.keys(&["C-c"]);
+    term.wait_for("the question", |s| s.contains("What you entered is lost"));
+    term.keys(&["x"]);
+    term.wait_for("the question gone", |s| {
+        !s.contains("What you entered is lost")
+    });
+    assert!(term.alternate(), "any other key stays");
+    term.keys(&["C-c"]);
+    term.wait_for("the question", |s| s.contains("What you entered is lost"));
+    term.keys(&["C-c"]);
+    term.wait_for("the shell", |s| s.contains("TUG-EXIT=130"));
+    assert!(!term.alternate());
+
+    let term = wizard::open(&home, |s| s.contains("1 image"));
+    term.keys(&["C-c"]);
+    term.wait_for("the shell", |s| s.contains("TUG-EXIT=130"));
 }

@@ -22,7 +22,7 @@ use ratatui::widgets::Paragraph;
 pub enum Exit {
     /// Nothing was running and the last run (if any) was not cancelled.
     Quit,
-    /// After the run was cancelled.
+    /// After the run was cancelled, or left with Ctrl-C.
     Cancelled,
     /// While a run was still stopping (asked twice).
     Abandoned,
@@ -52,6 +52,11 @@ pub struct App {
     pub help: bool,
     /// Leave as soon as the running install has stopped.
     pub quit_when_stopped: bool,
+    /// Asking whether to leave the wizard and lose what was entered; true
+    /// when Ctrl-C asked (leaving then exits as interrupted).
+    pub asking: Option<bool>,
+    /// The user left with Ctrl-C.
+    pub interrupted: bool,
     /// The time of the latest tick.
     pub now: Option<DateTime<Local>>,
     /// The colours.
@@ -69,6 +74,8 @@ impl App {
             demo,
             help: false,
             quit_when_stopped: false,
+            asking: None,
+            interrupted: false,
             now: None,
             theme,
         };
@@ -83,6 +90,8 @@ impl App {
             demo: false,
             help: false,
             quit_when_stopped: false,
+            asking: None,
+            interrupted: false,
             now: None,
             theme,
         }
@@ -92,6 +101,7 @@ impl App {
     pub fn exit(&self) -> Exit {
         match &self.screen {
             Screen::Install(_) => Exit::Abandoned,
+            _ if self.interrupted => Exit::Cancelled,
             Screen::Done(d) if matches!(d.outcome, RunOutcome::Cancelled) => Exit::Cancelled,
             Screen::Done(_) | Screen::Wizard(_) => Exit::Quit,
         }
@@ -150,7 +160,23 @@ impl App {
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let ctrl_c =
             key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        if let Some(by_ctrl_c) = self.asking.take() {
+            let leave = ctrl_c || matches!(key.code, KeyCode::Char('y') | KeyCode::Enter);
+            if !leave {
+                return Vec::new();
+            }
+            self.interrupted = by_ctrl_c || ctrl_c;
+            return vec![Effect::Quit];
+        }
+        let has_input = matches!(&self.screen, Screen::Wizard(w) if w.has_input());
+        if ctrl_c && has_input {
+            self.asking = Some(true);
+            return Vec::new();
+        }
         if ctrl_c {
+            if !matches!(self.screen, Screen::Install(_)) {
+                self.interrupted = true;
+            }
             return self.cancel(true);
         }
         if self.help {
@@ -165,6 +191,10 @@ impl App {
         match &mut self.screen {
             Screen::Wizard(w) => match w.handle_key(key) {
                 wizard::Msg::None => Vec::new(),
+                wizard::Msg::Quit if key.code == KeyCode::Esc && has_input => {
+                    self.asking = Some(false);
+                    Vec::new()
+                }
                 wizard::Msg::Quit => vec![Effect::Quit],
                 wizard::Msg::Job(job) => vec![Effect::Wizard(job)],
                 wizard::Msg::Install => self.install(),
@@ -259,6 +289,15 @@ impl App {
         );
         if self.help {
             help::render(f, body, self.keys(), theme);
+        }
+        if self.asking.is_some() {
+            help::ask(
+                f,
+                body,
+                "Leave the wizard? What you entered is lost (s on the review saves it).",
+                "y or Enter leaves; any other key stays",
+                theme,
+            );
         }
     }
 }

@@ -325,3 +325,10 @@ fn host_rows_stay_apart_and_bars_fit_at_every_width() {
         assert!(row.contains("0%"), "the percentage fits at {w}: {row}");
     }
 }
+
+#[test]
+fn the_question_before_leaving_with_input() {
+    let mut app = at_hosts();
+    ctrl(&mut app, 'c');
+    snap("leave", &app);
+}

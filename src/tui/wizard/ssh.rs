@@ -160,6 +160,12 @@ impl Page for SshScreen {
         true
     }
 
+    fn has_input(&self) -> bool {
+        [PASSWORD, KEY, 4]
+            .iter()
+            .any(|i| !self.value(*i).is_empty())
+    }
+
     fn handle_key(&mut self, key: KeyEvent, draft: &Draft) -> Flow {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {

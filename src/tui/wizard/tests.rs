@@ -366,3 +366,37 @@ fn a_key_found_on_its_own_serves_only_without_a_password_and_settings_are_rememb
         }
     );
 }
+
+#[test]
+fn esc_and_ctrl_c_ask_before_throwing_input_away_and_ctrl_c_leaves_as_interrupted() {
+    use crate::tui::app::Exit;
+    let mut app = self::app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(wizard(&app).step, Step::Image);
+    assert!(press(&mut app, KeyCode::Esc).is_empty(), "asks first");
+    assert!(draw(&app, 80, 24).contains("What you entered is lost"));
+    assert!(press(&mut app, KeyCode::Char('n')).is_empty(), "stays");
+    assert_eq!(app.asking, None);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(press(&mut app, KeyCode::Char('y')), [Effect::Quit]);
+    assert_eq!(app.exit(), Exit::Quit, "Esc leaves as a quit");
+
+    let mut app = self::app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    assert!(ctrl(&mut app, 'c').is_empty(), "asks first");
+    assert_eq!(
+        ctrl(&mut app, 'c'),
+        [Effect::Quit],
+        "a second Ctrl-C leaves"
+    );
+    assert_eq!(app.exit(), Exit::Cancelled, "exit 130");
+
+    let mut app = self::app();
+    assert_eq!(ctrl(&mut app, 'c'), [Effect::Quit], "nothing to lose");
+    assert_eq!(app.exit(), Exit::Cancelled);
+}
