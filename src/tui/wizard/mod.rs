@@ -4,7 +4,7 @@
 //! override and its merged preview) → review (the Clusterfile and the plan;
 //! save without installing) → install. Every screen is a [`Page`] that
 //! holds and edits its own state, keys, help and scrolling; the wizard
-//! only walks the list in [`screens!`]. Work that needs I/O is a [`Job`]
+//! only walks the list in `screens!`. Work that needs I/O is a [`Job`]
 //! the event loop runs (see [`jobs`]), whose [`Reply`] comes back as an
 //! action.
 
