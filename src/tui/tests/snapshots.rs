@@ -332,3 +332,17 @@ fn the_question_before_leaving_with_input() {
     ctrl(&mut app, 'c');
     snap("leave", &app);
 }
+
+#[test]
+fn the_ssh_test_results_scroll_with_pgdn_and_pgup() {
+    let mut app = at_ssh();
+    assert!(draw(&app, 80, 24).contains("192.168.100.201  ok"));
+    press(&mut app, KeyCode::PageDown);
+    let screen = draw(&app, 80, 24);
+    assert!(
+        !screen.contains("192.168.100.201  ok") && screen.contains("connection refused"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::PageUp);
+    assert!(draw(&app, 80, 24).contains("192.168.100.201  ok"));
+}

@@ -42,6 +42,8 @@ pub struct SshScreen {
     pub found: Option<Found>,
     /// Where the user, port and key are remembered, once known.
     pub prefs: Option<PathBuf>,
+    /// The test results' first line shown (PgUp/PgDn).
+    pub scroll: u16,
 }
 
 impl Default for SshScreen {
@@ -59,6 +61,7 @@ impl Default for SshScreen {
             tests: BTreeMap::new(),
             found: None,
             prefs: None,
+            scroll: 0,
         }
     }
 }
@@ -151,6 +154,7 @@ impl Page for SshScreen {
             ("Ctrl-Y", "trust the new host keys shown"),
             ("Enter", "next: configuration"),
             ("Tab ↑/↓", "next / previous field"),
+            ("PgUp/PgDn", "scroll the test results"),
             ("Ctrl-U/W", "clear the field / cut a word"),
             ("Esc", "back"),
         ]
@@ -192,6 +196,15 @@ impl Page for SshScreen {
             }
             KeyCode::BackTab | KeyCode::Up => {
                 self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
+                Flow::Stay
+            }
+            KeyCode::PageDown => {
+                let last = u16::try_from(self.tests.len()).unwrap_or(u16::MAX);
+                self.scroll = (self.scroll + 5).min(last.saturating_mul(3));
+                Flow::Stay
+            }
+            KeyCode::PageUp => {
+                self.scroll = self.scroll.saturating_sub(5);
                 Flow::Stay
             }
             KeyCode::Enter if self.port().is_none() => {
@@ -306,7 +319,8 @@ impl Page for SshScreen {
         f.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(" test connection ")),
+                .scroll((self.scroll, 0))
+                .block(Block::bordered().title(" test connection (PgUp/PgDn) ")),
             tests,
         );
     }
