@@ -200,6 +200,8 @@ fn phase_name(p: Phase, width: u16) -> &'static str {
         Phase::Reset => "reset",
         Phase::Clean => "clean",
         Phase::Delete => "delete",
+        Phase::Exec => "exec",
+        Phase::Copy => "copy",
     }
 }
 
