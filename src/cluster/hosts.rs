@@ -19,9 +19,9 @@ pub enum HostError {
     /// The port after the address is not 1–65535.
     #[error("invalid port in {0:?} (want 1-65535)")]
     Port(String),
-    /// A range whose ends are not full addresses of the same family.
+    /// A range whose ends are not addresses of the same family.
     #[error(
-        "invalid range {0:?} (want FIRST-LAST with two full addresses, e.g. 192.168.0.2-192.168.0.9)"
+        "invalid range {0:?} (want FIRST-LAST[:PORT] of one family, e.g. 192.168.0.2-192.168.0.9 or 192.168.0.2-9:2222)"
     )]
     Range(String),
     /// A range whose first address is after its last.

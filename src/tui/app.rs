@@ -22,7 +22,7 @@ use ratatui::widgets::Paragraph;
 pub enum Exit {
     /// Nothing was running and the last run (if any) was not cancelled.
     Quit,
-    /// After the run was cancelled.
+    /// After the run was cancelled, or left with Ctrl-C.
     Cancelled,
     /// While a run was still stopping (asked twice).
     Abandoned,
@@ -52,6 +52,11 @@ pub struct App {
     pub help: bool,
     /// Leave as soon as the running install has stopped.
     pub quit_when_stopped: bool,
+    /// Asking whether to leave the wizard and lose what was entered; true
+    /// when Ctrl-C asked (leaving then exits as interrupted).
+    pub asking: Option<bool>,
+    /// The user left with Ctrl-C.
+    pub interrupted: bool,
     /// The time of the latest tick.
     pub now: Option<DateTime<Local>>,
     /// The colours.
@@ -69,6 +74,8 @@ impl App {
             demo,
             help: false,
             quit_when_stopped: false,
+            asking: None,
+            interrupted: false,
             now: None,
             theme,
         };
@@ -83,6 +90,8 @@ impl App {
             demo: false,
             help: false,
             quit_when_stopped: false,
+            asking: None,
+            interrupted: false,
             now: None,
             theme,
         }
@@ -92,6 +101,7 @@ impl App {
     pub fn exit(&self) -> Exit {
         match &self.screen {
             Screen::Install(_) => Exit::Abandoned,
+            _ if self.interrupted => Exit::Cancelled,
             Screen::Done(d) if matches!(d.outcome, RunOutcome::Cancelled) => Exit::Cancelled,
             Screen::Done(_) | Screen::Wizard(_) => Exit::Quit,
         }
@@ -121,7 +131,7 @@ impl App {
                     self.target = Some(target);
                 }
                 // A change made while a preview ran asks for the next one.
-                match w.preview_job() {
+                match w.pending_job() {
                     wizard::Msg::Job(job) => vec![Effect::Wizard(job)],
                     _ => Vec::new(),
                 }
@@ -150,7 +160,23 @@ impl App {
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let ctrl_c =
             key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        if let Some(by_ctrl_c) = self.asking.take() {
+            let leave = ctrl_c || matches!(key.code, KeyCode::Char('y') | KeyCode::Enter);
+            if !leave {
+                return Vec::new();
+            }
+            self.interrupted = by_ctrl_c || ctrl_c;
+            return vec![Effect::Quit];
+        }
+        let has_input = matches!(&self.screen, Screen::Wizard(w) if w.has_input());
+        if ctrl_c && has_input {
+            self.asking = Some(true);
+            return Vec::new();
+        }
         if ctrl_c {
+            if !matches!(self.screen, Screen::Install(_)) {
+                self.interrupted = true;
+            }
             return self.cancel(true);
         }
         if self.help {
@@ -165,6 +191,10 @@ impl App {
         match &mut self.screen {
             Screen::Wizard(w) => match w.handle_key(key) {
                 wizard::Msg::None => Vec::new(),
+                wizard::Msg::Quit if key.code == KeyCode::Esc && has_input => {
+                    self.asking = Some(false);
+                    Vec::new()
+                }
                 wizard::Msg::Quit => vec![Effect::Quit],
                 wizard::Msg::Job(job) => vec![Effect::Wizard(job)],
                 wizard::Msg::Install => self.install(),
@@ -219,6 +249,7 @@ impl App {
                 ("↑/↓ j/k", "select a host"),
                 ("r", "retry: re-apply, skipping every step that finished"),
                 ("q Esc", "quit"),
+                ("PgUp/PgDn", "scroll the summary"),
             ],
         }
     }
@@ -252,23 +283,67 @@ impl App {
             Screen::Install(d) => d.render(f, body, theme, self.now),
             Screen::Done(d) => d.render(f, body, theme),
         }
-        let hints: Vec<String> = self
-            .keys()
-            .iter()
-            .map(|(k, what)| {
-                format!(
-                    "{k} {}",
-                    what.split([':', '(']).next().unwrap_or(what).trim()
-                )
-            })
-            .chain(["? help".to_string()])
-            .collect();
         f.render_widget(
-            Paragraph::new(format!(" {}", hints.join("  ·  "))).style(theme.dim()),
+            Paragraph::new(footer_line(self.keys(), footer.width)).style(theme.dim()),
             footer,
         );
         if self.help {
             help::render(f, body, self.keys(), theme);
         }
+        if self.asking.is_some() {
+            help::ask(
+                f,
+                body,
+                "Leave the wizard? What you entered is lost (s on the review saves it).",
+                "y or Enter leaves; any other key stays",
+                theme,
+            );
+        }
     }
+}
+
+/// The footer: each key with the first words of what it does, or (when
+/// those do not all fit in `width`) its first word only; then as many as
+/// fit, in the screen's order (the keys that matter first), and always
+/// `? help`.
+fn footer_line(keys: &[(&str, &str)], width: u16) -> String {
+    const HELP: &str = "? help";
+    const SEP: &str = "  ·  ";
+    let len = |s: &str| s.chars().count();
+    let words = |what: &str| {
+        what.split([':', '(', ',', ';'])
+            .next()
+            .unwrap_or(what)
+            .trim()
+            .to_string()
+    };
+    let first = |what: &str| {
+        let word = what.split_whitespace().next().unwrap_or(what);
+        word.trim_end_matches([':', ',', ';']).to_string()
+    };
+    let join = |hints: &[String]| {
+        let mut line = String::from(" ");
+        for hint in hints {
+            if len(&line) + len(hint) + len(SEP) + len(HELP) > usize::from(width) {
+                break;
+            }
+            line.push_str(hint);
+            line.push_str(SEP);
+        }
+        line.push_str(HELP);
+        line
+    };
+    let long: Vec<String> = keys
+        .iter()
+        .map(|(k, w)| format!("{k} {}", words(w)))
+        .collect();
+    let all = long.iter().map(|h| len(h) + len(SEP)).sum::<usize>() + len(HELP) + 1;
+    if all <= usize::from(width) {
+        return join(&long);
+    }
+    let short: Vec<String> = keys
+        .iter()
+        .map(|(k, w)| format!("{k} {}", first(w)))
+        .collect();
+    join(&short)
 }

@@ -38,6 +38,8 @@ pub struct Done {
     pub selected: usize,
     /// Whether the hosts were simulated (no cluster exists).
     pub demo: bool,
+    /// The summary's first line shown (PgUp/PgDn scroll a long failure).
+    pub scroll: u16,
 }
 
 impl Done {
@@ -55,6 +57,7 @@ impl Done {
             kubeconfig,
             selected,
             demo,
+            scroll: 0,
         }
     }
 
@@ -65,6 +68,15 @@ impl Done {
             return Msg::None;
         }
         match key.code {
+            KeyCode::PageDown => {
+                let last = self.summary(&Theme::default()).2.len().saturating_sub(1);
+                self.scroll = (self.scroll + 5).min(u16::try_from(last).unwrap_or(u16::MAX));
+                Msg::None
+            }
+            KeyCode::PageUp => {
+                self.scroll = self.scroll.saturating_sub(5);
+                Msg::None
+            }
             KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done(_)) => Msg::Retry,
             KeyCode::Char('q') | KeyCode::Esc => Msg::Quit,
             _ => Msg::None,
@@ -87,6 +99,7 @@ impl Done {
         f.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
+                .scroll((self.scroll, 0))
                 .block(Block::bordered().title(title).border_style(style)),
             summary,
         );

@@ -1,10 +1,11 @@
-//! The `?` overlay: the keys of the current screen and the global ones.
+//! The `?` overlay: the keys of the current screen and the global ones;
+//! and the question asked before leaving throws input away.
 
 use super::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 /// Draw the help for keys `keys` (key, what it does) over `area`.
 pub fn render(f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)], theme: &Theme) {
@@ -36,6 +37,34 @@ pub fn render(f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)], theme: &Them
                 .title(" help ")
                 .border_style(theme.accent()),
         ),
+        popup,
+    );
+}
+
+/// Draw a question over the middle of `area`: `question`, then what the
+/// keys answer.
+pub fn ask(f: &mut Frame<'_>, area: Rect, question: &str, keys: &str, theme: &Theme) {
+    let width = 64.min(area.width);
+    let lines = vec![
+        Line::styled(question, theme.warn()),
+        Line::styled(keys, theme.dim()),
+    ];
+    let [row] = Layout::vertical([Constraint::Length(5.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(row);
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .style(theme.text())
+            .block(
+                Block::bordered()
+                    .title(" leave? ")
+                    .border_style(theme.warn()),
+            ),
         popup,
     );
 }

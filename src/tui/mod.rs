@@ -111,6 +111,7 @@ fn drain(app: &mut App, rx: &mut UnboundedReceiver<Action>) -> Vec<Effect> {
 pub async fn open_wizard(ctx: &Context) -> anyhow::Result<()> {
     let mut wizard = wizard::Wizard::new(wizard::image::choices(&ctx.store()?));
     wizard.image.bundle = crate::bundle::beside_binary();
+    wizard.ssh.remember(&ctx.paths.config);
     let app = App::wizard(wizard, theme::Theme::from_env()?);
     match run(app, Vec::new(), ctx, &Reach::Ssh, None).await? {
         Exit::Quit => Ok(()),

@@ -5,6 +5,7 @@
 
 mod dashboard;
 mod done;
+mod snapshots;
 
 use super::action::{Action, Effect, RunOutcome};
 use super::app::{App, Exit, Screen};

@@ -131,12 +131,29 @@ pub fn parse_ip_list(list: &str) -> Result<Vec<Address>, HostError> {
     Ok(out)
 }
 
+/// `FIRST-LAST[:PORT]`: LAST may be a full address or, for IPv4, only
+/// its last parts (`10.0.0.2-4`, `10.0.0.2-1.4`); an IPv6 LAST takes a port
+/// in brackets (`fd00::2-[fd00::4]:2222`). The port goes to every address.
 fn expand_range(item: &str, first: &str, last: &str) -> Result<Vec<Address>, HostError> {
     let bad = || HostError::Range(item.to_string());
-    let (a, b): (IpAddr, IpAddr) = (
-        first.trim().parse().map_err(|_| bad())?,
-        last.trim().parse().map_err(|_| bad())?,
-    );
+    let a: IpAddr = first.trim().parse().map_err(|_| bad())?;
+    let last = last.trim();
+    let (b, port): (IpAddr, Option<u16>) = match a {
+        IpAddr::V4(a4) => {
+            let (ip, port) = match last.rsplit_once(':') {
+                Some((ip, p)) => (ip, Some(parse_port(p, item)?)),
+                None => (last, None),
+            };
+            (IpAddr::V4(fill_v4(a4, ip).ok_or_else(bad)?), port)
+        }
+        IpAddr::V6(_) => match last.parse::<IpAddr>() {
+            Ok(ip) => (ip, None),
+            Err(_) => {
+                let b: Address = last.parse().map_err(|_| bad())?;
+                (b.ip, b.port)
+            }
+        },
+    };
     let (lo, hi) = match (a, b) {
         (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b))),
         (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b)),
@@ -156,10 +173,25 @@ fn expand_range(item: &str, first: &str, last: &str) -> Result<Vec<Address>, Hos
                 IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(n as u32)),
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(n)),
             },
-            port: None,
+            port,
         })
         .map(|a| usable(a, item))
         .collect()
+}
+
+/// The IPv4 address `first` with its last parts replaced by `last`'s one
+/// to four dot-separated numbers (`4` → a.b.c.4, `1.4` → a.b.1.4).
+fn fill_v4(first: Ipv4Addr, last: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<u8> = last
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut octets = first.octets();
+    octets[4 - parts.len()..].copy_from_slice(&parts);
+    Some(Ipv4Addr::from(octets))
 }
 
 #[cfg(test)]
@@ -202,6 +234,21 @@ mod tests {
     }
 
     #[test]
+    fn ranges_with_a_short_last_part_and_a_port() {
+        assert_eq!(list("10.0.0.2-4"), ["10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+        assert_eq!(list("10.0.0.255-1.0"), ["10.0.0.255", "10.0.1.0"]);
+        assert_eq!(
+            list("10.0.0.2-10.0.0.3:2222"),
+            ["10.0.0.2:2222", "10.0.0.3:2222"]
+        );
+        assert_eq!(list("10.0.0.2-3:2222"), ["10.0.0.2:2222", "10.0.0.3:2222"]);
+        assert_eq!(
+            list("fd00::2-[fd00::3]:2222"),
+            ["[fd00::2]:2222", "[fd00::3]:2222"]
+        );
+    }
+
+    #[test]
     fn bad_lists() {
         let err = |s: &str| parse_ip_list(s).unwrap_err();
         assert!(matches!(err("10.0.0.9-10.0.0.2"), HostError::Reversed(_)));
@@ -209,7 +256,11 @@ mod tests {
             err("10.0.0.0-10.0.255.255"),
             HostError::TooLarge(_, 65536)
         ));
-        assert!(matches!(err("10.0.0.2-9"), HostError::Range(_)));
+        assert!(matches!(err("10.0.0.2-x"), HostError::Range(_)));
+        assert!(matches!(err("10.0.0.2-300"), HostError::Range(_)));
+        assert!(matches!(err("10.0.0.2-1.2.3.4.5"), HostError::Range(_)));
+        assert!(matches!(err("10.0.0.2-4:0"), HostError::Port(_)));
+        assert!(matches!(err("10.0.0.9-2"), HostError::Reversed(_)));
         assert!(matches!(err("10.0.0.2-fd00::1"), HostError::Range(_)));
         assert!(matches!(err("10.0.0.300"), HostError::Address(_)));
         assert!(matches!(err("10.0.0.3:0"), HostError::Port(_)));

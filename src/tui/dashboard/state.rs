@@ -73,6 +73,9 @@ pub struct HostRow {
     samples: VecDeque<(DateTime<Local>, u64)>,
     /// The log pane's lines.
     pub log: VecDeque<LogLine>,
+    /// The furthest the host was shown: its bar never moves back when
+    /// counting turns from bytes to steps.
+    reached: f64,
 }
 
 impl HostRow {
@@ -88,6 +91,7 @@ impl HostRow {
             bytes: HashMap::new(),
             samples: VecDeque::new(),
             log: VecDeque::new(),
+            reached: 0.0,
         }
     }
 
@@ -128,8 +132,14 @@ impl HostRow {
         Some(((total?.saturating_sub(done)) as f64 / rate).ceil() as u64)
     }
 
-    /// How far the host is, 0.0 to 1.0: bytes while sending, else steps.
+    /// How far the host is, 0.0 to 1.0: bytes while sending, else steps,
+    /// and never less than it was shown before.
     pub fn ratio(&self) -> f64 {
+        self.measure().max(self.reached)
+    }
+
+    /// How far the host is by what it is counting now.
+    fn measure(&self) -> f64 {
         if self.sending()
             && let (done, Some(total)) = self.bytes()
             && total > 0
@@ -243,6 +253,8 @@ impl RunState {
             }
         };
         let h = &mut self.hosts[i];
+        // What was shown before this event changes what is counted.
+        h.reached = h.ratio();
         h.phase = Some(ev.phase);
         match &ev.kind {
             EventKind::Started { what } => {
@@ -280,5 +292,6 @@ impl RunState {
                 h.push(LineKind::Problem, format!("✗ {error}"));
             }
         }
+        h.reached = h.ratio();
     }
 }

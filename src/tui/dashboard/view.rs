@@ -3,13 +3,14 @@
 
 use super::Dashboard;
 use super::state::{HostRow, HostStatus, LineKind, RunState};
+use crate::engine::plan::Phase;
 use crate::tui::theme::Theme;
 use chrono::{DateTime, Local};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, TableState};
 
 /// Width of a row's progress bar, in cells.
 const BAR: usize = 16;
@@ -82,7 +83,9 @@ fn overall_gauge(
 
 /// A row per host: host, roles, phase, status, progress, speed, ETA. Once
 /// the run `ended`, a host between steps "stopped" and one that never
-/// started was "not run".
+/// started was "not run". The columns fit `area`: narrow screens get short
+/// phase names, a bar as wide as its column, and addresses cut at the
+/// front (their ends tell hosts apart); the table scrolls with `selected`.
 pub fn hosts_table(
     f: &mut Frame<'_>,
     area: Rect,
@@ -91,36 +94,118 @@ pub fn hosts_table(
     ended: bool,
     theme: &Theme,
 ) {
+    let cols = Columns::fit(area.width.saturating_sub(2));
     let header = Row::new([
         "HOST", "ROLES", "PHASE", "STATUS", "PROGRESS", "SPEED", "ETA",
     ])
     .style(theme.dim());
-    let rows = run.hosts.iter().enumerate().map(|(i, h)| {
-        let row = host_row(h, ended, theme);
-        if i == selected {
-            row.style(theme.selected())
-        } else {
-            row
-        }
-    });
-    let widths = [
-        Constraint::Length(16),
-        Constraint::Length(10),
-        Constraint::Length(13),
-        Constraint::Length(9),
-        Constraint::Length(BAR as u16 + 5),
-        Constraint::Length(12),
-        Constraint::Length(6),
-    ];
-    f.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(Block::bordered().title(" hosts ").border_style(theme.dim())),
-        area,
-    );
+    let rows = run.hosts.iter().map(|h| host_row(h, ended, &cols, theme));
+    let table = Table::new(rows, cols.widths())
+        .header(header)
+        .row_highlight_style(theme.selected())
+        .block(Block::bordered().title(" hosts ").border_style(theme.dim()));
+    let mut state = TableState::default().with_selected(Some(selected));
+    f.render_stateful_widget(table, area, &mut state);
 }
 
-fn host_row<'a>(h: &'a HostRow, ended: bool, theme: &Theme) -> Row<'a> {
+/// The widths of the host table's columns for a table `width` cells wide.
+struct Columns {
+    host: u16,
+    roles: u16,
+    phase: u16,
+    status: u16,
+    progress: u16,
+    speed: u16,
+    eta: u16,
+}
+
+impl Columns {
+    fn fit(width: u16) -> Columns {
+        let wide = width >= 100;
+        let mut c = if wide {
+            Columns {
+                host: 16,
+                roles: 10,
+                phase: 13,
+                status: 9,
+                progress: BAR as u16 + 5,
+                speed: 12,
+                eta: 6,
+            }
+        } else {
+            Columns {
+                host: 16,
+                roles: 7,
+                phase: 6,
+                status: 7,
+                progress: BAR as u16 + 5,
+                speed: 10,
+                eta: 5,
+            }
+        };
+        // Seven columns, six gaps; the host and the bar give way first.
+        let fixed = c.roles + c.phase + c.status + c.speed + c.eta + 6;
+        let room = width.saturating_sub(fixed);
+        c.host = c.host.min(room.saturating_sub(9)).max(8);
+        c.progress = room.saturating_sub(c.host).clamp(4, BAR as u16 + 5);
+        c
+    }
+
+    fn widths(&self) -> [Constraint; 7] {
+        [
+            self.host,
+            self.roles,
+            self.phase,
+            self.status,
+            self.progress,
+            self.speed,
+            self.eta,
+        ]
+        .map(Constraint::Length)
+    }
+}
+
+/// `text` in `width` cells: whole, or its end after a `…` (the end of an
+/// address is what tells hosts apart).
+fn tail(text: &str, width: u16) -> String {
+    let n = text.chars().count();
+    let width = usize::from(width);
+    if n <= width || width == 0 {
+        return text.to_string();
+    }
+    let kept: String = text.chars().skip(n - width + 1).collect();
+    format!("…{kept}")
+}
+
+/// A phase's name in `width` cells: its short form when the long one
+/// does not fit.
+fn phase_name(p: Phase, width: u16) -> &'static str {
+    let long = p.name();
+    if long.len() <= usize::from(width) {
+        return long;
+    }
+    match p {
+        Phase::Connect => "conn",
+        Phase::Preflight => "pre",
+        Phase::Distribute => "send",
+        Phase::Render => "render",
+        Phase::Registry => "reg",
+        Phase::Check => "check",
+        Phase::Init => "init",
+        Phase::KubeadmInit => "kinit",
+        Phase::JoinMasters => "join-m",
+        Phase::JoinNodes => "join-n",
+        Phase::Applications => "apps",
+        Phase::Finish => "finish",
+        Phase::Reset => "reset",
+        Phase::Clean => "clean",
+        Phase::Delete => "delete",
+        Phase::Exec => "exec",
+        Phase::Copy => "copy",
+    }
+}
+
+fn host_row<'a>(h: &'a HostRow, ended: bool, cols: &Columns, theme: &Theme) -> Row<'a> {
     let status = h.status();
     let (word, style) = match status {
         HostStatus::Waiting if ended => ("not run", theme.dim()),
@@ -131,14 +216,21 @@ fn host_row<'a>(h: &'a HostRow, ended: bool, theme: &Theme) -> Row<'a> {
         HostStatus::Done => ("done", theme.ok()),
         HostStatus::Failed => ("FAILED", theme.error()),
     };
-    let phase = h.phase.map_or("-", |p| p.name());
+    let phase = h.phase.map_or("-", |p| phase_name(p, cols.phase));
     let ratio = h.ratio();
-    let filled = (ratio * BAR as f64).round() as usize;
+    let percent = format!("{:>3}%", (ratio * 100.0).round() as u64);
+    // The bar takes what the column has left beside " 100%".
+    let bar = usize::from(cols.progress).saturating_sub(5).min(BAR);
+    let filled = ((ratio * bar as f64).round() as usize).min(bar);
     let bar = Line::from(vec![
         Span::styled("█".repeat(filled), theme.bar()),
-        Span::styled("░".repeat(BAR - filled.min(BAR)), theme.dim()),
+        Span::styled("░".repeat(bar - filled), theme.dim()),
         Span::styled(
-            format!(" {:>3}%", (ratio * 100.0).round() as u64),
+            if bar > 0 {
+                format!(" {percent}")
+            } else {
+                percent
+            },
             theme.text(),
         ),
     ]);
@@ -153,7 +245,7 @@ fn host_row<'a>(h: &'a HostRow, ended: bool, theme: &Theme) -> Row<'a> {
         (String::new(), String::new())
     };
     Row::new(vec![
-        Cell::from(h.id.as_str()),
+        Cell::from(tail(h.id.as_str(), cols.host)),
         Cell::from(h.roles.as_str()).style(theme.dim()),
         Cell::from(phase),
         Cell::from(word).style(style),

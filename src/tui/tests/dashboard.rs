@@ -197,3 +197,35 @@ fn the_dashboard_shows_rows_bars_the_selected_log_and_the_demo_label() {
         draw(&app, w, h);
     }
 }
+
+#[test]
+fn a_bar_never_moves_back_when_counting_turns_from_bytes_to_steps() {
+    let mut app = app();
+    let actions = vec![
+        started(&app, A, Phase::Distribute, "send", 0),
+        ev(
+            &app,
+            A,
+            Phase::Distribute,
+            "send",
+            100,
+            EventKind::Progress {
+                done: 900,
+                total: Some(1000),
+            },
+        ),
+    ];
+    feed(&mut app, actions);
+    assert_eq!(dashboard(&app).run.hosts[0].ratio(), 0.9);
+    let actions = vec![
+        ev(&app, A, Phase::Distribute, "send", 200, EventKind::Finished),
+        started(&app, A, Phase::Init, "init", 300),
+    ];
+    feed(&mut app, actions);
+    let a = &dashboard(&app).run.hosts[0];
+    assert_eq!(a.ended, 1, "one of two steps ended: 50% by steps");
+    assert_eq!(a.ratio(), 0.9, "the bar stays where it was");
+    let end = ev(&app, A, Phase::Init, "init", 400, EventKind::Finished);
+    feed(&mut app, vec![end]);
+    assert_eq!(dashboard(&app).run.hosts[0].ratio(), 1.0);
+}

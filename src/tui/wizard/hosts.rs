@@ -5,13 +5,16 @@
 //! flagged when the picked image has no build for it.
 
 use super::field::Field;
+use super::image::Fetched;
+use super::ssh::Tested;
+use super::{Draft, Flow, Keys, Page, Replied, Reply};
 use crate::cluster::hosts::{Address, parse_ip_list};
 use crate::tui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 /// One host and whether it is a master.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,52 +48,22 @@ pub struct HostsScreen {
 }
 
 impl HostsScreen {
-    /// Whether keys go to the text input.
-    pub fn typing(&self) -> bool {
-        self.adding.is_some()
-    }
-
-    /// React to a key; true when the user is done (Enter with a master).
-    pub fn handle_key(&mut self, key: KeyEvent) -> bool {
-        if let Some((field, master)) = &mut self.adding {
-            match key.code {
-                KeyCode::Esc => self.adding = None,
-                KeyCode::Enter => {
-                    let master = *master;
-                    let text = field.text.clone();
-                    self.add(&text, master);
-                }
-                _ => {
-                    field.input(key);
-                }
-            }
-            return false;
-        }
+    /// React to a key while the address input is open.
+    fn input_key(&mut self, key: KeyEvent) {
+        let Some((field, master)) = &mut self.adding else {
+            return;
+        };
         match key.code {
-            KeyCode::Char('a') => self.adding = Some((Field::new("masters", "", false), true)),
-            KeyCode::Char('n') => self.adding = Some((Field::new("nodes", "", false), false)),
-            KeyCode::Char('d') | KeyCode::Delete if !self.hosts.is_empty() => {
-                self.hosts.remove(self.selected);
-                self.selected = self.selected.min(self.hosts.len().saturating_sub(1));
-            }
-            KeyCode::Char('r') => {
-                if let Some(h) = self.hosts.get_mut(self.selected) {
-                    h.master = !h.master;
-                }
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected = (self.selected + 1).min(self.hosts.len().saturating_sub(1));
-            }
+            KeyCode::Esc => self.adding = None,
             KeyCode::Enter => {
-                if self.hosts.iter().any(|h| h.master) {
-                    return true;
-                }
-                self.error = Some("add at least one master (a)".into());
+                let master = *master;
+                let text = field.text().to_string();
+                self.add(&text, master);
             }
-            _ => {}
+            _ => {
+                field.input(key);
+            }
         }
-        false
     }
 
     /// Add the addresses of `list`, refusing a bad or duplicate one.
@@ -127,17 +100,6 @@ impl HostsScreen {
         }
     }
 
-    /// The architecture every host answered in the connection test, when
-    /// all did and all agree: the arch role the Clusterfile gets, so a
-    /// multi-arch image installs the hosts' platform.
-    pub fn common_arch(&self) -> Option<&str> {
-        let first = self.hosts.first()?.arch.as_deref()?;
-        self.hosts
-            .iter()
-            .all(|h| h.arch.as_deref() == Some(first))
-            .then_some(first)
-    }
-
     /// Masters and nodes, as `gen` takes them.
     pub fn split(&self) -> (Vec<Address>, Vec<Address>) {
         let pick = |m: bool| {
@@ -149,9 +111,85 @@ impl HostsScreen {
         };
         (pick(true), pick(false))
     }
+}
 
-    /// Draw the screen; `image` are the picked image's architectures.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, image: &[String]) {
+impl Page for HostsScreen {
+    fn keys(&self) -> Keys {
+        &[
+            (
+                "a / n",
+                "add masters / nodes (IPs, IP:PORT, FIRST-LAST, commas)",
+            ),
+            ("d", "remove the selected host"),
+            ("r", "switch its role"),
+            ("Enter", "next: SSH"),
+            ("Esc", "back"),
+            ("↑/↓", "select a host"),
+        ]
+    }
+
+    fn typing(&self) -> bool {
+        self.adding.is_some()
+    }
+
+    fn has_input(&self) -> bool {
+        !self.hosts.is_empty()
+            || self
+                .adding
+                .as_ref()
+                .is_some_and(|(f, _)| !f.text().trim().is_empty())
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, _draft: &Draft) -> Flow {
+        if self.adding.is_some() {
+            self.input_key(key);
+            return Flow::Stay;
+        }
+        match key.code {
+            KeyCode::Esc => return Flow::Back,
+            KeyCode::Char('a') => self.adding = Some((Field::new("masters", "", false), true)),
+            KeyCode::Char('n') => self.adding = Some((Field::new("nodes", "", false), false)),
+            KeyCode::Char('d') | KeyCode::Delete if !self.hosts.is_empty() => {
+                self.hosts.remove(self.selected);
+                self.selected = self.selected.min(self.hosts.len().saturating_sub(1));
+            }
+            KeyCode::Char('r') => {
+                if let Some(h) = self.hosts.get_mut(self.selected) {
+                    h.master = !h.master;
+                }
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(self.hosts.len().saturating_sub(1));
+            }
+            KeyCode::Enter => {
+                if self.hosts.iter().any(|h| h.master) {
+                    return Flow::Next;
+                }
+                self.error = Some("add at least one master (a)".into());
+            }
+            _ => {}
+        }
+        Flow::Stay
+    }
+
+    fn reply(&mut self, reply: &Reply, _draft: &Draft, out: &mut Replied) {
+        match reply {
+            Reply::Tested(host, Tested::Ok { arch: Some(a), .. }) => self.set_arch(host, a),
+            Reply::Fetched(Ok(Fetched {
+                hosts: Some(from), ..
+            })) => out.said.push(self.take_bundle(from)),
+            _ => {}
+        }
+    }
+
+    fn describe(&self, draft: &mut Draft) {
+        draft.hosts = self.hosts.clone();
+    }
+
+    /// The picked image's architectures flag hosts it cannot run on.
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, draft: &Draft) {
+        let image = &draft.archs;
         let [table, input] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
         let rows = self.hosts.iter().enumerate().map(|(i, h)| {
@@ -173,7 +211,9 @@ impl HostsScreen {
                 row
             }
         });
-        f.render_widget(
+        // Stateful: the table scrolls to keep the selected host in view.
+        let mut state = TableState::default().with_selected(Some(self.selected));
+        f.render_stateful_widget(
             Table::new(
                 rows,
                 [
@@ -185,6 +225,7 @@ impl HostsScreen {
             .header(Row::new(["ADDRESS", "ROLE", "ARCH"]).style(theme.dim()))
             .block(Block::bordered().title(" 2 hosts: the first master is master0 ")),
             table,
+            &mut state,
         );
         let line = match (&self.adding, &self.error) {
             (Some((field, _)), _) => field.line(true, theme),
@@ -198,6 +239,11 @@ impl HostsScreen {
         if let (Some(_), Some(e)) = (&self.adding, &self.error) {
             lines.push(Line::styled(e.as_str(), theme.error()));
         }
-        f.render_widget(Paragraph::new(lines).block(Block::bordered()), input);
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered()),
+            input,
+        );
     }
 }

@@ -2,9 +2,11 @@
 //! from a bundle, whose Clusterfile can fill the hosts) → hosts → SSH (with a concurrent connection test that
 //! also learns each host's arch) → configuration (env, subnets, a kubeadm
 //! override and its merged preview) → review (the Clusterfile and the plan;
-//! save without installing) → install. Screens only hold and edit their
-//! own state; work that needs I/O is a [`Job`] the event loop runs (see
-//! [`jobs`]), whose [`Reply`] comes back as an action.
+//! save without installing) → install. Every screen is a [`Page`] that
+//! holds and edits its own state, keys, help and scrolling; the wizard
+//! only walks the list in `screens!`. Work that needs I/O is a [`Job`]
+//! the event loop runs (see [`jobs`]), whose [`Reply`] comes back as an
+//! action.
 
 mod bundle_hosts;
 pub mod config;
@@ -12,7 +14,10 @@ pub mod field;
 pub mod hosts;
 pub mod image;
 pub mod jobs;
+pub mod page;
+pub mod prefs;
 pub mod review;
+pub mod scroll;
 pub mod ssh;
 #[cfg(test)]
 mod tests;
@@ -21,13 +26,11 @@ use super::target::Target;
 use super::theme::Theme;
 use crate::app::AppError;
 use crate::cluster::clusterfile::Clusterfile;
-use crate::cluster::create::{NewCluster, generate};
-use crate::cluster::model::Ssh;
-use crate::secret::Secret;
 use config::ConfigScreen;
 use crossterm::event::{KeyCode, KeyEvent};
 use hosts::HostsScreen;
 use image::ImageScreen;
+pub use page::{Draft, Flow, Keys, Page, Replied};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use review::Review;
@@ -85,21 +88,6 @@ pub struct Planned {
     pub lines: Vec<String>,
 }
 
-/// Which screen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// Pick the image.
-    Image,
-    /// List the hosts.
-    Hosts,
-    /// SSH credentials and the connection test.
-    Ssh,
-    /// Env, subnets and the kubeadm override.
-    Config,
-    /// The Clusterfile and the plan.
-    Review,
-}
-
 /// What a key asks of the app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
@@ -113,80 +101,97 @@ pub enum Msg {
     Install,
 }
 
-/// The wizard before the install.
-#[derive(Clone, Debug)]
-pub struct Wizard {
-    /// The screen on show.
-    pub step: Step,
-    /// Image screen.
-    pub image: ImageScreen,
-    /// Hosts screen.
-    pub hosts: HostsScreen,
-    /// SSH screen.
-    pub ssh: SshScreen,
-    /// Configuration screen.
-    pub config: ConfigScreen,
-    /// Review screen.
-    pub review: Review,
+/// Declares the screens in order: the [`Step`] naming each, the
+/// [`Wizard`] holding each screen's state in a field, and the way from a
+/// step to its [`Page`].
+macro_rules! screens {
+    ($($(#[$doc:meta])* $step:ident => $field:ident: $ty:ty,)*) => {
+        /// Which screen.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Step {
+            $($(#[$doc])* $step,)*
+        }
+
+        /// The screens in the order the wizard walks them.
+        const STEPS: &[Step] = &[$(Step::$step,)*];
+
+        /// The wizard before the install.
+        #[derive(Clone, Debug)]
+        pub struct Wizard {
+            /// The screen on show.
+            pub step: Step,
+            $($(#[$doc])* pub $field: $ty,)*
+        }
+
+        impl Wizard {
+            /// Every screen as it starts.
+            fn blank() -> Self {
+                Wizard {
+                    step: STEPS[0],
+                    $($field: <$ty>::default(),)*
+                }
+            }
+
+            /// The screen of `step`.
+            fn page(&self, step: Step) -> &dyn Page {
+                match step {
+                    $(Step::$step => &self.$field,)*
+                }
+            }
+
+            /// The screen of `step`, to change.
+            fn page_mut(&mut self, step: Step) -> &mut dyn Page {
+                match step {
+                    $(Step::$step => &mut self.$field,)*
+                }
+            }
+        }
+    };
+}
+
+screens! {
+    /// Pick the image.
+    Image => image: ImageScreen,
+    /// List the hosts.
+    Hosts => hosts: HostsScreen,
+    /// SSH credentials and the connection test.
+    Ssh => ssh: SshScreen,
+    /// Env, subnets and the kubeadm override.
+    Config => config: ConfigScreen,
+    /// The Clusterfile and the plan.
+    Review => review: Review,
 }
 
 impl Wizard {
     /// The wizard over the store's images.
     pub fn new(choices: Vec<image::Choice>) -> Self {
-        Wizard {
-            step: Step::Image,
-            image: ImageScreen::new(choices),
-            hosts: HostsScreen::default(),
-            ssh: SshScreen::default(),
-            config: ConfigScreen::default(),
-            review: Review::default(),
+        let mut w = Wizard::blank();
+        w.image = ImageScreen::new(choices);
+        w
+    }
+
+    /// What the screens describe together.
+    pub fn draft(&self) -> Draft {
+        let mut draft = Draft::default();
+        for step in STEPS {
+            self.page(*step).describe(&mut draft);
         }
+        draft
     }
 
     /// Whether keys go to a text input (`?` is then typed, not help).
     pub fn typing(&self) -> bool {
-        match self.step {
-            Step::Image => self.image.typing(),
-            Step::Hosts => self.hosts.typing(),
-            Step::Ssh => true,
-            Step::Config => self.config.typing(),
-            _ => false,
-        }
+        self.page(self.step).typing()
+    }
+
+    /// Whether leaving now would throw away something the user entered.
+    pub fn has_input(&self) -> bool {
+        STEPS.iter().any(|s| self.page(*s).has_input())
     }
 
     /// The Clusterfile the screens describe.
     pub fn clusterfile(&self) -> Result<Clusterfile, String> {
-        let images = self.image.picked();
-        if images.is_empty() {
-            return Err("no image picked".into());
-        }
-        let (masters, nodes) = self.hosts.split();
-        let opt = |i: usize| Some(self.ssh.value(i).to_string()).filter(|v| !v.is_empty());
-        generate(NewCluster {
-            name: self.ssh.value(0).to_string(),
-            images: images.iter().map(|i| i.to_string()).collect(),
-            masters,
-            nodes,
-            ssh: Ssh {
-                user: opt(1),
-                passwd: opt(2).map(Secret::new),
-                pk: opt(3),
-                pk_passwd: opt(4).map(Secret::new),
-                ..Ssh::default()
-            },
-            env: self.config.env.overrides(),
-            ..NewCluster::default()
-        })
-        .map(|mut cf| {
-            cf.documents = self.config.documents();
-            if let Some(arch) = self.hosts.common_arch() {
-                for group in &mut cf.cluster.spec.hosts {
-                    group.roles.push(arch.to_string());
-                }
-            }
-            cf
-        })
-        .map_err(|e| e.to_string())
+        self.draft().clusterfile()
     }
 
     /// React to a key.
@@ -194,191 +199,75 @@ impl Wizard {
         if key.code == KeyCode::Char('q') && !self.typing() {
             return Msg::Quit;
         }
-        if self.step == Step::Config {
-            return self.config_key(key);
-        }
-        if key.code == KeyCode::Esc && !self.hosts.typing() && !self.image.typing() {
-            self.step = match self.step {
-                Step::Image => return Msg::Quit,
-                Step::Hosts => Step::Image,
-                Step::Ssh => Step::Hosts,
-                Step::Config => Step::Ssh,
-                Step::Review => Step::Config,
-            };
-            return Msg::None;
-        }
-        match self.step {
-            Step::Image => match self.image.handle_key(key) {
-                image::Msg::None => Msg::None,
-                image::Msg::Next => {
-                    self.step = Step::Hosts;
+        let draft = self.draft();
+        let page = self.page_mut(self.step);
+        let flow = if !page.typing() && page.scroll(key) {
+            Flow::Stay
+        } else {
+            page.handle_key(key, &draft)
+        };
+        self.follow(flow)
+    }
+
+    /// Go where `flow` says.
+    fn follow(&mut self, flow: Flow) -> Msg {
+        let at = STEPS.iter().position(|s| *s == self.step).unwrap_or(0);
+        match flow {
+            Flow::Stay => self.pending_job(),
+            Flow::Back => match at.checked_sub(1) {
+                None => Msg::Quit,
+                Some(i) => {
+                    self.step = STEPS[i];
                     Msg::None
                 }
-                image::Msg::Fetch(source) => Msg::Job(Job::Fetch(source)),
             },
-            Step::Hosts => {
-                if self.hosts.handle_key(key) {
-                    self.step = Step::Ssh;
+            Flow::Next => match STEPS.get(at + 1) {
+                None => Msg::None,
+                Some(next) => {
+                    self.step = *next;
+                    let draft = self.draft();
+                    let flow = self.page_mut(self.step).enter(&draft);
+                    self.follow(flow)
                 }
-                Msg::None
-            }
-            Step::Ssh => match self.ssh.handle_key(key) {
-                ssh::Msg::None => Msg::None,
-                ssh::Msg::Test(trust) => match self.clusterfile() {
-                    Ok(cf) => {
-                        for h in &self.hosts.hosts {
-                            self.ssh
-                                .tests
-                                .insert(h.addr.ip.to_string(), Tested::Testing);
-                        }
-                        Msg::Job(Job::Test(Box::new(cf), trust))
-                    }
-                    Err(e) => {
-                        self.ssh
-                            .tests
-                            .insert("clusterfile".into(), Tested::Failed(e));
-                        Msg::None
-                    }
-                },
-                ssh::Msg::Next => self.enter_config(),
             },
-            Step::Config => self.config_key(key),
-            Step::Review => match key.code {
-                KeyCode::Char('s') => match self.clusterfile() {
-                    Ok(cf) => Msg::Job(Job::Save(Box::new(cf))),
-                    Err(e) => {
-                        self.review.note = Some(e);
-                        Msg::None
-                    }
-                },
-                KeyCode::Enter | KeyCode::Char('i') if self.review.ready => Msg::Install,
-                KeyCode::Down | KeyCode::Char('j') => {
-                    self.review.scroll =
-                        (self.review.scroll + 1).min(self.review.lines.len().saturating_sub(1));
-                    Msg::None
-                }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.review.scroll = self.review.scroll.saturating_sub(1);
-                    Msg::None
-                }
-                KeyCode::PageDown | KeyCode::Char(' ') => {
-                    self.review.scroll =
-                        (self.review.scroll + 20).min(self.review.lines.len().saturating_sub(1));
-                    Msg::None
-                }
-                KeyCode::PageUp => {
-                    self.review.scroll = self.review.scroll.saturating_sub(20);
-                    Msg::None
-                }
-                _ => Msg::None,
-            },
+            Flow::Quit => Msg::Quit,
+            Flow::Job(job) => Msg::Job(job),
+            Flow::Install => Msg::Install,
         }
     }
 
-    /// Show the review and plan the Clusterfile.
-    fn open_review(&mut self) -> Msg {
-        self.step = Step::Review;
-        self.review = Review::default();
-        match self.clusterfile() {
-            Ok(cf) => Msg::Job(Job::Plan(Box::new(cf))),
-            Err(e) => {
-                self.review.note = Some(e);
-                Msg::None
-            }
+    /// The job the screen on show needs now, if any (a change made while
+    /// its last job ran asks for the next one when that one answers).
+    pub fn pending_job(&mut self) -> Msg {
+        let draft = self.draft();
+        match self.page_mut(self.step).pending(&draft) {
+            Some(job) => Msg::Job(job),
+            None => Msg::None,
         }
     }
 
     /// Take a job's reply; returns the plan's target when one is ready.
     pub fn reply(&mut self, reply: Reply) -> Option<Target> {
-        match reply {
-            Reply::Tested(host, t) => {
-                if let Tested::Ok { arch: Some(a), .. } = &t {
-                    self.hosts.set_arch(&host, a);
-                }
-                self.ssh.tests.insert(host, t);
-                None
-            }
-            Reply::Planned(Ok(p)) => {
-                self.review.lines = p.lines;
-                self.review.ready = true;
-                self.review.note = Some("Enter installs; s saves the Clusterfile only".into());
-                Some(p.target)
-            }
-            Reply::Planned(Err(e)) => {
-                self.review.ready = false;
-                self.review.note = Some(e.to_string());
-                None
-            }
-            Reply::Saved(r) => {
-                self.review.note = Some(match r {
-                    Ok(path) => format!("saved {path} (install later with tug apply -f {path})"),
-                    Err(e) => format!("not saved: {e}"),
-                });
-                None
-            }
-            Reply::Fetching(p) => {
-                self.image.progress(p);
-                None
-            }
-            Reply::Fetched(r) => {
-                self.fetched(r);
-                None
-            }
-            Reply::Previewed(p) => {
-                self.config.previewed(p);
-                None
+        let draft = self.draft();
+        let mut out = Replied::default();
+        for step in STEPS {
+            self.page_mut(*step).reply(&reply, &draft, &mut out);
+        }
+        if !out.said.is_empty() {
+            for step in STEPS {
+                self.page_mut(*step).told(&out.said);
             }
         }
+        out.target
     }
 
     /// The keys of the current screen.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        match self.step {
-            Step::Image => &[
-                ("↑/↓", "select an image"),
-                ("Space", "mark for the install (in order, the rootfs first)"),
-                ("Enter", "next: hosts"),
-                ("p", "pull: REGISTRY/REPO:TAG [OS/ARCH] into the store"),
-                ("b", "bundle: verify and load the one next to tug"),
-                ("B", "bundle path: verify and load a bundle from a path"),
-                ("q Esc", "quit"),
-            ],
-            Step::Hosts => &[
-                (
-                    "a / n",
-                    "add masters / nodes (IPs, IP:PORT, FIRST-LAST, commas)",
-                ),
-                ("d", "remove the selected host"),
-                ("r", "switch its role"),
-                ("Enter", "next: SSH"),
-                ("Esc", "back"),
-                ("↑/↓", "select a host"),
-            ],
-            Step::Ssh => &[
-                ("Tab ↑/↓", "next / previous field"),
-                ("Ctrl-T", "test the connection to every host"),
-                ("Ctrl-Y", "trust the new host keys shown"),
-                ("Enter", "next: configuration"),
-                ("Esc", "back"),
-            ],
-            Step::Config => self.config.keys(),
-            Step::Review => &[
-                ("↑/↓ PgUp/PgDn", "scroll"),
-                ("s", "save the Clusterfile without installing"),
-                ("Enter", "install"),
-                ("Esc", "back"),
-            ],
-        }
+    pub fn keys(&self) -> Keys {
+        self.page(self.step).keys()
     }
 
     /// Draw the current screen.
     pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
-        match self.step {
-            Step::Image => self.image.render(f, area, theme),
-            Step::Hosts => self.hosts.render(f, area, theme, self.image.archs()),
-            Step::Ssh => self.ssh.render(f, area, theme, self.image.archs()),
-            Step::Config => self.config.render(f, area, theme),
-            Step::Review => self.review.render(f, area, theme),
-        }
+        self.page(self.step).render(f, area, theme, &self.draft());
     }
 }

@@ -2,7 +2,10 @@
 //! `tug plan` prints it; `s` saves the Clusterfile without installing,
 //! Enter installs.
 
+use super::scroll::Scroll;
+use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
 use crate::tui::theme::Theme;
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -14,16 +17,77 @@ pub struct Review {
     /// The Clusterfile, then the plan, as lines.
     pub lines: Vec<String>,
     /// The first line shown.
-    pub scroll: usize,
+    pub scroll: Scroll,
     /// Where the Clusterfile was saved, or why planning failed.
     pub note: Option<String>,
     /// Whether the plan is ready to install.
     pub ready: bool,
 }
 
-impl Review {
-    /// Draw the screen.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+impl Page for Review {
+    fn keys(&self) -> Keys {
+        &[
+            ("↑/↓ PgUp/PgDn", "scroll"),
+            ("s", "save the Clusterfile without installing"),
+            ("Enter", "install"),
+            ("Esc", "back"),
+        ]
+    }
+
+    fn scroll(&mut self, key: KeyEvent) -> bool {
+        self.scroll.key(key, self.lines.len(), 20)
+    }
+
+    /// Arriving plans the Clusterfile anew.
+    fn enter(&mut self, draft: &Draft) -> Flow {
+        *self = Review::default();
+        match draft.clusterfile() {
+            Ok(cf) => Flow::Job(Job::Plan(Box::new(cf))),
+            Err(e) => {
+                self.note = Some(e);
+                Flow::Stay
+            }
+        }
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, draft: &Draft) -> Flow {
+        match key.code {
+            KeyCode::Esc => Flow::Back,
+            KeyCode::Char('s') => match draft.clusterfile() {
+                Ok(cf) => Flow::Job(Job::Save(Box::new(cf))),
+                Err(e) => {
+                    self.note = Some(e);
+                    Flow::Stay
+                }
+            },
+            KeyCode::Enter | KeyCode::Char('i') if self.ready => Flow::Install,
+            _ => Flow::Stay,
+        }
+    }
+
+    fn reply(&mut self, reply: &Reply, _draft: &Draft, out: &mut Replied) {
+        match reply {
+            Reply::Planned(Ok(p)) => {
+                self.lines = p.lines.clone();
+                self.ready = true;
+                self.note = Some("Enter installs; s saves the Clusterfile only".into());
+                out.target = Some(p.target.clone());
+            }
+            Reply::Planned(Err(e)) => {
+                self.ready = false;
+                self.note = Some(e.to_string());
+            }
+            Reply::Saved(r) => {
+                self.note = Some(match r {
+                    Ok(path) => format!("saved {path} (install later with tug apply -f {path})"),
+                    Err(e) => format!("not saved: {e}"),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, _draft: &Draft) {
         let block = Block::bordered().title(" 5 review: the Clusterfile and the plan ");
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -42,7 +106,7 @@ impl Review {
         lines.extend(
             self.lines
                 .iter()
-                .skip(self.scroll)
+                .skip(self.scroll.top)
                 .take(inner.height as usize)
                 .map(|l| Line::styled(l.as_str(), theme.text())),
         );

@@ -243,3 +243,160 @@ fn an_arch_mismatch_needs_a_known_image_arch_that_differs() {
         Some("riscv64 host, amd64/arm64 image")
     );
 }
+
+#[test]
+fn no_debug_of_the_wizard_shows_a_password_or_passphrase() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "ssh-Pa55");
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    typed(&mut app, "key-Phr4se");
+    let w = wizard(&app);
+    assert_eq!((w.ssh.value(2), w.ssh.value(4)), ("ssh-Pa55", "key-Phr4se"));
+    let debug = format!("{app:?} {:?}", w.draft());
+    assert!(
+        !debug.contains("ssh-Pa55") && !debug.contains("key-Phr4se"),
+        "{debug}"
+    );
+    let cf = w.clusterfile().unwrap();
+    let ssh = &cf.cluster.spec.ssh;
+    assert_eq!(
+        ssh.as_ref()
+            .and_then(|s| s.passwd.as_ref())
+            .map(|s| s.expose()),
+        Some("ssh-Pa55"),
+        "the Clusterfile still gets the password"
+    );
+}
+
+#[test]
+fn every_screen_has_keys_and_esc_walks_back_through_the_list() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 'n');
+    assert_eq!(wizard(&app).step, Step::Review);
+    for back in [Step::Config, Step::Ssh, Step::Hosts, Step::Image] {
+        assert!(!wizard(&app).keys().is_empty());
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(wizard(&app).step, back);
+    }
+}
+
+#[test]
+fn the_port_field_serves_every_host_without_a_port_and_takes_digits_only() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2-3,10.0.0.9:2200\n");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(wizard(&app).ssh.focus, 5, "Shift-Tab wraps to the port");
+    ctrl(&mut app, 'u');
+    typed(&mut app, "x2y222");
+    assert_eq!(wizard(&app).ssh.value(5), "2222");
+    let yaml = wizard(&app).clusterfile().unwrap().to_yaml().unwrap();
+    assert!(
+        yaml.contains("10.0.0.2:2222")
+            && yaml.contains("10.0.0.3:2222")
+            && yaml.contains("10.0.0.9:2200"),
+        "{yaml}"
+    );
+    ctrl(&mut app, 'u');
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(effects.is_empty(), "no port: Enter stays");
+    assert_eq!(wizard(&app).step, Step::Ssh);
+}
+
+#[test]
+fn a_key_found_on_its_own_serves_only_without_a_password_and_settings_are_remembered() {
+    use super::prefs::{Found, Prefs, file};
+    let config = tempfile::tempdir().unwrap();
+    let mut app = app();
+    if let Screen::Wizard(w) = &mut app.screen {
+        Prefs {
+            user: Some("admin".into()),
+            port: Some(2022),
+            key: None,
+        }
+        .save(&file(config.path()))
+        .unwrap();
+        w.ssh.remember(config.path());
+        w.ssh.found = Some(Found::Key("/home/me/.ssh/id_ed25519".into()));
+    }
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Enter);
+    let shown = draw(&app, 100, 30);
+    assert!(shown.contains("/home/me/.ssh/id_ed25519 (found"), "{shown}");
+    let ssh = |app: &App| wizard(app).clusterfile().unwrap().cluster.spec.ssh.unwrap();
+    assert_eq!(ssh(&app).pk.as_deref(), Some("/home/me/.ssh/id_ed25519"));
+    assert_eq!(ssh(&app).user.as_deref(), Some("admin"));
+    assert_eq!(ssh(&app).port, Some(2022));
+    typed(&mut app, "pw");
+    assert_eq!(
+        ssh(&app).pk,
+        None,
+        "a typed password wins over the found key"
+    );
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "/k/id");
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Up);
+    ctrl(&mut app, 'w');
+    typed(&mut app, "ops");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(wizard(&app).step, Step::Config);
+    assert_eq!(
+        Prefs::load(&file(config.path())),
+        Prefs {
+            user: Some("ops".into()),
+            port: Some(2022),
+            key: Some("/k/id".into()),
+        }
+    );
+}
+
+#[test]
+fn esc_and_ctrl_c_ask_before_throwing_input_away_and_ctrl_c_leaves_as_interrupted() {
+    use crate::tui::app::Exit;
+    let mut app = self::app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(wizard(&app).step, Step::Image);
+    assert!(press(&mut app, KeyCode::Esc).is_empty(), "asks first");
+    assert!(draw(&app, 80, 24).contains("What you entered is lost"));
+    assert!(press(&mut app, KeyCode::Char('n')).is_empty(), "stays");
+    assert_eq!(app.asking, None);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(press(&mut app, KeyCode::Char('y')), [Effect::Quit]);
+    assert_eq!(app.exit(), Exit::Quit, "Esc leaves as a quit");
+
+    let mut app = self::app();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    assert!(ctrl(&mut app, 'c').is_empty(), "asks first");
+    assert_eq!(
+        ctrl(&mut app, 'c'),
+        [Effect::Quit],
+        "a second Ctrl-C leaves"
+    );
+    assert_eq!(app.exit(), Exit::Cancelled, "exit 130");
+
+    let mut app = self::app();
+    assert_eq!(ctrl(&mut app, 'c'), [Effect::Quit], "nothing to lose");
+    assert_eq!(app.exit(), Exit::Cancelled);
+}

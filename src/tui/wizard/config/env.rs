@@ -6,6 +6,7 @@
 use crate::cluster::env::RESERVED_PREFIX;
 use crate::cluster::validate::check_env;
 use crate::engine::install::shell::is_secret_key;
+use crate::secret::Secret;
 use crate::tui::theme::Theme;
 use crate::tui::wizard::field::Field;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -24,23 +25,25 @@ const FIRST: [&str; 6] = [
 /// What a masked value shows.
 pub const MASK: &str = "••••••";
 
-/// One env key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One env key. Values are held as secrets (a password among them must
+/// not show in a `Debug`), and drawn masked when the key names one.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     /// The key.
     pub key: String,
     /// The image's value; `None` for a key the user added.
-    pub image: Option<String>,
+    pub image: Option<Secret>,
     /// The user's value, when overridden.
-    pub value: Option<String>,
+    pub value: Option<Secret>,
 }
 
 impl Row {
     /// The value the cluster gets.
     pub fn effective(&self) -> &str {
         self.value
-            .as_deref()
-            .or(self.image.as_deref())
+            .as_ref()
+            .or(self.image.as_ref())
+            .map(Secret::expose)
             .unwrap_or_default()
     }
 
@@ -76,7 +79,7 @@ pub struct EnvTable {
 impl EnvTable {
     /// Take the image's env; overrides and added keys the user made so
     /// far are kept.
-    pub fn load(&mut self, image: &[(String, String)]) {
+    pub fn load(&mut self, image: &[(String, Secret)]) {
         let old = std::mem::take(&mut self.rows);
         let rank = |k: &str| FIRST.iter().position(|f| *f == k).unwrap_or(FIRST.len());
         let mut rows: Vec<Row> = image
@@ -125,7 +128,8 @@ impl EnvTable {
             KeyCode::Enter | KeyCode::Char('e') => self.start_edit(),
             KeyCode::Char('a') => {
                 self.error = None;
-                self.edit = Some(Edit::Add(Field::new("KEY=value", "", false)));
+                // Masked storage: the value may be a password (drawn by `add_line`).
+                self.edit = Some(Edit::Add(Field::new("KEY=value", "", true)));
             }
             KeyCode::Char('d') | KeyCode::Delete => return self.revert(),
             _ => {}
@@ -145,7 +149,12 @@ impl EnvTable {
             return;
         }
         self.error = None;
-        let field = Field::new("value", row.effective(), is_secret_key(&row.key));
+        let field = if is_secret_key(&row.key) {
+            // Typing replaces the masked value: the user cannot see it to edit it.
+            Field::replacing("value", row.effective())
+        } else {
+            Field::new("value", row.effective(), false)
+        };
         self.edit = Some(Edit::Value(field));
     }
 
@@ -189,10 +198,10 @@ impl EnvTable {
             Some(Edit::Value(f)) => {
                 let row = &mut self.rows[self.selected];
                 let before = row.overridden().then(|| row.effective().to_string());
-                row.value = Some(f.text).filter(|v| Some(v) != row.image.as_ref());
+                row.value = Some(f.secret()).filter(|v| Some(v) != row.image.as_ref());
                 before != row.overridden().then(|| row.effective().to_string())
             }
-            Some(Edit::Add(f)) => match self.add(&f.text) {
+            Some(Edit::Add(f)) => match self.add(f.text()) {
                 Ok(changed) => changed,
                 Err(e) => {
                     self.error = Some(e);
@@ -224,7 +233,7 @@ impl EnvTable {
         self.selected = i;
         let row = &mut self.rows[i];
         let before = row.overridden().then(|| row.effective().to_string());
-        row.value = Some(value.to_string()).filter(|v| Some(v) != row.image.as_ref());
+        row.value = Some(Secret::new(value)).filter(|v| Some(v) != row.image.as_ref());
         Ok(row.image.is_none() || before != row.overridden().then(|| row.effective().to_string()))
     }
 
@@ -234,7 +243,7 @@ impl EnvTable {
         let mut tail: Vec<Line<'_>> = Vec::new();
         match &self.edit {
             Some(Edit::Value(f)) => tail.push(f.line(true, theme)),
-            Some(Edit::Add(f)) => tail.push(add_line(&f.text, theme)),
+            Some(Edit::Add(f)) => tail.push(add_line(f.text(), theme)),
             None => {}
         }
         if let Some(e) = &self.error {

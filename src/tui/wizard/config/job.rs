@@ -10,6 +10,7 @@ use crate::cluster::clusterfile::Clusterfile;
 use crate::image::Reference;
 use crate::image::cluster_image::ClusterImage;
 use crate::kubeadm::{self, Kind};
+use crate::secret::Secret;
 use serde_yaml::Value;
 
 /// What the job found for one state of the screen.
@@ -18,7 +19,7 @@ pub struct Previewed {
     /// The image it was made for.
     pub image: String,
     /// The image's env, in its order, or why it could not be read.
-    pub env: Result<Vec<(String, String)>, String>,
+    pub env: Result<Vec<(String, Secret)>, String>,
     /// The cluster's kubeadm inputs, when the cluster resolved: the editor
     /// checks against them.
     pub inputs: Option<Box<kubeadm::Inputs>>,
@@ -74,12 +75,17 @@ pub fn preview(ctx: &Context, cf: &Clusterfile) -> Previewed {
     }
 }
 
-fn image_env(ctx: &Context, image: &str) -> Result<Vec<(String, String)>, String> {
+fn image_env(ctx: &Context, image: &str) -> Result<Vec<(String, Secret)>, String> {
     let reference: Reference = image.parse().map_err(|e| format!("{image}: {e}"))?;
     let store = ctx.store().map_err(|e| e.to_string())?;
     let stored = store
         .image(&reference, None)
         .map_err(|e| format!("{image}: {e}"))?;
     let ci = ClusterImage::from_stored(&stored).map_err(|e| format!("{image}: {e}"))?;
-    Ok(ci.env.0)
+    Ok(ci
+        .env
+        .0
+        .into_iter()
+        .map(|(k, v)| (k, Secret::new(v)))
+        .collect())
 }

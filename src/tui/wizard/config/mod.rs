@@ -12,14 +12,18 @@ pub mod job;
 pub mod subnets;
 mod view;
 
-use super::{Job, Msg, Step, Wizard};
+use super::scroll::Scroll;
+use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
 use crate::cluster::clusterfile::Document;
 use crate::kubeadm::{self, ApiVersion, KubeVersion};
+use crate::tui::theme::Theme;
 use check::Finding;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use editor::Editor;
 use env::EnvTable;
 use job::Previewed;
+use ratatui::Frame;
+use ratatui::layout::Rect;
 use subnets::Subnets;
 
 /// The parts Tab moves between.
@@ -43,17 +47,6 @@ const PARTS: [Part; 5] = [
     Part::Preview,
 ];
 
-/// Where a key sends the wizard.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Go {
-    /// Stay on the screen.
-    Stay,
-    /// Back to SSH.
-    Back,
-    /// On to the review.
-    Next,
-}
-
 /// The configuration screen.
 #[derive(Clone, Debug)]
 pub struct ConfigScreen {
@@ -76,7 +69,7 @@ pub struct ConfigScreen {
     /// Why the latest preview failed (shown instead of the lines).
     pub preview_error: Option<String>,
     /// The preview's first line shown.
-    pub scroll: usize,
+    pub scroll: Scroll,
     /// The input changed since the last preview was asked for.
     pub stale: bool,
     /// A preview job is running.
@@ -97,7 +90,7 @@ impl Default for ConfigScreen {
             inputs: None,
             preview: Vec::new(),
             preview_error: None,
-            scroll: 0,
+            scroll: Scroll::default(),
             stale: true,
             running: false,
             note: None,
@@ -108,7 +101,7 @@ impl Default for ConfigScreen {
 impl ConfigScreen {
     /// Arrive from SSH with `image` picked: the preview is made again (hosts
     /// or credentials may have changed).
-    pub fn enter(&mut self, image: &str) {
+    fn arrive(&mut self, image: &str) {
         if self.image.as_deref() != Some(image) {
             self.inputs = None;
             self.preview.clear();
@@ -117,15 +110,6 @@ impl ConfigScreen {
         self.note = None;
         self.stale = true;
         self.recheck();
-    }
-
-    /// Whether keys are typed (`q` and `?` then are text).
-    pub fn typing(&self) -> bool {
-        match self.focus {
-            Part::Env => self.env.typing(),
-            Part::Subnet(_) | Part::Editor => true,
-            Part::Preview => false,
-        }
     }
 
     /// The override's documents for the Clusterfile (none while it is wrong).
@@ -139,7 +123,7 @@ impl ConfigScreen {
     }
 
     /// React to a key.
-    pub fn handle_key(&mut self, key: KeyEvent) -> Go {
+    fn key(&mut self, key: KeyEvent) -> Flow {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('n') if ctrl => return self.next(),
@@ -148,7 +132,7 @@ impl ConfigScreen {
             }
             KeyCode::Esc => {
                 self.leave_part();
-                return Go::Back;
+                return Flow::Back;
             }
             KeyCode::Tab | KeyCode::BackTab => {
                 self.leave_part();
@@ -162,7 +146,7 @@ impl ConfigScreen {
             }
             _ => self.part_key(key),
         }
-        Go::Stay
+        Flow::Stay
     }
 
     fn part_key(&mut self, key: KeyEvent) {
@@ -186,19 +170,8 @@ impl ConfigScreen {
                     self.changed();
                 }
             }
-            Part::Preview => {
-                let len = self.preview.len();
-                self.scroll = match key.code {
-                    KeyCode::Down | KeyCode::Char('j') => self.scroll + 1,
-                    KeyCode::Up | KeyCode::Char('k') => self.scroll.saturating_sub(1),
-                    KeyCode::PageDown | KeyCode::Char(' ') => self.scroll + 10,
-                    KeyCode::PageUp => self.scroll.saturating_sub(10),
-                    KeyCode::Home => 0,
-                    KeyCode::End => len,
-                    _ => self.scroll,
-                }
-                .min(len.saturating_sub(1));
-            }
+            // Scrolling keys never get here (see `Page::scroll`).
+            Part::Preview => {}
         }
     }
 
@@ -227,7 +200,7 @@ impl ConfigScreen {
         }
     }
 
-    fn next(&mut self) -> Go {
+    fn next(&mut self) -> Flow {
         self.leave_part();
         let blocked = if self.env.typing() {
             Some(format!(
@@ -245,9 +218,9 @@ impl ConfigScreen {
         };
         self.note = blocked.map(|b| format!("not yet: {b}"));
         if self.note.is_some() {
-            Go::Stay
+            Flow::Stay
         } else {
-            Go::Next
+            Flow::Next
         }
     }
 
@@ -285,7 +258,7 @@ impl ConfigScreen {
                     let first =
                         first.or((new.len() != old.len()).then(|| new.len().min(old.len())));
                     if let Some(first) = first {
-                        self.scroll = first.saturating_sub(3);
+                        self.scroll.top = first.saturating_sub(3);
                     }
                 }
                 self.preview = preview.lines;
@@ -294,9 +267,11 @@ impl ConfigScreen {
             Err(e) => self.preview_error = Some(e),
         }
     }
+}
 
+impl Page for ConfigScreen {
     /// The keys of the focused part.
-    pub fn keys(&self) -> &'static [(&'static str, &'static str)] {
+    fn keys(&self) -> Keys {
         const TAB: (&str, &str) = (
             "Tab S-Tab",
             "next / previous part: env, subnets, override, preview",
@@ -344,45 +319,66 @@ impl ConfigScreen {
             ],
         }
     }
-}
 
-impl Wizard {
-    /// Show the configuration screen (from SSH).
-    pub(super) fn enter_config(&mut self) -> Msg {
-        self.step = Step::Config;
-        let image = self.image.rootfs().unwrap_or_default().to_string();
-        self.config.enter(&image);
-        self.preview_job()
-    }
-
-    /// A key on the configuration screen.
-    pub(super) fn config_key(&mut self, key: KeyEvent) -> Msg {
-        match self.config.handle_key(key) {
-            Go::Stay => self.preview_job(),
-            Go::Back => {
-                self.step = Step::Ssh;
-                Msg::None
-            }
-            Go::Next => self.open_review(),
+    fn typing(&self) -> bool {
+        match self.focus {
+            Part::Env => self.env.typing(),
+            Part::Subnet(_) | Part::Editor => true,
+            Part::Preview => false,
         }
     }
 
-    /// The preview job, when the configuration screen needs one now.
-    pub fn preview_job(&mut self) -> Msg {
-        if self.step != Step::Config || !self.config.wants_preview() {
-            return Msg::None;
+    fn has_input(&self) -> bool {
+        !self.env.overrides().is_empty() || !self.editor.text().trim().is_empty()
+    }
+
+    /// The preview scrolls while it is focused.
+    fn scroll(&mut self, key: KeyEvent) -> bool {
+        self.focus == Part::Preview && self.scroll.key(key, self.preview.len(), 10)
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, _draft: &Draft) -> Flow {
+        self.key(key)
+    }
+
+    /// Arriving with the picked rootfs makes the preview again.
+    fn enter(&mut self, draft: &Draft) -> Flow {
+        let image = draft.images.first().cloned().unwrap_or_default();
+        self.arrive(&image);
+        Flow::Stay
+    }
+
+    /// The preview job, when the input changed and none is running.
+    fn pending(&mut self, draft: &Draft) -> Option<Job> {
+        if !self.wants_preview() {
+            return None;
         }
-        self.config.stale = false;
-        match self.clusterfile() {
+        self.stale = false;
+        match draft.clusterfile() {
             Ok(cf) => {
-                self.config.running = true;
-                Msg::Job(Job::Preview(Box::new(cf)))
+                self.running = true;
+                Some(Job::Preview(Box::new(cf)))
             }
             Err(e) => {
-                self.config.preview_error = Some(e);
-                Msg::None
+                self.preview_error = Some(e);
+                None
             }
         }
+    }
+
+    fn reply(&mut self, reply: &Reply, _draft: &Draft, _out: &mut Replied) {
+        if let Reply::Previewed(p) = reply {
+            self.previewed(p.clone());
+        }
+    }
+
+    fn describe(&self, draft: &mut Draft) {
+        draft.env = self.env.overrides();
+        draft.documents = self.documents();
+    }
+
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, _draft: &Draft) {
+        self.draw(f, area, theme);
     }
 }
 

@@ -81,7 +81,7 @@ impl Subnets {
     pub fn sync(&mut self, merged: [Option<String>; 2]) {
         for (s, v) in self.items.iter_mut().zip(merged) {
             if !s.dirty {
-                s.field.text = v.unwrap_or_default();
+                s.field.set(&v.unwrap_or_default());
             }
         }
     }
@@ -91,7 +91,7 @@ impl Subnets {
         let s = &mut self.items[i];
         if s.field.input(key) {
             s.dirty = true;
-            let text = s.field.text.trim();
+            let text = s.field.text().trim();
             s.error = (!text.is_empty())
                 .then(|| check_cidrs(text).err())
                 .flatten();
@@ -114,7 +114,7 @@ impl Subnets {
             .iter_mut()
             .filter(|s| s.dirty && s.error.is_none())
         {
-            let value = Some(s.field.text.trim()).filter(|v| !v.is_empty());
+            let value = Some(s.field.text().trim()).filter(|v| !v.is_empty());
             let base = out.as_deref().unwrap_or(lines);
             out = Some(set_networking(base, s.key, value, api)?);
             s.dirty = false;
@@ -352,7 +352,7 @@ mod tests {
             "a bad value is not written"
         );
         s.sync([Some("1.0.0.0/8".into()), None]);
-        assert_eq!(s.items[0].field.text, "100.64.0x", "typed text is kept");
+        assert_eq!(s.items[0].field.text(), "100.64.0x", "typed text is kept");
         s.input(0, KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
         for c in ".0/16".chars() {
             s.input(0, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));

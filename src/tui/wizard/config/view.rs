@@ -31,13 +31,15 @@ fn part<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
 
 impl ConfigScreen {
     /// Draw the screen.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    pub(super) fn draw(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         let outer = Block::bordered()
             .title(" 4 configuration: env, subnets, kubeadm override (Ctrl-N: review) ");
         let inner = outer.inner(area);
         f.render_widget(outer, area);
+        // The rule or the refusal, wrapped: two lines on a narrow screen.
+        let note_rows = if inner.width < 120 { 2 } else { 1 };
         let [top, bottom] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+            Layout::vertical([Constraint::Min(0), Constraint::Length(note_rows)]).areas(inner);
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(42), Constraint::Min(0)]).areas(top);
         let subnet_lines = self.subnets.lines(self.subnet_focus(), theme);
@@ -65,7 +67,7 @@ impl ConfigScreen {
             Some(n) => Line::styled(n.as_str(), theme.error()),
             None => Line::styled(RULE, theme.dim()),
         };
-        f.render_widget(Paragraph::new(note), bottom);
+        f.render_widget(Paragraph::new(note).wrap(Wrap { trim: false }), bottom);
     }
 
     fn subnet_focus(&self) -> Option<usize> {
@@ -132,7 +134,7 @@ impl ConfigScreen {
             None => self
                 .preview
                 .iter()
-                .skip(self.scroll)
+                .skip(self.scroll.top)
                 .take(inner.height as usize)
                 .map(|l| Line::styled(l.as_str(), theme.text()))
                 .collect(),

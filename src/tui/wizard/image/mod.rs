@@ -14,6 +14,7 @@ mod tests;
 mod view;
 
 use super::field::Field;
+use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
 use crate::cluster::hosts::Address;
 use crate::image::Reference;
 use crate::image::oci::Platform;
@@ -136,17 +137,6 @@ pub enum Note {
     Failed(String),
 }
 
-/// What a key on the image screen asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Msg {
-    /// Nothing more.
-    None,
-    /// Go on with the picked images.
-    Next,
-    /// Bring images into the store from there.
-    Fetch(Source),
-}
-
 /// The image screen.
 #[derive(Clone, Debug, Default)]
 pub struct ImageScreen {
@@ -176,58 +166,28 @@ impl ImageScreen {
         }
     }
 
-    /// Whether keys go to the input.
-    pub fn typing(&self) -> bool {
-        self.input.is_some()
-    }
-
-    /// React to a key.
-    pub fn handle_key(&mut self, key: KeyEvent) -> Msg {
-        if let Some((prompt, field)) = &mut self.input {
-            match key.code {
-                KeyCode::Esc => {
-                    self.input = None;
-                    self.note = None;
-                }
-                KeyCode::Enter => match source(*prompt, field.text.trim()) {
-                    Ok(s) => {
-                        self.input = None;
-                        return self.start(s);
-                    }
-                    Err(e) => self.note = Some(Note::Failed(e)),
-                },
-                _ => {
-                    field.input(key);
-                }
-            }
-            return Msg::None;
-        }
+    /// React to a key while the input is open.
+    fn input_key(&mut self, key: KeyEvent) -> Flow {
+        let Some((prompt, field)) = &mut self.input else {
+            return Flow::Stay;
+        };
         match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.selected = (self.selected + 1).min(self.choices.len().saturating_sub(1));
+            KeyCode::Esc => {
+                self.input = None;
+                self.note = None;
             }
-            // The list changes when the fetch ends: pick once it has.
-            KeyCode::Enter if self.fetching.is_none() && !self.choices.is_empty() => {
-                match self.check() {
-                    Ok(()) => return Msg::Next,
-                    Err(e) => self.note = Some(Note::Failed(e)),
+            KeyCode::Enter => match source(*prompt, field.text().trim()) {
+                Ok(s) => {
+                    self.input = None;
+                    return self.start(s);
                 }
-            }
-            KeyCode::Char(' ') => self.toggle(),
-            KeyCode::Char('p') => self.open(Prompt::Reference),
-            KeyCode::Char('B') => self.open(Prompt::BundlePath),
-            KeyCode::Char('b') => match self.bundle.clone() {
-                Some(path) => return self.start(Source::Bundle(path)),
-                None => {
-                    self.note = Some(Note::Failed(
-                        "no bundle next to this tug: B loads one from a path".into(),
-                    ));
-                }
+                Err(e) => self.note = Some(Note::Failed(e)),
             },
-            _ => {}
+            _ => {
+                field.input(key);
+            }
         }
-        Msg::None
+        Flow::Stay
     }
 
     fn open(&mut self, prompt: Prompt) {
@@ -240,20 +200,20 @@ impl ImageScreen {
     }
 
     /// Start fetching from `source`, one fetch at a time.
-    fn start(&mut self, source: Source) -> Msg {
+    fn start(&mut self, source: Source) -> Flow {
         if let Some(p) = &self.fetching {
             self.note = Some(Note::Failed(format!(
                 "{} is still under way: wait for it to end",
                 p.phase
             )));
-            return Msg::None;
+            return Flow::Stay;
         }
         self.fetching = Some(Progress {
             phase: source.describe(),
             ..Progress::default()
         });
         self.note = None;
-        Msg::Fetch(source)
+        Flow::Job(Job::Fetch(source))
     }
 
     /// A fetch's progress arrived.
@@ -280,9 +240,88 @@ impl ImageScreen {
             Err(e) => self.note = Some(Note::Failed(e)),
         }
     }
+}
 
-    /// Draw the screen.
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+impl Page for ImageScreen {
+    fn keys(&self) -> Keys {
+        &[
+            ("↑/↓", "select an image"),
+            ("Space", "mark for the install (in order, the rootfs first)"),
+            ("Enter", "next: hosts"),
+            ("p", "pull: REGISTRY/REPO:TAG [OS/ARCH] into the store"),
+            ("b", "bundle: verify and load the one next to tug"),
+            ("B", "bundle path: verify and load a bundle from a path"),
+            ("q Esc", "quit"),
+        ]
+    }
+
+    fn typing(&self) -> bool {
+        self.input.is_some()
+    }
+
+    fn has_input(&self) -> bool {
+        self.input
+            .as_ref()
+            .is_some_and(|(_, f)| !f.text().trim().is_empty())
+    }
+
+    fn handle_key(&mut self, key: KeyEvent, _draft: &Draft) -> Flow {
+        if self.input.is_some() {
+            return self.input_key(key);
+        }
+        match key.code {
+            KeyCode::Esc => return Flow::Back,
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(self.choices.len().saturating_sub(1));
+            }
+            // The list changes when the fetch ends: pick once it has.
+            KeyCode::Enter if self.fetching.is_none() && !self.choices.is_empty() => {
+                match self.check() {
+                    Ok(()) => return Flow::Next,
+                    Err(e) => self.note = Some(Note::Failed(e)),
+                }
+            }
+            KeyCode::Char(' ') => self.toggle(),
+            KeyCode::Char('p') => self.open(Prompt::Reference),
+            KeyCode::Char('B') => self.open(Prompt::BundlePath),
+            KeyCode::Char('b') => match self.bundle.clone() {
+                Some(path) => return self.start(Source::Bundle(path)),
+                None => {
+                    self.note = Some(Note::Failed(
+                        "no bundle next to this tug: B loads one from a path".into(),
+                    ));
+                }
+            },
+            _ => {}
+        }
+        Flow::Stay
+    }
+
+    fn reply(&mut self, reply: &Reply, _draft: &Draft, _out: &mut Replied) {
+        match reply {
+            Reply::Fetching(p) => self.progress(p.clone()),
+            Reply::Fetched(r) => self.fetched(r.clone()),
+            _ => {}
+        }
+    }
+
+    /// What the other screens took from a loaded bundle joins the note.
+    fn told(&mut self, said: &[String]) {
+        if let Some(Note::Done(note)) = &mut self.note {
+            for s in said {
+                note.push_str("; ");
+                note.push_str(s);
+            }
+        }
+    }
+
+    fn describe(&self, draft: &mut Draft) {
+        draft.images = self.picked().iter().map(|i| i.to_string()).collect();
+        draft.archs = self.archs().to_vec();
+    }
+
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, _draft: &Draft) {
         view::render(self, f, area, theme);
     }
 }

@@ -41,7 +41,7 @@ fn the_pull_input_takes_q_and_question_marks_and_esc_closes_it_without_quitting(
     typed(&mut app, "q?");
     assert!(!app.help, "? is typed while the input is open");
     let (_, field) = wizard(&app).image.input.clone().unwrap();
-    assert_eq!(field.text, "q?");
+    assert_eq!(field.text(), "q?");
     assert!(
         press(&mut app, KeyCode::Esc).is_empty(),
         "Esc only closes it"

@@ -8,7 +8,7 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Gauge, List, ListItem, Paragraph, Wrap};
+use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph, Wrap};
 
 /// Draw `s` over `area`.
 pub fn render(s: &ImageScreen, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
@@ -44,8 +44,16 @@ fn list(s: &ImageScreen, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         );
         return;
     }
-    let [names, info] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Min(20)]).areas(area);
+    // Names with their tags are never cut: when the longest does not fit
+    // beside the details, the details go below the list.
+    let longest = s.choices.iter().map(|c| c.name.chars().count()).max();
+    let need = longest.unwrap_or(0) as u16 + 5;
+    let [names, info] = if need <= area.width * 45 / 100 {
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Min(20)]).areas(area)
+    } else {
+        let rows = (s.choices.len() as u16 + 2).min(area.height / 2).max(3);
+        Layout::vertical([Constraint::Length(rows), Constraint::Min(3)]).areas(area)
+    };
     let items = s.choices.iter().enumerate().map(|(i, c)| {
         let mark = s
             .mark_of(&c.name)
@@ -62,9 +70,11 @@ fn list(s: &ImageScreen, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         0 => " 1 image: pick the cluster image ".to_string(),
         n => format!(" 1 image: {n} marked for the install "),
     };
-    f.render_widget(
+    let mut state = ListState::default().with_selected(Some(s.selected));
+    f.render_stateful_widget(
         List::new(items).block(Block::bordered().title(title)),
         names,
+        &mut state,
     );
     let lines: Vec<Line<'_>> = s
         .choices

@@ -6,14 +6,14 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn table() -> EnvTable {
     let mut t = EnvTable::default();
-    let env: Vec<(String, String)> = [
+    let env: Vec<(String, crate::secret::Secret)> = [
         ("criData", "/var/lib/containerd"),
         ("registryPassword", "passw0rd"),
         ("SEALOS_SYS_CRI_ENDPOINT", "/run/c.sock"),
         ("registryPort", "5000"),
     ]
     .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .map(|(k, v)| (k.to_string(), crate::secret::Secret::new(*v)))
     .collect();
     t.load(&env);
     t
@@ -128,9 +128,13 @@ fn passwords_are_masked_shown_and_typed() {
         !screen.contains("Sekret") && !screen.contains("passw0rd"),
         "{screen}"
     );
-    assert!(screen.contains("••••••••••••••"), "{screen}");
+    // Typing replaces the masked value (it is not appended to the old one).
+    assert!(
+        screen.contains("value: ••••••▏") && !screen.contains("•••••••"),
+        "{screen}"
+    );
     press(&mut t, KeyCode::Enter);
-    assert_eq!(t.overrides(), ["registryPassword=passw0rdSekret"]);
+    assert_eq!(t.overrides(), ["registryPassword=Sekret"]);
     let screen = shown(&t);
     assert!(
         row(&screen, "registryPassword").ends_with(&format!("= {MASK}")),
@@ -147,6 +151,24 @@ fn passwords_are_masked_shown_and_typed() {
         t.overrides()
             .contains(&"mirrorPassword=hunter2".to_string())
     );
+    let debug = format!("{t:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("Sekret") && !debug.contains("passw0rd"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn enter_on_a_masked_value_keeps_it_and_backspace_clears_it() {
+    let mut t = table();
+    press(&mut t, KeyCode::Down);
+    press(&mut t, KeyCode::Enter);
+    press(&mut t, KeyCode::Enter);
+    assert!(t.overrides().is_empty(), "nothing typed: the value stays");
+    press(&mut t, KeyCode::Enter);
+    press(&mut t, KeyCode::Backspace);
+    press(&mut t, KeyCode::Enter);
+    assert_eq!(t.overrides(), ["registryPassword="]);
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn previewed(pod: &str) -> Reply {
         image: IMAGE.into(),
         env: Ok(env
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), crate::secret::Secret::new(*v)))
             .collect()),
         inputs: Some(Box::new(inputs())),
         preview: Ok(Preview {
@@ -71,7 +71,7 @@ fn env_overrides_and_override_documents_reach_the_clusterfile() {
         w.config.env.rows[0].key, "registryDomain",
         "registry settings first"
     );
-    assert_eq!(w.config.subnets.items[0].field.text, "100.64.0.0/10");
+    assert_eq!(w.config.subnets.items[0].field.text(), "100.64.0.0/10");
     // registryPort: a new value.
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Enter);

@@ -237,7 +237,7 @@ fn space_is_typed_into_an_open_input_and_the_keys_name_it() {
     typed(&mut app, "a b");
     assert!(marked(&app).is_empty());
     let (_, field) = wizard(&app).image.input.clone().unwrap();
-    assert_eq!(field.text, "a b");
+    assert_eq!(field.text(), "a b");
     press(&mut app, KeyCode::Esc);
     let shown = draw(&app, 200, 30);
     assert!(shown.contains("Space mark for the install"), "{shown}");
