@@ -249,6 +249,13 @@ fn plans_and_dry_runs_assume_this_machine_and_contact_nobody() {
          linux/arm64); this plan assumes linux/{mine} (this machine's); a real run asks the \
          hosts their arch, or arch roles in the Clusterfile decide\n"
     );
+    // The Clusterfile's own warning comes first: it names two masters.
+    let masters = format!(
+        "warning: {f}:6: spec.hosts: 2 masters: etcd needs a majority, so an even count \
+         tolerates no more failures than one master fewer\n"
+    );
+    let arch_warning = warning;
+    let warning = format!("{masters}{arch_warning}");
     let plan = tug.run(&["plan", "-f", f]).ok();
     assert_eq!(plan.stderr, warning);
     assert!(
@@ -274,7 +281,7 @@ fn plans_and_dry_runs_assume_this_machine_and_contact_nobody() {
             "--dry-run",
         ])
         .ok();
-    assert_eq!(run.stderr, warning);
+    assert_eq!(run.stderr, arch_warning);
     // The same plan resolved for the other platform differs (its rootfs
     // layer is another), so the plan really is the assumed platform's.
     let other = if mine == "amd64" { "arm64" } else { "amd64" };
@@ -283,6 +290,6 @@ fn plans_and_dry_runs_assume_this_machine_and_contact_nobody() {
         .replace("roles: [master]", &format!("roles: [master, {other}]"));
     std::fs::write(&file, pinned).unwrap();
     let theirs = tug.run(&["plan", "-f", f]).ok();
-    assert_eq!(theirs.stderr, "");
+    assert_eq!(theirs.stderr, masters);
     assert_ne!(theirs.stdout, plan.stdout);
 }
