@@ -547,3 +547,31 @@ fn env_entries_follow_the_env_rules() {
     );
     assert_eq!(cf.warnings().len(), 1);
 }
+
+#[test]
+fn typos_are_named_at_their_line_with_the_field_meant() {
+    let text = "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nmetadata:\n  name: c\nspec:\n  \
+                image: [labring/kubernetes:v1.25.0]\n  ssh:\n    pkk: /root/.ssh/id_rsa\n  hosts:\n  \
+                - ips: [10.0.0.2]\n    roles: [master]\n    rolez: [node]\n  newSealosThing: 1\n";
+    let cf = Clusterfile::parse(std::path::Path::new("Clusterfile"), text.to_string()).unwrap();
+    let found: Vec<String> = cf.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found.iter().any(|p| p.contains(":8")
+            && p.contains("spec.ssh.pkk")
+            && p.ends_with("did you mean pk?")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains(":12") && p.contains("did you mean roles?")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("newSealosThing") && p.contains("tug reads image")),
+        "{found:?}"
+    );
+}

@@ -2,25 +2,22 @@
 //! have written them) but not in silence: each is a warning naming its
 //! line, with the known field it is probably a typo of (`pkk:` → `pk`).
 
-use super::clusterfile::Clusterfile;
-use super::model::{HOST_FIELDS, SPEC_FIELDS, SSH_FIELDS, Ssh};
-use super::problem::{Problem, Severity};
+use super::model::{ClusterSpec, HOST_FIELDS, SPEC_FIELDS, SSH_FIELDS, Ssh};
 use serde_yaml::Mapping;
 
-/// A warning for every unknown field under `spec`, its `ssh` and each host.
-pub fn unknown_fields(cf: &Clusterfile) -> Vec<Problem> {
-    let spec = &cf.cluster.spec;
+/// Every unknown field under `spec`, its `ssh` and each host, as (field
+/// path, message); the validator turns each into a warning at its line.
+pub fn unknown_fields(spec: &ClusterSpec) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    report(cf, "spec", &spec.extra, &SPEC_FIELDS, &mut out);
-    let ssh = |at: String, s: &Option<Ssh>, out: &mut Vec<Problem>| {
+    report("spec", &spec.extra, &SPEC_FIELDS, &mut out);
+    let ssh = |at: String, s: &Option<Ssh>, out: &mut Vec<(String, String)>| {
         if let Some(s) = s {
-            report(cf, &at, &s.extra, &SSH_FIELDS, out);
+            report(&at, &s.extra, &SSH_FIELDS, out);
         }
     };
     ssh("spec.ssh".into(), &spec.ssh, &mut out);
     for (i, h) in spec.hosts.iter().enumerate() {
         report(
-            cf,
             &format!("spec.hosts[{i}]"),
             &h.extra,
             &HOST_FIELDS,
@@ -31,15 +28,14 @@ pub fn unknown_fields(cf: &Clusterfile) -> Vec<Problem> {
     out
 }
 
-fn report(cf: &Clusterfile, at: &str, extra: &Mapping, known: &[&str], out: &mut Vec<Problem>) {
+fn report(at: &str, extra: &Mapping, known: &[&str], out: &mut Vec<(String, String)>) {
     for key in extra.keys().filter_map(|k| k.as_str()) {
         let hint = match nearest(key, known) {
             Some(k) => format!("; did you mean {k}?"),
             None => format!(" (tug reads {})", known.join(", ")),
         };
-        out.push(cf.cluster_problem(
-            Severity::Warning,
-            &format!("{at}.{key}"),
+        out.push((
+            format!("{at}.{key}"),
             format!("unknown field {key}, kept but not used{hint}"),
         ));
     }
@@ -77,38 +73,6 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    #[test]
-    fn typos_are_named_at_their_line_with_the_field_meant() {
-        let text = "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nmetadata:\n  name: c\nspec:\n  \
-                    image: [labring/kubernetes:v1.25.0]\n  ssh:\n    pkk: /root/.ssh/id_rsa\n  hosts:\n  \
-                    - ips: [10.0.0.2]\n    roles: [master]\n    rolez: [node]\n  newSealosThing: 1\n";
-        let cf = Clusterfile::parse(Path::new("Clusterfile"), text.to_string()).unwrap();
-        let found: Vec<String> = unknown_fields(&cf)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(found.len(), 3, "{found:?}");
-        assert!(
-            found.iter().any(|p| p.contains(":8")
-                && p.contains("spec.ssh.pkk")
-                && p.ends_with("did you mean pk?")),
-            "{found:?}"
-        );
-        assert!(
-            found
-                .iter()
-                .any(|p| p.contains(":12") && p.contains("did you mean roles?")),
-            "{found:?}"
-        );
-        assert!(
-            found
-                .iter()
-                .any(|p| p.contains("newSealosThing") && p.contains("tug reads image")),
-            "{found:?}"
-        );
-    }
 
     #[test]
     fn nearest_takes_two_edits_at_most() {

@@ -118,7 +118,9 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
     for (d, doc) in cf.documents.iter().enumerate() {
         out.extend(check_document(cf, d, &doc.kind, &doc.value));
     }
-    out.extend(super::typos::unknown_fields(cf));
+    for (field, message) in super::typos::unknown_fields(spec) {
+        out.push(cf.cluster_problem(Severity::Warning, &field, message));
+    }
     out
 }
 
