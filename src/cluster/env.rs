@@ -326,7 +326,8 @@ fn expand(text: &str, env: &EnvMap, command: bool) -> String {
 
 /// The name a `$` refers to (`(NAME)`, `{NAME}` or `NAME`) and how many
 /// bytes after the `$` the reference spans; None when it is no reference.
-fn reference(after: &str) -> Option<(&str, usize)> {
+/// Labels' `$vars` and an application CMD's `$(VAR)` are read alike.
+pub fn reference(after: &str) -> Option<(&str, usize)> {
     let close = match after.chars().next()? {
         '(' => ')',
         '{' => '}',

@@ -14,7 +14,7 @@
 //! exported value, so a password is never on a command line.
 
 use super::shell::{is_secret_key, with_env};
-use crate::cluster::env::Env;
+use crate::cluster::env::{Env, reference};
 use crate::engine::command::{Command, quote};
 
 /// Where in the element's own shell quoting a reference sits.
@@ -68,23 +68,6 @@ fn expand(element: &str, env: &Env) -> String {
         out.push(c);
     }
     out
-}
-
-/// The name a `$` refers to (`(NAME)`, `{NAME}` or `NAME`) and how many bytes after
-/// the `$` the reference spans; `None` when it is none.
-fn reference(after: &str) -> Option<(&str, usize)> {
-    let close = match after.chars().next()? {
-        '(' => ')',
-        '{' => '}',
-        _ => {
-            let len = after
-                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
-                .unwrap_or(after.len());
-            return (len > 0).then(|| (&after[..len], len));
-        }
-    };
-    let end = after.find(close)?;
-    Some((&after[1..end], end + 1))
 }
 
 /// What takes the place of a reference to `name` in `quoting`.
