@@ -141,21 +141,7 @@ fn words(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::env::{EnvInputs, EnvMap};
-
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        let map: EnvMap = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let inputs = EnvInputs {
-            image_env: &map,
-            rootfs_version: None,
-            cluster_env: &[],
-            flags: &[],
-        };
-        Env::resolve(&inputs).unwrap().env
-    }
+    use crate::engine::install::fixture::env_of as env;
 
     /// What bash hands `helm` for a rendered command: its argv, one word per line.
     fn argv(cmd: &Command) -> Vec<String> {

@@ -178,3 +178,12 @@ pub(crate) fn spec(cluster_env: Vec<String>) -> ClusterSpec {
         admin_kubeconfig_on_nodes: false,
     }
 }
+
+/// The env an image with these `pairs` as its ENV resolves to, alone.
+pub(crate) fn env_of(pairs: &[(&str, &str)]) -> Env {
+    let map: EnvMap = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env(&map, None, &[])
+}

@@ -86,21 +86,7 @@ if [ -f "$1/statics/audit-policy.yml" ]; then cp -f "$1/statics/audit-policy.yml
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::env::{EnvInputs, EnvMap};
-
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        let map: EnvMap = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let inputs = EnvInputs {
-            image_env: &map,
-            rootfs_version: None,
-            cluster_env: &[],
-            flags: &[],
-        };
-        Env::resolve(&inputs).unwrap().env
-    }
+    use crate::engine::install::fixture::env_of as env;
 
     #[test]
     fn passwords_are_masked_in_hooks() {
