@@ -24,13 +24,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, keys: &[(&str, &str)], theme: &Them
         .collect();
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = 84.min(area.width);
-    let [row] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(row);
-    f.render_widget(Clear, popup);
+    let popup = centered(f, area, width, height);
     f.render_widget(
         Paragraph::new(lines).style(theme.text()).block(
             Block::bordered()
@@ -49,13 +43,7 @@ pub fn ask(f: &mut Frame<'_>, area: Rect, question: &str, keys: &str, theme: &Th
         Line::styled(question, theme.warn()),
         Line::styled(keys, theme.dim()),
     ];
-    let [row] = Layout::vertical([Constraint::Length(5.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(row);
-    f.render_widget(Clear, popup);
+    let popup = centered(f, area, width, 5.min(area.height));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
@@ -67,4 +55,16 @@ pub fn ask(f: &mut Frame<'_>, area: Rect, question: &str, keys: &str, theme: &Th
             ),
         popup,
     );
+}
+
+/// A `width` × `height` box in the middle of `area`, cleared for a popup.
+fn centered(f: &mut Frame<'_>, area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(row);
+    f.render_widget(Clear, popup);
+    popup
 }
