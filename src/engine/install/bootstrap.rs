@@ -184,11 +184,12 @@ fn render_image(
         } else {
             Value::Plain(text)
         };
-        // A rendered file holding a secret is readable by root alone.
+        // A rendered file holding a secret is readable by root alone; the
+        // others are 0755, as sealos leaves every file of its trees.
         let mode = if content.secret().is_some() {
             0o600
         } else {
-            t.mode & 0o777
+            0o755
         };
         let write = Action::WriteFile {
             path: format!("{dir}/./{out}"),

@@ -185,6 +185,14 @@ case $part in
     rm -rf -- "$tmp" ;;
 esac
 if [ -n "$list" ]; then rm -f -- "$list"; fi
+# What the image brought is left 0755, as sealos leaves its trees (chmod -R
+# 0755): hooks and the kubelet's ExecStartPre helpers can run. A 0600 file
+# stays private (the secrets tug writes, an image's own); links are never
+# followed; registry data needs no mode.
+if [ "$part" != only-registry ]; then
+  find "$target" -path "$target/registry" -prune -o ! -type l ! -perm 0600 ! -perm 0755 \
+    -exec chmod 0755 -- {} +
+fi
 touch -- "$marker""#;
 
 /// Whether a layer path lies in the registry data.
