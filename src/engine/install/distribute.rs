@@ -189,10 +189,10 @@ if [ -n "$list" ]; then rm -f -- "$list"; fi
 # 0755): hooks and the kubelet's ExecStartPre helpers can run. A 0600 file
 # stays private (the secrets tug writes, an image's own); links are never
 # followed; registry data needs no mode.
-if [ "$part" != only-registry ]; then
-  find "$target" -path "$target/registry" -prune -o ! -type l ! -perm 0600 ! -perm 0755 \
-    -exec chmod 0755 -- {} +
-fi
+case $part in
+  full|no-registry) find "$target" -path "$target/registry" -prune -o \
+      ! -type l ! -perm 0600 ! -perm 0755 -exec chmod 0755 -- {} + ;;
+esac
 touch -- "$marker""#;
 
 /// Whether a layer path lies in the registry data.
