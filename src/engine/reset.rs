@@ -182,6 +182,7 @@ fn reset_hosts(
     let mut nodes = Vec::new();
     let mut masters = Vec::new();
     let mut clean_registry = Vec::new();
+    let mut clean_cri = Vec::new();
     let mut clean = Vec::new();
     let mut names = Vec::new();
     let mut remove = Vec::new();
@@ -210,6 +211,11 @@ fn reset_hosts(
                 hook(&rootfs, e, &label("clean-registry")),
             )?;
             clean_registry.push(s.skip_when(no_scripts.clone()));
+        }
+        // Only where the image names it, as sealos runs it (k3s images do).
+        if let Some(l) = labels.get("clean-cri") {
+            let s = step(Phase::Clean, h, "clean-cri", hook(&rootfs, e, l))?;
+            clean_cri.push(s.skip_when(no_scripts.clone()));
         }
         let s = step(Phase::Clean, h, "clean", hook(&rootfs, e, &label("clean")))?;
         clean.push(s.skip_when(no_scripts.clone()));
@@ -255,6 +261,7 @@ fn reset_hosts(
                     stage(Phase::Reset, parallel, nodes),
                     stage(Phase::Reset, Order::OneByOne, masters),
                     stage(Phase::Clean, parallel, clean_registry),
+                    stage(Phase::Clean, parallel, clean_cri),
                     stage(Phase::Clean, parallel, clean),
                     stage(Phase::Clean, parallel, names),
                     stage(Phase::Clean, parallel, remove),
@@ -281,6 +288,20 @@ mod tests {
             .filter(|(_, st)| st.action.to_string().contains(needle))
             .map(|(i, st)| (i, st.host.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_clean_cri_label_runs_after_clean_registry_and_before_clean() {
+        assert!(shown(&plan_reset(&spec(vec![]), 8).unwrap(), "k3s-clean").is_empty());
+        let mut s = spec(vec![]);
+        s.images[0]
+            .labels
+            .insert("clean-cri".into(), "k3s-clean.sh $criData".into());
+        let plan = plan_reset(&s, 8).unwrap();
+        let cri = shown(&plan, "bash k3s-clean.sh $criData");
+        assert_eq!(cri.len(), 5);
+        assert!(shown(&plan, "bash clean-registry.sh")[0].0 < cri[0].0);
+        assert!(cri[0].0 < shown(&plan, "bash clean.sh")[0].0);
     }
 
     #[test]

@@ -102,6 +102,14 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
             })?,
         ),
         one_by_one(Phase::Registry, registry),
+        // Only where the image names it, as sealos runs it (k3s images do).
+        ctx.parallel(
+            Phase::Init,
+            each(Phase::Init, "init-cri", &|h| {
+                let label = ctx.labels.get("init-cri")?;
+                Some(hook(&rootfs, ctx.env_of(h), label))
+            })?,
+        ),
         ctx.parallel(
             Phase::Init,
             each(Phase::Init, "apiserver-host", &|h| {

@@ -68,6 +68,28 @@ fn check_and_init_hooks_run_everywhere_from_the_scripts_dir() {
 }
 
 #[test]
+fn an_init_cri_label_runs_after_the_registry_and_before_init_everywhere() {
+    assert!(
+        find(&plan(), "bash k3s-cri.sh").is_empty(),
+        "only when labelled"
+    );
+    let mut s = spec(vec![]);
+    s.images[0]
+        .labels
+        .insert("init-cri".into(), "k3s-cri.sh $criData".into());
+    let p = plan_install(&s, &InstallOptions::default()).unwrap().plan;
+    let cri = find(&p, "bash k3s-cri.sh $criData");
+    assert_eq!(cri.len(), 5);
+    assert!(
+        cri[0]
+            .3
+            .contains("cd -- /var/lib/sealos/data/default/rootfs/scripts")
+    );
+    assert!(find(&p, "bash init-registry.sh")[0].0 < cri[0].0);
+    assert!(cri[0].0 < find(&p, "bash init.sh")[0].0);
+}
+
+#[test]
 fn masters_join_one_by_one_with_control_plane_and_nodes_in_parallel() {
     let p = plan();
     let joins = find(&p, "kubeadm join ");
