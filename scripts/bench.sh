@@ -13,6 +13,9 @@
 #   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack discover install
 #
 # Prints `pull ratio tug/skopeo = X.XX` (target <= 1.00),
+# `store-time check ratio checked/unchecked = X.XX` (target <= 1.10: the
+# same layers pulled as a cluster image, scanned and vetted, and as a plain
+# image, not),
 # `tug peak RSS = N MiB` (target <= 64),
 # `registry fill ratio tug/skopeo = X.XX` (target <= 1.00),
 # `install ratio tug/ssh = X.XX` (target <= 1.00),
@@ -47,6 +50,11 @@ TUG=$TARGET/release/tug
 
 # --- the image: several gzip layers of mixed compressibility, ~1 GiB -------
 LAYOUT=$BENCH_DIR/layout
+blob() { # file -> "digest size", the file copied into the layout
+    local d; d=$(sha256sum "$1" | cut -d' ' -f1)
+    cp "$1" "$LAYOUT/blobs/sha256/$d"
+    echo "sha256:$d $(stat -c %s "$1")"
+}
 make_layer() { # name, then a command that fills $dir
     local name=$1; shift
     local dir=$BENCH_DIR/work/$name
@@ -79,11 +87,6 @@ if want pull && [ ! -f "$LAYOUT/index.json" ]; then
     make_layer random-c random_256m
     make_layer text text_file
     make_layer small small_files
-    blob() { # file -> "digest size"
-        local d; d=$(sha256sum "$1" | cut -d' ' -f1)
-        cp "$1" "$LAYOUT/blobs/sha256/$d"
-        echo "sha256:$d $(stat -c %s "$1")"
-    }
     jq -n --rawfile l "$BENCH_DIR/work/layers" '{architecture:"amd64", os:"linux",
         config:{Labels:{"sealos.io.type":"rootfs", version:"v1.25.0"}},
         rootfs:{type:"layers", diff_ids:[$l | split("\n")[] | select(. != "") | split(" ")[2]]}}' \
@@ -100,6 +103,23 @@ if want pull && [ ! -f "$LAYOUT/index.json" ]; then
         mediaType:"application/vnd.oci.image.manifest.v1+json", digest:$md, size:$ms,
         annotations:{"org.opencontainers.image.ref.name":"v1"}}]}' >"$LAYOUT/index.json"
     echo '{"imageLayoutVersion":"1.0.0"}' >"$LAYOUT/oci-layout"
+    rm -rf "$BENCH_DIR/work"
+fi
+# The same layers as a plain image (its config without the sealos.io.type
+# label): tug stores it without the store-time check, so pulling it is the
+# baseline of what that check costs.
+ref_digest() { jq -r --arg r "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $r) | .digest' "$LAYOUT/index.json"; }
+if want pull && [ -z "$(ref_digest plain)" ]; then
+    mkdir -p "$BENCH_DIR/work"
+    manifest=$LAYOUT/blobs/sha256/$(ref_digest v1 | cut -d: -f2)
+    jq 'del(.config.Labels)' "$LAYOUT/blobs/sha256/$(jq -r .config.digest "$manifest" | cut -d: -f2)" >"$BENCH_DIR/work/plain-config.json"
+    read -r cdigest csize < <(blob "$BENCH_DIR/work/plain-config.json")
+    jq --arg cd "$cdigest" --argjson cs "$csize" '.config.digest = $cd | .config.size = $cs' "$manifest" >"$BENCH_DIR/work/plain-manifest.json"
+    read -r mdigest msize < <(blob "$BENCH_DIR/work/plain-manifest.json")
+    jq --arg md "$mdigest" --argjson ms "$msize" '.manifests += [{
+        mediaType:"application/vnd.oci.image.manifest.v1+json", digest:$md, size:$ms,
+        annotations:{"org.opencontainers.image.ref.name":"plain"}}]' "$LAYOUT/index.json" >"$BENCH_DIR/work/index.json"
+    mv "$BENCH_DIR/work/index.json" "$LAYOUT/index.json"
     rm -rf "$BENCH_DIR/work"
 fi
 if want pull; then
@@ -136,6 +156,10 @@ if want pull && ! skopeo inspect -n --tls-verify=false "docker://$ADDR/$TAG" >/d
     echo "== pushing it to $ADDR with skopeo"
     skopeo copy -q --dest-tls-verify=false "oci:$LAYOUT:v1" "docker://$ADDR/$TAG"
 fi
+PLAIN=${TAG%:*}:plain
+if want pull && ! skopeo inspect -n --tls-verify=false "docker://$ADDR/$PLAIN" >/dev/null 2>&1; then
+    skopeo copy -q --dest-tls-verify=false "oci:$LAYOUT:plain" "docker://$ADDR/$PLAIN"
+fi
 
 # --- pulls -----------------------------------------------------------------
 timed() { # outfile, command... ; records "seconds maxrss_kib cpu_seconds"
@@ -144,14 +168,18 @@ timed() { # outfile, command... ; records "seconds maxrss_kib cpu_seconds"
     awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$out" >"$out.x" && mv "$out.x" "$out"
 }
 if want pull; then
-    best_tug=; best_skopeo=; peak_rss=0
+    best_tug=; best_skopeo=; best_plain=; peak_rss=0
     for round in $(seq 1 "$ROUNDS"); do
         rm -rf "$RUN/skopeo" "$RUN/tug-home"
         timed "$RUN/t-skopeo" skopeo copy -q --src-tls-verify=false "docker://$ADDR/$TAG" "oci:$RUN/skopeo:v1"
         TUG_HOME=$RUN/tug-home timed "$RUN/t-tug" "$TUG" pull --plain "$ADDR/$TAG"
+        rm -rf "$RUN/tug-plain"
+        TUG_HOME=$RUN/tug-plain timed "$RUN/t-plain" "$TUG" pull --plain "$ADDR/$PLAIN"
         read -r s_sec _ s_cpu <"$RUN/t-skopeo"
         read -r t_sec t_rss t_cpu <"$RUN/t-tug"
-        echo "round $round: skopeo ${s_sec}s (cpu ${s_cpu}s), tug ${t_sec}s (cpu ${t_cpu}s, peak RSS $((t_rss >> 10)) MiB)"
+        read -r p_sec _ p_cpu <"$RUN/t-plain"
+        echo "round $round: skopeo ${s_sec}s (cpu ${s_cpu}s), tug ${t_sec}s (cpu ${t_cpu}s, peak RSS $((t_rss >> 10)) MiB), same layers unchecked ${p_sec}s (cpu ${p_cpu}s)"
+        best_plain=$(awk -v a="${best_plain:-1e9}" -v b="$p_sec" 'BEGIN{print (b<a)?b:a}')
         best_tug=$(awk -v a="${best_tug:-1e9}" -v b="$t_sec" 'BEGIN{print (b<a)?b:a}')
         best_skopeo=$(awk -v a="${best_skopeo:-1e9}" -v b="$s_sec" 'BEGIN{print (b<a)?b:a}')
         [ "$t_rss" -gt "$peak_rss" ] && peak_rss=$t_rss
@@ -163,6 +191,7 @@ if want pull; then
 
     echo "best of $ROUNDS: skopeo ${best_skopeo}s, tug ${best_tug}s"
     awk -v t="$best_tug" -v s="$best_skopeo" 'BEGIN{printf "pull ratio tug/skopeo = %.2f\n", t/s}'
+    awk -v t="$best_tug" -v p="$best_plain" 'BEGIN{printf "store-time check ratio checked/unchecked = %.2f\n", t/p}'
     echo "tug peak RSS = $((peak_rss >> 10)) MiB"
 fi
 

@@ -67,8 +67,7 @@ pub async fn bring(
     let platforms = platforms(cf);
     let client = registry::client(ctx, false);
     for r in missing {
-        let pulled = client
-            .pull(&r, &platforms, &store, shown.pulls.clone())
+        let pulled = registry::pull(ctx, &client, &r, &platforms, &store, shown.pulls.clone())
             .await
             .with_context(|| format!("{r} is not in the store and cannot be pulled"))?;
         notify(Notice::Note(registry::summary(&pulled)));

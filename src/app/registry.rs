@@ -3,10 +3,16 @@
 //! preferences file).
 
 use super::Context;
-use crate::image::registry::{PulledImage, RegistryClient, RegistryOptions};
+use crate::engine::layer_scan::ScanTap;
+use crate::image::oci::Platform;
+use crate::image::registry::{
+    Progress, PulledImage, RegistryClient, RegistryError, RegistryOptions,
+};
+use crate::image::{Reference, Store};
 use anyhow::Context as _;
 use bytesize::ByteSize;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Registries named as plain HTTP in the preferences file
 /// (`insecureRegistries: [host:port, ...]`); none when there is no file.
@@ -36,6 +42,23 @@ pub fn client(ctx: &Context, monolithic: bool) -> RegistryClient {
     let mut options = RegistryOptions::new(ctx.paths.auth_file(), ctx.insecure_registries.clone());
     options.monolithic_push = monolithic;
     RegistryClient::new(options)
+}
+
+/// Pull an image into the store, its cluster-image layers scanned for the
+/// store-time check while they download (the check after the pull then
+/// finds them done).
+pub async fn pull(
+    ctx: &Context,
+    client: &RegistryClient,
+    reference: &Reference,
+    platforms: &[Platform],
+    store: &Store,
+    progress: Arc<dyn Progress>,
+) -> Result<PulledImage, RegistryError> {
+    let tap = ScanTap::new(ctx.paths.layer_scans());
+    client
+        .pull_tapped(reference, platforms, store, progress, Some(&tap))
+        .await
 }
 
 /// The one line a pull prints per image.

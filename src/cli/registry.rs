@@ -113,7 +113,15 @@ async fn pull(ctx: &Context, images: &[String], platforms: &[String]) -> anyhow:
     let store = ctx.store()?;
     let client = client(ctx, false);
     for r in &refs {
-        let pulled = cancellable(client.pull(r, &platforms, &store, progress(ctx))).await??;
+        let pulled = cancellable(crate::app::registry::pull(
+            ctx,
+            &client,
+            r,
+            &platforms,
+            &store,
+            progress(ctx),
+        ))
+        .await??;
         println!("{}", summary(&pulled));
     }
     super::prescan::scan_new(ctx, &refs)

@@ -16,8 +16,10 @@ use std::io::{self, BufReader, Read};
 use std::path::{Component, Path};
 
 mod store_check;
+mod tap;
 
 pub use store_check::{Vetted, prescan, tree_layer, vet_layers};
+pub use tap::ScanTap;
 
 /// The whiteout prefix of OCI/AUFS layers.
 pub const WHITEOUT: &str = ".wh.";
@@ -106,6 +108,16 @@ pub struct Scanned {
     pub facts: LayerFacts,
 }
 
+/// Whether an image is a cluster image (it has a `sealos.io.type` label),
+/// the kind whose layers are scanned and checked as they enter the store.
+pub fn is_cluster_image(config: &crate::image::oci::ImageConfig) -> bool {
+    config
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .is_some_and(|l| l.contains_key("sealos.io.type"))
+}
+
 /// Whether the planner wants a file's text.
 fn wanted(rel: &str) -> bool {
     rel == KUBEADM_YML
@@ -134,13 +146,20 @@ pub fn scan_cached(
         return Ok(found);
     }
     let scanned = scan(path, &digest.to_string(), media_type)?;
-    if let (Some(entry), Ok(bytes)) = (&entry, serde_json::to_vec(&scanned)) {
-        let saved = crate::fsutil::write_atomic(entry, &bytes, 0o600);
-        if let Err(e) = saved {
-            tracing::debug!("not caching the scan of {digest}: {e}");
-        }
+    if let Some(entry) = &entry {
+        keep(entry, digest, &scanned);
     }
     Ok(scanned)
+}
+
+/// Save a scan in the cache file `entry` (best effort).
+fn keep(entry: &Path, digest: &Digest, scanned: &Scanned) {
+    let saved = serde_json::to_vec(scanned)
+        .map_err(io::Error::other)
+        .and_then(|bytes| crate::fsutil::write_atomic(entry, &bytes, 0o600));
+    if let Err(e) = saved {
+        tracing::debug!("not caching the scan of {digest}: {e}");
+    }
 }
 
 /// The cache file of a layer's scan.
@@ -157,9 +176,21 @@ pub fn scan(path: &Path, layer: &str, media_type: &str) -> Result<Scanned, ScanE
         source,
     };
     let file = File::open(path).map_err(io)?;
+    scan_blob(BufReader::with_capacity(BUF, file), &layer, media_type)
+}
+
+/// Scan a blob read from `input` (compressed as `media_type` says).
+pub fn scan_blob(
+    input: impl std::io::BufRead,
+    layer: &str,
+    media_type: &str,
+) -> Result<Scanned, ScanError> {
+    let io = |source| ScanError::Io {
+        layer: layer.to_string(),
+        source,
+    };
     let compression = BlobCompression::from_media_type(media_type).unwrap_or(BlobCompression::Gzip);
-    let input = BufReader::with_capacity(BUF, file);
-    let reader: Box<dyn Read> = match compression {
+    let reader: Box<dyn Read + '_> = match compression {
         BlobCompression::None => Box::new(input),
         BlobCompression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
         BlobCompression::Zstd => {
@@ -168,7 +199,7 @@ pub fn scan(path: &Path, layer: &str, media_type: &str) -> Result<Scanned, ScanE
     };
     // The tar reader skips file data in small reads; decompressing into a
     // large buffer instead makes the decoder's inner loop run longer.
-    scan_tar(BufReader::with_capacity(BUF, reader), &layer)
+    scan_tar(BufReader::with_capacity(BUF, reader), layer)
 }
 
 /// Scan an uncompressed tar stream; `layer` names it in errors.

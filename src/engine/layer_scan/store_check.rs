@@ -30,13 +30,7 @@ pub fn prescan(
     cache: &Path,
     image: &crate::image::store::StoredImage,
 ) -> Result<Vetted, ScanError> {
-    let is_cluster_image = image
-        .config
-        .config
-        .as_ref()
-        .and_then(|c| c.labels.as_ref())
-        .is_some_and(|l| l.contains_key("sealos.io.type"));
-    if !is_cluster_image {
+    if !super::is_cluster_image(&image.config) {
         return Ok(Vetted::default());
     }
     let layers = &image.manifest.layers;

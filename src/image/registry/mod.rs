@@ -9,10 +9,12 @@ mod login;
 mod progress;
 mod pull;
 mod push;
+mod tap;
 
 pub use errors::RegistryError;
 pub use progress::{NoProgress, Progress};
 pub use pull::PulledImage;
+pub use tap::{BlobTap, TapSink};
 
 use super::auth::{self, Credentials};
 use super::digest::Digest;
@@ -118,6 +120,20 @@ impl RegistryClient {
         store: &Store,
         progress: Arc<dyn Progress>,
     ) -> Result<PulledImage> {
+        self.pull_tapped(reference, platforms, store, progress, None)
+            .await
+    }
+
+    /// [`RegistryClient::pull`], with `tap` reading the layers it chooses
+    /// as they download (the store-time scan, overlapped with the pull).
+    pub async fn pull_tapped(
+        &self,
+        reference: &Reference,
+        platforms: &[Platform],
+        store: &Store,
+        progress: Arc<dyn Progress>,
+        tap: Option<&dyn BlobTap>,
+    ) -> Result<PulledImage> {
         let session = self.session(reference.registry())?;
         let _writing = store.writing()?;
         pull::pull(
@@ -127,6 +143,7 @@ impl RegistryClient {
             store,
             progress,
             self.options.concurrency,
+            tap,
         )
         .await
     }

@@ -6,9 +6,10 @@
 
 use super::errors::At;
 use super::progress::Progress;
+use super::tap::{BlobTap, TapSink};
 use super::{Result, Session, oci_ref};
 use crate::image::digest::Digest;
-use crate::image::oci::{Descriptor, Index, Manifest, Platform, media};
+use crate::image::oci::{Descriptor, ImageConfig, Index, Manifest, Platform, media};
 use crate::image::reference::Reference;
 use crate::image::registry::RegistryError;
 use crate::image::store::{MAX_DOCUMENT, Store};
@@ -18,7 +19,6 @@ use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use reqwest::StatusCode;
 use reqwest::header::ACCEPT as ACCEPT_HEADER;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 use tokio_util::bytes::Bytes;
@@ -47,6 +47,9 @@ pub struct PulledImage {
     pub fetched_bytes: u64,
 }
 
+/// A layer's second reader (owned: it outlives no borrow of the pull).
+type Sink = Box<dyn TapSink + 'static>;
+
 /// Media types asked for when fetching a manifest.
 const ACCEPT: &[&str] = &[
     media::OCI_MANIFEST,
@@ -62,6 +65,7 @@ pub(super) async fn pull(
     store: &Store,
     progress: Arc<dyn Progress>,
     concurrency: usize,
+    tap: Option<&dyn BlobTap>,
 ) -> Result<PulledImage> {
     let image = r.to_string();
     let at = At {
@@ -107,9 +111,7 @@ pub(super) async fn pull(
         chosen.push((desc, top_bytes.clone()));
     }
 
-    // Every config and layer, once, in manifest order.
-    let mut blobs: BTreeMap<Digest, Descriptor> = BTreeMap::new();
-    let mut order = Vec::new();
+    let mut manifests = Vec::with_capacity(chosen.len());
     let (mut layers, mut size) = (0, 0);
     for (_, bytes) in &chosen {
         let m: Manifest = parse(bytes, &at, "manifest")?;
@@ -121,21 +123,36 @@ pub(super) async fn pull(
         }
         layers += m.layers.len();
         size += m.config.size + m.layers.iter().map(|l| l.size).sum::<u64>();
-        for d in std::iter::once(m.config).chain(m.layers) {
-            if !blobs.contains_key(&d.digest) {
-                order.push(d.digest.clone());
-                blobs.insert(d.digest.clone(), d);
-            }
-        }
+        manifests.push(m);
     }
-    let total = order.len();
-    let fetched: Vec<Option<u64>> = stream::iter(order.into_iter().map(|d| {
-        let desc = blobs.remove(&d).expect("collected above");
-        fetch_blob(s, &oref, &image, desc, store, progress.clone())
-    }))
+    // Configs first (they are small), so a tap can choose layers by them;
+    // then every layer, once, in manifest order.
+    let configs = unique(manifests.iter().map(|m| m.config.clone()));
+    let mut fetched: Vec<Option<u64>> = stream::iter(
+        configs
+            .clone()
+            .into_iter()
+            .map(|d| fetch_blob(s, &oref, &image, d, store, progress.clone(), None)),
+    )
     .buffer_unordered(concurrency.max(1))
     .try_collect()
     .await?;
+    let layer_descs = unique(manifests.iter().flat_map(|m| m.layers.iter().cloned()));
+    let sinks = match tap {
+        Some(tap) => tap_sinks(tap, store, &manifests, &layer_descs, &at)?,
+        None => layer_descs.iter().map(|_| None).collect(),
+    };
+    let total = configs.len() + layer_descs.len();
+    let mut jobs = Vec::with_capacity(layer_descs.len());
+    for (d, t) in layer_descs.into_iter().zip(sinks) {
+        jobs.push(fetch_blob(s, &oref, &image, d, store, progress.clone(), t));
+    }
+    fetched.extend(
+        stream::iter(jobs)
+            .buffer_unordered(concurrency.max(1))
+            .try_collect::<Vec<_>>()
+            .await?,
+    );
 
     for (_, bytes) in &chosen {
         store.put_bytes(bytes)?;
@@ -163,6 +180,42 @@ pub(super) async fn pull(
         fetched: fetched.iter().flatten().count(),
         fetched_bytes: fetched.iter().flatten().sum(),
     })
+}
+
+/// Each descriptor once, first come first kept.
+fn unique(descs: impl Iterator<Item = Descriptor>) -> Vec<Descriptor> {
+    let mut seen = std::collections::BTreeSet::new();
+    descs.filter(|d| seen.insert(d.digest.clone())).collect()
+}
+
+/// The tap's reader for each of `layers` (in order): asked with the config
+/// of each manifest holding the layer, the first that wants it reads it.
+/// Layers already stored are not fetched, so they get none.
+fn tap_sinks(
+    tap: &dyn BlobTap,
+    store: &Store,
+    manifests: &[Manifest],
+    layers: &[Descriptor],
+    at: &At<'_>,
+) -> Result<Vec<Option<Sink>>> {
+    let configs = manifests
+        .iter()
+        .map(|m| store.read_json::<ImageConfig>(&m.config.digest, "image config"))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| at.store(e))?;
+    Ok(layers
+        .iter()
+        .map(|layer| {
+            if store.has_blob(&layer.digest) {
+                return None;
+            }
+            manifests
+                .iter()
+                .zip(&configs)
+                .filter(|(m, _)| m.layers.iter().any(|l| l.digest == layer.digest))
+                .find_map(|(_, config)| tap.open(config, layer))
+        })
+        .collect())
 }
 
 /// Fetch a manifest or index as raw bytes and its media type; when a digest
@@ -283,6 +336,7 @@ async fn fetch_blob(
     desc: Descriptor,
     store: &Store,
     progress: Arc<dyn Progress>,
+    mut tap: Option<Sink>,
 ) -> Result<Option<u64>> {
     if store.has_blob(&desc.digest) {
         return Ok(None);
@@ -312,18 +366,32 @@ async fn fetch_blob(
         let expected = desc.digest.clone();
         let sink = tokio::task::spawn_blocking(move || {
             let mut w = writer;
+            let finish = |tap: Option<Sink>, committed| {
+                if let Some(t) = tap {
+                    t.finish(committed);
+                }
+            };
             while let Some(chunk) = rx.blocking_recv() {
                 match chunk {
                     Chunk::Data(b) => {
                         if let Err(e) = w.write_all(&b) {
                             w.abort();
+                            finish(tap, false);
                             return Some(Err(e));
                         }
+                        if let Some(t) = tap.as_mut() {
+                            t.data(&b);
+                        }
                     }
-                    Chunk::End => return Some(Ok(w.commit(Some(&expected)))),
+                    Chunk::End => {
+                        let committed = w.commit(Some(&expected));
+                        finish(tap, committed.is_ok());
+                        return Some(Ok(committed));
+                    }
                 }
             }
             w.abort();
+            finish(tap, false);
             None
         });
         let mut got = 0u64;

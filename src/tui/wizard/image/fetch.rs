@@ -55,8 +55,8 @@ async fn pull(
         tx.clone(),
         true,
     ));
-    let pulled = crate::app::registry::client(ctx, false)
-        .pull(&reference, &platforms, &store, reporter)
+    let client = crate::app::registry::client(ctx, false);
+    let pulled = crate::app::registry::pull(ctx, &client, &reference, &platforms, &store, reporter)
         .await
         .map_err(|e| failed(e.to_string()))?;
     let note = crate::app::registry::summary(&pulled);
