@@ -165,8 +165,17 @@ fn a_sealos_clusterfile_with_inline_keys_configs_and_helm_opts_installs_over_ssh
         );
         // The rootfs as sealos leaves it: 0755 (the fixture's tug-journal is
         // 0644 in the image), a rendered template too; secrets stay 0600.
-        for path in ["bin/tug-journal", "bin/kubeadm", "etc/kubelet.service", "scripts"] {
-            assert_eq!(mode(&hosts, i, &format!("{DATA}/rootfs/{path}")), "755", "{path}");
+        for path in [
+            "bin/tug-journal",
+            "bin/kubeadm",
+            "etc/kubelet.service",
+            "scripts",
+        ] {
+            assert_eq!(
+                mode(&hosts, i, &format!("{DATA}/rootfs/{path}")),
+                "755",
+                "{path}"
+            );
         }
         let never = hosts[i].exec_output(&format!("find {DATA} -name never.yaml | grep ."));
         assert!(!never.status.success(), "a Config for another image");
