@@ -454,3 +454,26 @@ fn join_secrets_are_made_again_only_when_stale_and_a_join_still_needs_them() {
         again.stderr
     );
 }
+
+#[test]
+fn an_init_hook_that_leaves_no_kubeadm_on_path_fails_before_kubeadm_runs() {
+    let hosts = Hosts::start(1);
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let args = run_args(
+        &tug,
+        &hosts[0],
+        &["--pk", &key, "--env", "BIN_DIR=/opt/tug-not-on-path"],
+    );
+    let out = tug_run(&tug, &args).fails();
+    assert!(
+        out.stderr.contains("kubeadm is not on PATH")
+            && out
+                .stderr
+                .contains("it should install kubeadm into BIN_DIR")
+            && out.stderr.contains(&hosts[0].ip),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(inits(&hosts[0]), 0, "kubeadm init never ran");
+}

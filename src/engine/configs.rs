@@ -284,6 +284,7 @@ mod tests {
             cmd: vec![],
             layers,
             templates: vec![],
+            has_sealctl: false,
         }
     }
 

@@ -367,6 +367,7 @@ fn read_image(
         cmd: drop_shell(runtime.cmd),
         layers,
         templates: files.into_values().collect(),
+        has_sealctl: noted.contains("opt/sealctl"),
     };
     Ok((
         Read {

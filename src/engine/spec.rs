@@ -151,6 +151,9 @@ pub struct ImageSpec {
     pub layers: Vec<LayerSpec>,
     /// Its `*.tmpl`/`*.tpl` files under etc/, scripts/, manifests/, statics/.
     pub templates: Vec<TemplateFile>,
+    /// Its tree holds `opt/sealctl`: nodes set the API servers' IPVS rule
+    /// with it; without it they need `ipvsadm`.
+    pub has_sealctl: bool,
 }
 
 /// The registry's login, written as a bcrypt htpasswd before `init-registry`.

@@ -133,8 +133,21 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
                 Some(hook(&rootfs, ctx.env_of(h), &init_label))
             })?,
         ),
+        ctx.parallel(
+            Phase::Init,
+            each(Phase::Init, "kubeadm-on-path", &|_| {
+                Some(script(KUBEADM_ON_PATH, [init_label.as_str()]))
+            })?,
+        ),
     ])
 }
+
+/// Fails, naming the fix, when the image's init hook (`$1`) left no
+/// `kubeadm` on PATH: kubeadm init or join would fail later, after the
+/// registry and every host's init had run.
+const KUBEADM_ON_PATH: &str = r#"command -v kubeadm >/dev/null 2>&1 && exit 0
+echo "kubeadm is not on PATH ($PATH) after the image's init hook (bash $1); it should install kubeadm into BIN_DIR, or set BIN_DIR to a directory on PATH" >&2
+exit 1"#;
 
 /// Every template of every image, rendered on the jump host with each
 /// receiving host's env and written beside the template, as `sealctl

@@ -118,6 +118,7 @@ pub(crate) fn spec(cluster_env: Vec<String>) -> ClusterSpec {
             mode: 0o644,
             source: "domain: {{ .registryDomain }}\npassword: {{ .registryPassword }}\n".into(),
         }],
+        has_sealctl: true,
     };
     let app_env: EnvMap = [("NAME", "calico")]
         .iter()
@@ -136,6 +137,7 @@ pub(crate) fn spec(cluster_env: Vec<String>) -> ClusterSpec {
         cmd: vec!["helm upgrade -i $(NAME) charts/calico".into()],
         layers: vec![layer(4, true, true)],
         templates: vec![],
+        has_sealctl: false,
     };
     let masters: Vec<IpAddr> = hosts
         .iter()

@@ -18,7 +18,7 @@ pub const MAX_CLOCK_SKEW: u64 = 5;
 
 const CHECKS: &str = r#"problems=0
 problem() { echo "preflight: $*" >&2; problems=$((problems + 1)); }
-want_arch=$1 root=$2 need_kib=$3 ip=$4; shift 4
+want_arch=$1 root=$2 need_kib=$3 ip=$4 ipvs=$5; shift 5
 case $(uname -m) in
   x86_64|amd64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) arch=$(uname -m) ;;
 esac
@@ -27,6 +27,9 @@ if [ -n "$want_arch" ] && [ "$arch" != "$want_arch" ]; then problem "this host i
 for tool in tar gzip systemctl sed awk grep cp find; do
   command -v "$tool" >/dev/null 2>&1 || problem "$tool is not installed (the image's scripts need it)"
 done
+if [ "$ipvs" = ipvsadm ] && ! command -v ipvsadm >/dev/null 2>&1; then
+  problem "ipvsadm is not installed and the image has no opt/sealctl: a node needs one of them to route to the API servers (install ipvsadm)"
+fi
 d=$root
 while [ ! -d "$d" ]; do d=$(dirname -- "$d"); done
 avail=$(df -Pk -- "$d" | awk 'NR == 2 { print $4 }')
@@ -76,6 +79,7 @@ pub(crate) fn stages(
             &ctx.spec.data_root,
             need_kib,
             &host.ip.to_string(),
+            !host.has(Role::Master) && !ctx.rootfs.has_sealctl,
             &ports,
         );
         let check = super::run(Phase::Preflight, host, "checks", cmd)?;
@@ -130,12 +134,14 @@ pub(crate) fn stages(
 }
 
 /// The command that reports every problem of a host that is to receive
-/// `need_kib` KiB under `data_root` and serve on `ports`.
+/// `need_kib` KiB under `data_root`, serve on `ports`, and set the API
+/// servers' IPVS rule with `ipvsadm` when `needs_ipvsadm`.
 pub(crate) fn checks_command(
     arch: &str,
     data_root: &str,
     need_kib: u64,
     ip: &str,
+    needs_ipvsadm: bool,
     ports: &[&str],
 ) -> Command {
     let mut args = vec![
@@ -143,6 +149,7 @@ pub(crate) fn checks_command(
         data_root.to_string(),
         need_kib.to_string(),
         ip.to_string(),
+        if needs_ipvsadm { "ipvsadm" } else { "-" }.to_string(),
     ];
     args.extend(ports.iter().map(|p| p.to_string()));
     script(CHECKS, args)
@@ -185,6 +192,7 @@ mod tests {
             &root,
             u64::MAX / 2048,
             "127.0.0.1",
+            true,
             &[port.as_str()],
         );
         let (ok, err) = run(&cmd, "");
@@ -193,6 +201,30 @@ mod tests {
         assert!(err.contains("MiB free; the cluster image needs"), "{err}");
         assert!(err.contains(&format!("port {port} is in use")), "{err}");
         assert!(err.contains("fix them or run with --skip-checks"), "{err}");
+    }
+
+    #[test]
+    fn a_node_without_ipvsadm_needs_the_images_sealctl() {
+        // A PATH with bash alone: no ipvsadm, whatever this machine has.
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/bin/bash", dir.path().join("bash")).unwrap();
+        let root = dir.path().display().to_string();
+        let without_ipvsadm = |needs: bool| {
+            let cmd = checks_command("", &root, 0, "127.0.0.1", needs, &[]);
+            let out = std::process::Command::new("/bin/bash")
+                .arg("-c")
+                .arg(cmd.render().unwrap())
+                .env("PATH", dir.path())
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        };
+        let needed = without_ipvsadm(true);
+        assert!(
+            needed.contains("preflight: ipvsadm is not installed and the image has no opt/sealctl"),
+            "{needed}"
+        );
+        assert!(!without_ipvsadm(false).contains("ipvsadm"));
     }
 
     #[test]
