@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::Positioned;
-use super::funcs;
 use super::parser::{Cmd, Node, Operand, Pipe};
 use super::value::{MAX_OUTPUT, Value};
+use super::{environ, funcs};
 
 /// Renders `nodes` with `data` behind `.key`.
 pub(crate) fn execute(
@@ -140,6 +140,15 @@ impl Exec<'_> {
             values.push(self.operand(arg)?);
         }
         values.extend(piped);
+        if environ::NAMES.contains(&name) {
+            return match values.as_slice() {
+                [Value::Str(arg)] => Ok(Value::Str(environ::call(name, self.data, arg))),
+                _ => Err(Positioned::new(
+                    pos,
+                    format!("wrong arguments for {name}: want one string"),
+                )),
+            };
+        }
         funcs::call(name, values).map_err(|m| Positioned::new(pos, m))
     }
 

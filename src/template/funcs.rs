@@ -142,7 +142,10 @@ const FUNCS: &[Spec] = &[
 
 /// Whether `name` can be called (checked at parse time, as Go does).
 pub(crate) fn is_defined(name: &str) -> bool {
-    name == "and" || name == "or" || FUNCS.iter().any(|s| s.name == name)
+    name == "and"
+        || name == "or"
+        || super::environ::NAMES.contains(&name)
+        || FUNCS.iter().any(|s| s.name == name)
 }
 
 /// Calls `name` with evaluated arguments (the piped value last).

@@ -20,6 +20,7 @@
 //! `define`, `template`, `block`, `break`, `continue`, variables, `.` as a
 //! value, and every other function.
 
+mod environ;
 mod eval;
 mod funcs;
 mod lexer;
