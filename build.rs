@@ -1,7 +1,7 @@
 //! Records the git commit and the build date for `tug version`. Runs again
 //! only when the checked-out commit changes.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
@@ -23,13 +23,27 @@ fn main() {
     println!("cargo:rustc-env=TUG_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=TUG_BUILD_DATE={date}");
     println!("cargo:rerun-if-changed=build.rs");
-    let head = Path::new(".git/HEAD");
-    if head.is_file() {
-        println!("cargo:rerun-if-changed=.git/HEAD");
-        if let Ok(text) = std::fs::read_to_string(head)
-            && let Some(reference) = text.trim().strip_prefix("ref: ")
-        {
-            println!("cargo:rerun-if-changed=.git/{reference}");
-        }
+    // HEAD lives in the git dir, branch refs in the common dir: they differ
+    // in a worktree, where `.git` is a file naming them.
+    let git = |arg: &str| {
+        Command::new("git")
+            .args(["rev-parse", arg])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    };
+    let (Some(dir), Some(common)) = (git("--git-dir"), git("--git-common-dir")) else {
+        return;
+    };
+    let head = dir.join("HEAD");
+    println!("cargo:rerun-if-changed={}", head.display());
+    if let Ok(text) = std::fs::read_to_string(&head)
+        && let Some(reference) = text.trim().strip_prefix("ref: ")
+    {
+        println!(
+            "cargo:rerun-if-changed={}",
+            common.join(reference).display()
+        );
     }
 }
