@@ -194,6 +194,16 @@ fn unreachable_hosts_are_all_named_and_reset_shows_its_plan() {
 fn output_cut_by_a_closed_pipe_ends_quietly() {
     use std::io::{BufRead, BufReader};
     let (tug, file) = setup();
+    // Three hundred nodes: the plan is far larger than a pipe holds, so tug
+    // is still writing when the reader goes.
+    let nodes: Vec<String> = (1..=300)
+        .map(|i| format!("127.250.{}.{}:22", 1 + i / 250, 1 + i % 250))
+        .collect();
+    let big = CLUSTERFILE.replace(
+        "ips: [127.250.0.4:22]",
+        &format!("ips: [{}]", nodes.join(", ")),
+    );
+    std::fs::write(&file, big).unwrap();
     let mut child = tug
         .cmd()
         .args(["plan", "-f", file.to_str().unwrap()])
