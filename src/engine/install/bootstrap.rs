@@ -139,7 +139,7 @@ pub(crate) fn stages(ctx: &Ctx<'_>) -> Result<Vec<Option<Stage>>, InstallError> 
 /// Every template of every image, rendered on the jump host with each
 /// receiving host's env and written beside the template, as `sealctl
 /// render` does on the host.
-fn render_steps(ctx: &Ctx<'_>) -> Result<Vec<Step>, InstallError> {
+pub(crate) fn render_steps(ctx: &Ctx<'_>) -> Result<Vec<Step>, InstallError> {
     let spec = ctx.spec;
     let mut steps = Vec::new();
     for image in &spec.images {
