@@ -89,6 +89,18 @@ pub struct UpgradeNote {
     pub to: String,
 }
 
+/// The line the faces show before an upgrade starts.
+impl std::fmt::Display for UpgradeNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the cluster runs Kubernetes {} and the image is {}: this upgrades it, host by host \
+             (each drained, upgraded, uncordoned)",
+            self.from, self.to
+        )
+    }
+}
+
 /// A plan ready to run, with everything its run needs.
 #[derive(Clone)]
 pub struct Session {
@@ -355,5 +367,24 @@ pub enum Outcome {
 impl Outcome {
     fn error(e: anyhow::Error) -> Self {
         Outcome::Error(AppError::from(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UpgradeNote;
+
+    #[test]
+    fn the_upgrade_note_names_both_versions() {
+        let note = UpgradeNote {
+            from: "v1.25.0".into(),
+            to: "v1.26.0".into(),
+        };
+        let text = note.to_string();
+        assert!(
+            text.contains("Kubernetes v1.25.0 and the image is v1.26.0"),
+            "{text}"
+        );
+        assert!(text.contains("upgrades it, host by host"), "{text}");
     }
 }

@@ -91,6 +91,9 @@ fn plan(
     lines.extend(masked(&cf)?.lines().map(str::to_string));
     let hosts = reach.hosts(&spec, ctx.paths.known_hosts());
     let session = Session::apply(ctx, cf, &spec, How::default(), hosts)?;
+    if let Some(up) = &session.upgrade {
+        lines.insert(0, format!("# Upgrade: {up}; Enter confirms"));
+    }
     lines.push(String::new());
     lines.push("# Plan".into());
     lines.extend(session.plan.to_string().lines().map(str::to_string));
