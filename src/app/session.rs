@@ -150,7 +150,10 @@ impl Session {
             );
         }
         let lifecycle = super::upgrade::decide(&ctx.store()?, saved.as_ref(), spec)?;
-        if let Some(old) = saved_status.filter(|s| !s.host_versions.is_empty()) {
+        if let Some(mut old) = saved_status.filter(|s| !s.host_versions.is_empty()) {
+            // Hosts deleted since are forgotten.
+            old.host_versions
+                .retain(|h, _| spec.hosts.iter().any(|s| s.id.as_str() == h));
             let status = cf.cluster.status.get_or_insert_with(Default::default);
             status.host_versions = old.host_versions;
         }

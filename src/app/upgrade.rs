@@ -63,9 +63,11 @@ pub fn decide(
     let to = target_version(spec).with_context(|| {
         format!("the rootfs image {new_ref} has no Kubernetes version tug can read (its `version` label)")
     })?;
+    let in_spec = |h: &String| spec.hosts.iter().any(|s| s.id.as_str() == h);
     let from = match recorded
-        .values()
-        .filter_map(|v| KubeVersion::parse(v).ok())
+        .iter()
+        .filter(|(h, _)| in_spec(h))
+        .filter_map(|(_, v)| KubeVersion::parse(v).ok())
         .min()
     {
         Some(v) => v,
@@ -98,11 +100,10 @@ pub fn decide(
             spec.name
         ),
         Change::Upgrade => {
-            let known: Vec<&String> = recorded.keys().collect();
             let new_hosts: Vec<String> = spec
                 .hosts
                 .iter()
-                .filter(|h| !known.is_empty() && !known.contains(&&h.id.to_string()))
+                .filter(|h| !recorded.is_empty() && !recorded.contains_key(h.id.as_str()))
                 .map(|h| h.id.to_string())
                 .collect();
             if !new_hosts.is_empty() {
