@@ -159,6 +159,8 @@ pub fn install(ctx: &Context, demo: Demo) -> anyhow::Result<DemoRun> {
         },
         record: None,
         stops_early: false,
+        versions: Vec::new(),
+        upgrade: None,
     };
     Ok(DemoRun { session, spec, dir })
 }

@@ -85,6 +85,8 @@ pub fn session(ctx: &Context, state: &ClusterState, hosts: Vec<HostSpec>, plan: 
         },
         record: None,
         stops_early: false,
+        versions: Vec::new(),
+        upgrade: None,
     }
 }
 

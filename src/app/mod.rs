@@ -22,6 +22,7 @@ pub mod reach;
 pub mod registry;
 pub mod session;
 pub mod spec;
+pub mod upgrade;
 
 pub use context::{Cancelled, Context, Settings};
 pub use error::AppError;

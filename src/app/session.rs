@@ -6,6 +6,7 @@
 //! ended is an [`Outcome`]; errors keep their causes.
 
 use super::lock::{ClusterLock, LockError};
+use super::upgrade::Lifecycle;
 use super::{AppError, Context, Notice};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
@@ -13,11 +14,12 @@ use crate::engine::event::{Event, StageDone};
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::{HostId, Phase, Plan};
-use crate::engine::record::{Ending, StatusRecorder};
+use crate::engine::record::{Ending, StatusRecorder, VersionMark};
 use crate::engine::runner::{Report, RunError, RunOptions, Runner, StepFailure};
 use crate::engine::spec::{ClusterSpec, HostSpec};
 use crate::engine::transport::Transport;
 use crate::engine::transport::select::Unreachable;
+use crate::engine::upgrade::{UpgradeOptions, plan_upgrade, target_version};
 use crate::ssh::{HostKeyPolicy, KnownHosts};
 use anyhow::Context as _;
 use std::collections::HashMap;
@@ -30,6 +32,9 @@ use tokio_util::sync::CancellationToken;
 pub const INSTALL_JOURNAL: &str = "install.journal";
 /// The journal of a reset or delete, kept only while it runs.
 pub const RESET_JOURNAL: &str = "reset.journal";
+/// The upgrade journal: its steps name host and target version, so a
+/// re-run resumes an upgrade host by host.
+pub const UPGRADE_JOURNAL: &str = "upgrade.journal";
 
 /// Where a session's notices go; shared with the task that runs it.
 pub type Notifier = Arc<dyn Fn(Notice) + Send + Sync>;
@@ -71,6 +76,29 @@ pub struct How {
     pub skip_checks: bool,
     /// Stop after this phase (a later apply finishes).
     pub until: Option<Phase>,
+    /// An upgrade renews the control-plane certificates (else kept).
+    pub renew_certs: bool,
+}
+
+/// The upgrade a session makes, for the faces to say what was done.
+#[derive(Clone, Debug)]
+pub struct UpgradeNote {
+    /// The oldest version a host ran.
+    pub from: String,
+    /// The version every host runs once it is done.
+    pub to: String,
+}
+
+/// The line the faces show before an upgrade starts.
+impl std::fmt::Display for UpgradeNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the cluster runs Kubernetes {} and the image is {}: this upgrades it, host by host \
+             (each drained, upgraded, uncordoned)",
+            self.from, self.to
+        )
+    }
 }
 
 /// A plan ready to run, with everything its run needs.
@@ -92,35 +120,74 @@ pub struct Session {
     /// The plan stops before its end on purpose (`--until`): finishing it
     /// is recorded as stopped, not as installed.
     pub stops_early: bool,
+    /// The hosts' Kubernetes versions the status records as stages finish.
+    pub versions: Vec<VersionMark>,
+    /// Set when the session upgrades the cluster.
+    pub upgrade: Option<UpgradeNote>,
 }
 
 impl Session {
-    /// The install of `cf` (whose spec is `spec`) over `hosts`, its files
-    /// in the cluster's state dir.
-    pub fn install(
+    /// Applying `cf` (whose spec is `spec`) over `hosts`, its files in the
+    /// cluster's state dir: an install (or its resume, or added hosts), or
+    /// an upgrade when the rootfs is of a newer Kubernetes version than the
+    /// saved cluster's; a change tug does not make is refused here, before
+    /// any host is touched ([`super::upgrade::decide`]).
+    pub fn apply(
         ctx: &Context,
-        cf: Clusterfile,
+        mut cf: Clusterfile,
         spec: &ClusterSpec,
         how: How,
         hosts: Hosts,
     ) -> anyhow::Result<Session> {
         let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
         let saved = state.load()?;
-        if saved
-            .and_then(|c| c.cluster.status)
-            .is_some_and(|s| s.resetting())
-        {
+        let saved_status = saved.as_ref().and_then(|c| c.cluster.status.clone());
+        if saved_status.as_ref().is_some_and(|s| s.resetting()) {
             anyhow::bail!(
                 "cluster {name} is being reset (a reset did not finish on every host): \
                  `tug reset --cluster {name} --force` finishes it before the cluster can be applied again",
                 name = state.name()
             );
         }
-        let opts = InstallOptions {
-            skip_checks: how.skip_checks,
-            ..InstallOptions::default()
+        let lifecycle = super::upgrade::decide(&ctx.store()?, saved.as_ref(), spec)?;
+        if let Some(mut old) = saved_status.filter(|s| !s.host_versions.is_empty()) {
+            // Hosts deleted since are forgotten.
+            old.host_versions
+                .retain(|h, _| spec.hosts.iter().any(|s| s.id.as_str() == h));
+            let status = cf.cluster.status.get_or_insert_with(Default::default);
+            status.host_versions = old.host_versions;
+        }
+        let (mut plan, mut versions, journal, upgrade) = match lifecycle {
+            Lifecycle::Install => {
+                let opts = InstallOptions {
+                    skip_checks: how.skip_checks,
+                    ..InstallOptions::default()
+                };
+                let plan = plan_install(spec, &opts)?.plan;
+                let versions = target_version(spec)
+                    .map(|v| VersionMark {
+                        stage: plan.stages.len(),
+                        hosts: spec.hosts.iter().map(|h| h.id.clone()).collect(),
+                        version: v.to_string(),
+                    })
+                    .into_iter()
+                    .collect();
+                (plan, versions, INSTALL_JOURNAL, None)
+            }
+            Lifecycle::Upgrade { from, to, pending } => {
+                let opts = UpgradeOptions {
+                    skip_checks: how.skip_checks,
+                    renew_certs: how.renew_certs,
+                    ..UpgradeOptions::default()
+                };
+                let up = plan_upgrade(spec, &pending, &opts)?;
+                let note = UpgradeNote {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                };
+                (up.plan, up.versions, UPGRADE_JOURNAL, Some(note))
+            }
         };
-        let mut plan = plan_install(spec, &opts)?.plan;
         if let Some(phase) = how.until {
             let last = plan
                 .stages
@@ -130,15 +197,18 @@ impl Session {
                     format!("--until {phase}: this cluster's plan has no {phase} stage")
                 })?;
             plan.stages.truncate(last + 1);
+            versions.retain(|m| m.stage <= plan.stages.len());
         }
         Ok(Session {
             plan,
             hosts,
             logs: state.logs_dir(),
-            journal: state.dir().join(INSTALL_JOURNAL),
+            journal: state.dir().join(journal),
             options: options(spec),
             record: Some((state, cf)),
             stops_early: how.until.is_some(),
+            versions,
+            upgrade,
         })
     }
 
@@ -154,6 +224,8 @@ impl Session {
             options: options(spec),
             record: None,
             stops_early: false,
+            versions: Vec::new(),
+            upgrade: None,
         }
     }
 
@@ -177,7 +249,7 @@ impl Session {
     ) -> Outcome {
         let recorder = match &self.record {
             Some((state, cf)) => match StatusRecorder::start(state.clone(), cf.clone()) {
-                Ok(r) => Some(r),
+                Ok(r) => Some(r.with_versions(self.versions.clone())),
                 Err(e) => return Outcome::error(anyhow::Error::new(e)),
             },
             None => None,
@@ -298,5 +370,24 @@ pub enum Outcome {
 impl Outcome {
     fn error(e: anyhow::Error) -> Self {
         Outcome::Error(AppError::from(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UpgradeNote;
+
+    #[test]
+    fn the_upgrade_note_names_both_versions() {
+        let note = UpgradeNote {
+            from: "v1.25.0".into(),
+            to: "v1.26.0".into(),
+        };
+        let text = note.to_string();
+        assert!(
+            text.contains("Kubernetes v1.25.0 and the image is v1.26.0"),
+            "{text}"
+        );
+        assert!(text.contains("upgrades it, host by host"), "{text}");
     }
 }

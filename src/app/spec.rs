@@ -3,10 +3,10 @@
 //! platforms ([`super::arch`]), and the images read from the store (with
 //! their layer scans). Plans contact nothing; runs may ask the hosts.
 
+use super::session::{Hosts, How, Session};
 use super::{Context, Notice, Notify, arch};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
-use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::plan::Plan;
 use crate::engine::resolve::{SpecInputs, resolve};
 use crate::engine::spec::ClusterSpec;
@@ -80,7 +80,9 @@ fn resolved(
     Ok(resolved.spec)
 }
 
-/// The full install plan of a Clusterfile, as `tug plan -f` prints it.
+/// The full plan of applying a Clusterfile, as `tug plan -f` prints it:
+/// an install, or the upgrade of the saved cluster to a newer image (a
+/// change tug does not make is an error here too).
 pub fn install_plan(
     ctx: &Context,
     cf: &Clusterfile,
@@ -89,9 +91,10 @@ pub fn install_plan(
 ) -> anyhow::Result<Plan> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
     let spec = spec_of(ctx, cf, &state, notify)?;
-    let opts = InstallOptions {
+    let how = How {
         skip_checks,
-        ..InstallOptions::default()
+        ..How::default()
     };
-    Ok(plan_install(&spec, &opts)?.plan)
+    let none = Hosts::Ready(Default::default());
+    Ok(Session::apply(ctx, cf.clone(), &spec, how, none)?.plan)
 }

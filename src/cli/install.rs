@@ -50,6 +50,10 @@ pub enum InstallCommand {
         /// every host before a maintenance window); a later apply finishes.
         #[arg(long, value_name = "PHASE", value_parser = Phase::install_named)]
         until: Option<Phase>,
+        /// When the image upgrades the cluster: renew the control-plane
+        /// certificates too (by default they are kept).
+        #[arg(long)]
+        renew_certs: bool,
     },
     /// Write a Clusterfile from flags (as `gen`) and apply it.
     Run {
@@ -69,6 +73,10 @@ pub enum InstallCommand {
         /// every host before a maintenance window); a later apply finishes.
         #[arg(long, value_name = "PHASE", value_parser = Phase::install_named)]
         until: Option<Phase>,
+        /// When the image upgrades the cluster: renew the control-plane
+        /// certificates too (by default they are kept).
+        #[arg(long)]
+        renew_certs: bool,
     },
     /// Add masters or nodes to an installed cluster (a re-apply with more
     /// hosts: the existing ones receive and run nothing again).
@@ -126,12 +134,17 @@ impl InstallCommand {
                 dry_run,
                 skip_checks,
                 until,
+                renew_certs,
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
                 for p in cf.warnings() {
                     eprintln!("warning: {p}");
                 }
-                let how = How { skip_checks, until };
+                let how = How {
+                    skip_checks,
+                    until,
+                    renew_certs,
+                };
                 apply(ctx, cf, how, dry_run, "tug apply").await
             }
             InstallCommand::Run {
@@ -140,10 +153,15 @@ impl InstallCommand {
                 dry_run,
                 skip_checks,
                 until,
+                renew_certs,
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
-                let how = How { skip_checks, until };
+                let how = How {
+                    skip_checks,
+                    until,
+                    renew_certs,
+                };
                 apply(ctx, cf, how, dry_run, "tug run").await
             }
             InstallCommand::Add {
@@ -257,7 +275,7 @@ pub(super) async fn apply_locked(
         spec_for_run(ctx, &cf, &state, Unreachable::Refuse, notify.as_ref()).await?
     };
     let hosts = Hosts::ssh(ctx, &spec, Unreachable::Refuse);
-    let session = Session::install(ctx, cf, &spec, how, hosts)?;
+    let session = Session::apply(ctx, cf, &spec, how, hosts)?;
     if dry_run {
         print!("{}", session.plan);
         return Ok(());
@@ -271,10 +289,19 @@ pub(super) async fn apply_locked(
         );
         return Ok(());
     }
-    eprintln!(
-        "cluster {} is ready; kubeconfig: {}",
-        spec.name,
-        state.admin_conf().display()
-    );
+    match &session.upgrade {
+        Some(up) => eprintln!(
+            "cluster {} upgraded from {} to {} on every host; kubeconfig: {}",
+            spec.name,
+            up.from,
+            up.to,
+            state.admin_conf().display()
+        ),
+        None => eprintln!(
+            "cluster {} is ready; kubeconfig: {}",
+            spec.name,
+            state.admin_conf().display()
+        ),
+    }
     Ok(())
 }

@@ -183,6 +183,14 @@ pub struct ClusterStatus {
     /// Apply results (`ApplyClusterSuccess`/`ApplyClusterError`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The Kubernetes version each host runs, by its address, as tug
+    /// last installed or upgraded it (tug's own field; sealos keeps it).
+    #[serde(
+        rename = "hostVersions",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub host_versions: BTreeMap<String, String>,
     /// Guest command results (`ApplyCommandSuccess`/`…Error`/`…Cancelled`).
     #[serde(
         rename = "commandCondition",

@@ -21,3 +21,4 @@ pub mod source;
 pub mod spec;
 mod step;
 pub mod transport;
+pub mod upgrade;

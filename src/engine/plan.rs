@@ -84,6 +84,11 @@ pub enum Phase {
     JoinNodes,
     /// Application images' files and CMDs on master0.
     Applications,
+    /// master0 then the other masters, one at a time: drained, `kubeadm
+    /// upgrade`, binaries and kubelet replaced, uncordoned.
+    UpgradeMasters,
+    /// The nodes in bounded batches, the same way.
+    UpgradeNodes,
     /// Kubeconfig fetched, status written.
     Finish,
     /// `kubeadm reset` and the image's clean scripts.
@@ -140,6 +145,8 @@ impl Phase {
             Phase::JoinMasters => "join-masters",
             Phase::JoinNodes => "join-nodes",
             Phase::Applications => "applications",
+            Phase::UpgradeMasters => "upgrade-masters",
+            Phase::UpgradeNodes => "upgrade-nodes",
             Phase::Finish => "finish",
             Phase::Reset => "reset",
             Phase::Clean => "clean",

@@ -9,6 +9,7 @@ use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::model::ClusterStatus;
 use crate::cluster::state::{ClusterState, StateError};
 use crate::engine::event::StageDone;
+use crate::engine::plan::HostId;
 use crate::engine::runner::StepFailure;
 use chrono::Local;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -19,11 +20,25 @@ const STEP_FAILED: &str = "StepFailed";
 /// unreachable, the journal not writable).
 const APPLY_FAILED: &str = "ApplyFailed";
 
+/// What a finished stage means for the hosts' Kubernetes versions: once
+/// stage `stage` (numbered from 1, as [`StageDone`]) finished, `hosts` run
+/// `version`. Install and upgrade planners make these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionMark {
+    /// The stage's number in its plan, from 1.
+    pub stage: usize,
+    /// The hosts it finished.
+    pub hosts: Vec<HostId>,
+    /// The version they run from then on.
+    pub version: String,
+}
+
 /// The Clusterfile of one apply and where it is saved.
 pub struct StatusRecorder {
     state: ClusterState,
     cf: Clusterfile,
     last: Option<StageDone>,
+    marks: Vec<VersionMark>,
 }
 
 impl StatusRecorder {
@@ -35,12 +50,25 @@ impl StatusRecorder {
             state,
             cf,
             last: None,
+            marks: Vec::new(),
         })
+    }
+
+    /// Record the hosts' versions as `marks` say when their stages finish.
+    pub fn with_versions(mut self, marks: Vec<VersionMark>) -> Self {
+        self.marks = marks;
+        self
     }
 
     /// Record a finished stage and save.
     pub fn stage_done(&mut self, done: StageDone) -> Result<(), StateError> {
         let hosts: Vec<String> = done.hosts.iter().map(ToString::to_string).collect();
+        let versions = &mut status(&mut self.cf).host_versions;
+        for mark in self.marks.iter().filter(|m| m.stage == done.number) {
+            for h in &mark.hosts {
+                versions.insert(h.to_string(), mark.version.clone());
+            }
+        }
         status(&mut self.cf).stage_finished(
             done.number,
             done.of,

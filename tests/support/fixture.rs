@@ -49,6 +49,34 @@ pub fn build_images(tug: &Tug) -> Vec<String> {
     vec![ROOTFS.to_string(), APP.to_string()]
 }
 
+/// Build the fixture rootfs as Kubernetes `version` (e.g. `v1.25.0`): its
+/// `version` label and every stand-in's answers (kubeadm's own version,
+/// kubelet's) say `version`. Returns its name, `tugtest/kubernetes:<version>`.
+pub fn build_rootfs(tug: &Tug, version: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("rootfs");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(context("rootfs"))
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    let minor = version.split('.').nth(1).unwrap();
+    for f in ["Kubefile", "bin/kubeadm", "bin/kubelet", "bin/kubectl"] {
+        let path = copy.join(f);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text
+            .replace("v1.28.9", version)
+            .replace("Minor:\\\"28\\\"", &format!("Minor:\\\"{minor}\\\""));
+        std::fs::write(&path, text).unwrap();
+    }
+    let name = format!("tugtest/kubernetes:{version}");
+    tug.run(&["build", "-t", &name, copy.to_str().unwrap()])
+        .ok();
+    name
+}
+
 /// One journaled call: `prog`, `args`, `cwd`, `host` and the recorded env.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {

@@ -83,7 +83,13 @@ impl KeepUnknown for Host {
 
 impl KeepUnknown for ClusterStatus {
     fn keep_unknown(&mut self, v: &Value) {
-        let known = ["phase", "mounts", "conditions", "commandCondition"];
+        let known = [
+            "phase",
+            "mounts",
+            "conditions",
+            "hostVersions",
+            "commandCondition",
+        ];
         self.extra = unknown(v, &known);
         each(&mut self.mounts, v.get("mounts"));
         each(&mut self.conditions, v.get("conditions"));

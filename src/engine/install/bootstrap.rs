@@ -152,7 +152,7 @@ exit 1"#;
 /// Every template of every image, rendered on the jump host with each
 /// receiving host's env and written beside the template, as `sealctl
 /// render` does on the host.
-fn render_steps(ctx: &Ctx<'_>) -> Result<Vec<Step>, InstallError> {
+pub(crate) fn render_steps(ctx: &Ctx<'_>) -> Result<Vec<Step>, InstallError> {
     let spec = ctx.spec;
     let mut steps = Vec::new();
     for image in &spec.images {

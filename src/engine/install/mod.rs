@@ -11,15 +11,15 @@
 //! placeholders.
 
 mod apps;
-mod bootstrap;
+pub(crate) mod bootstrap;
 mod cmdline;
 mod configs;
-mod distribute;
+pub(crate) mod distribute;
 #[cfg(test)]
 pub(crate) mod fixture;
 mod join;
 mod kubeconfig;
-mod preflight;
+pub(crate) mod preflight;
 pub mod shell;
 #[cfg(test)]
 mod tests;
@@ -118,7 +118,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(
+    pub(crate) fn new(
         spec: &'a ClusterSpec,
         opts: &'a InstallOptions,
     ) -> Result<(Self, Vec<EnvWarning>), InstallError> {

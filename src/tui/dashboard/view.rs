@@ -196,6 +196,8 @@ fn phase_name(p: Phase, width: u16) -> &'static str {
         Phase::JoinMasters => "join-m",
         Phase::JoinNodes => "join-n",
         Phase::Applications => "apps",
+        Phase::UpgradeMasters => "up-m",
+        Phase::UpgradeNodes => "up-n",
         Phase::Finish => "finish",
         Phase::Reset => "reset",
         Phase::Clean => "clean",

@@ -90,7 +90,10 @@ fn plan(
     let mut lines = vec!["# Clusterfile".to_string()];
     lines.extend(masked(&cf)?.lines().map(str::to_string));
     let hosts = reach.hosts(&spec, ctx.paths.known_hosts());
-    let session = Session::install(ctx, cf, &spec, How::default(), hosts)?;
+    let session = Session::apply(ctx, cf, &spec, How::default(), hosts)?;
+    if let Some(up) = &session.upgrade {
+        lines.insert(0, format!("# Upgrade: {up}; Enter confirms"));
+    }
     lines.push(String::new());
     lines.push("# Plan".into());
     lines.extend(session.plan.to_string().lines().map(str::to_string));
