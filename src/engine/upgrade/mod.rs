@@ -235,6 +235,7 @@ fn preflight(
             &ctx.spec.data_root,
             need_kib,
             &host.ip.to_string(),
+            false,
             &[],
         );
         steps.push(super::install::run(
