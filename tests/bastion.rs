@@ -1,0 +1,214 @@
+//! Reaching a cluster's hosts through a bastion: a third real sshd test
+//! host in front of two, which refuse direct connections from this machine
+//! (`only_via_bastion`), so a command that works went through the bastion.
+//! The bastion's key is checked like any host's, and it logs in as its own
+//! non-root user with its own key.
+
+mod support;
+
+use support::hosts::{Hosts, SUDO_USER};
+use support::tug::Tug;
+
+/// `tugtest@BASTION:PORT` for the set's third host.
+fn bastion(hosts: &Hosts) -> String {
+    format!("{SUDO_USER}@{}", hosts[2].addr())
+}
+
+/// A cluster `c1` of hosts[0] (master) and hosts[1] (node), its Clusterfile
+/// made by `gen` with `extra` flags and saved as a run would save it.
+fn cluster(hosts: &Hosts, extra: &[&str]) -> (Tug, String) {
+    let tug = Tug::new();
+    let key = hosts.key.display().to_string();
+    let (master, node) = (hosts[0].addr(), hosts[1].addr());
+    let mut args = vec![
+        "gen",
+        "tugtest/kubernetes:v1.28.9",
+        "--masters",
+        &master,
+        "--nodes",
+        &node,
+        "--pk",
+        &key,
+        "--cluster",
+        "c1",
+    ];
+    args.extend_from_slice(extra);
+    let generated = tug.run(&args).ok().stdout;
+    save(&tug, &generated);
+    (tug, generated)
+}
+
+fn save(tug: &Tug, clusterfile: &str) {
+    let dir = tug.home().join("state/clusters/c1");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("Clusterfile"), clusterfile).unwrap();
+}
+
+/// The bastion's logins so far (one line each in its sshd log).
+fn bastion_logins(hosts: &Hosts) -> usize {
+    let log = std::fs::read_to_string(hosts[2].dir.join("sshd.log")).unwrap_or_default();
+    log.lines()
+        .filter(|l| l.contains(&format!("Accepted publickey for {SUDO_USER}")))
+        .count()
+}
+
+#[test]
+fn exec_reaches_two_hosts_only_through_the_bastion_over_one_connection() {
+    let hosts = Hosts::start(3);
+    let (tug, _) = cluster(&hosts, &[]);
+    let _walls = [hosts[0].only_via_bastion(), hosts[1].only_via_bastion()];
+
+    // Directly, neither host answers.
+    let direct = tug.run(&["exec", "--cluster", "c1", "--", "true"]).fails();
+    for h in [&hosts[0], &hosts[1]] {
+        assert!(
+            direct.stderr.contains(&h.addr()) && direct.stderr.contains("refused"),
+            "{}",
+            direct.stderr
+        );
+    }
+
+    let b = bastion(&hosts);
+    let key = hosts.key.display().to_string();
+    let out = tug
+        .run(&[
+            "exec",
+            "--cluster",
+            "c1",
+            "--bastion",
+            &b,
+            "--bastion-pk",
+            &key,
+            "--",
+            "echo on-$(hostname)",
+        ])
+        .ok();
+    for h in [&hosts[0], &hosts[1]] {
+        let expect = format!("[{}] exec: on-{}", h.ip, h.hostname);
+        assert!(out.stderr.contains(&expect), "{}", out.stderr);
+    }
+    // The bastion's key was new: recorded and told, named as the bastion's.
+    let told = format!("[bastion {}] new host key", hosts[2].addr());
+    assert!(out.stderr.contains(&told), "{}", out.stderr);
+    let known = std::fs::read_to_string(tug.home().join("config/known_hosts")).unwrap();
+    assert!(known.contains(&hosts[2].host_public_key()), "{known}");
+    // Both hosts went through one connection to the bastion.
+    assert_eq!(bastion_logins(&hosts), 1);
+}
+
+#[test]
+fn a_changed_bastion_key_is_refused_naming_the_bastion_and_nothing_runs() {
+    let mut hosts = Hosts::start(3);
+    let b = bastion(&hosts);
+    let key = hosts.key.display().to_string();
+    let (tug, _) = cluster(&hosts, &["--bastion", &b, "--bastion-pk", &key]);
+    let _walls = [hosts[0].only_via_bastion(), hosts[1].only_via_bastion()];
+    tug.run(&["exec", "--cluster", "c1", "--", "true"]).ok();
+
+    hosts[2].regenerate_host_key();
+    let marker = format!("/tmp/tug-bastion-{}", hosts[0].ip);
+    let touch = format!("touch {marker}");
+    let refused = tug.run(&["exec", "--cluster", "c1", "--", &touch]).fails();
+    let expect = format!("through bastion {}: HOST KEY CHANGED", hosts[2].addr());
+    assert!(refused.stderr.contains(&expect), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&hosts[2].fingerprint()),
+        "{}",
+        refused.stderr
+    );
+    assert!(!std::path::Path::new(&marker).exists());
+    // Only the first exec logged in to the bastion.
+    assert_eq!(bastion_logins(&hosts), 1);
+}
+
+#[test]
+fn spec_ssh_bastion_in_the_clusterfile_works_as_the_flag_does() {
+    let hosts = Hosts::start(3);
+    let b = bastion(&hosts);
+    let key = hosts.key.display().to_string();
+    // `gen --bastion` records it in spec.ssh, with the bastion's own key.
+    let (tug, generated) = cluster(&hosts, &["--bastion", &b, "--bastion-pk", &key]);
+    assert!(generated.contains(&format!("bastion: {b}")), "{generated}");
+    assert!(
+        generated.contains(&format!("bastionPk: {key}")),
+        "{generated}"
+    );
+    let _walls = [hosts[0].only_via_bastion(), hosts[1].only_via_bastion()];
+    let out = tug
+        .run(&["exec", "--cluster", "c1", "--", "echo on-$(hostname)"])
+        .ok();
+    for h in [&hosts[0], &hosts[1]] {
+        let expect = format!("[{}] exec: on-{}", h.ip, h.hostname);
+        assert!(out.stderr.contains(&expect), "{}", out.stderr);
+    }
+
+    // Per host: only hosts[1] is behind the bastion, so hosts[0] (walled)
+    // is refused and hosts[1] answers.
+    let (_, plain) = cluster(&hosts, &[]);
+    let per_host = plain.replace(
+        &format!("- {}\n", hosts[1].addr()),
+        &format!(
+            "- {}\n    ssh:\n      bastion: {b}\n      bastionPk: {key}\n",
+            hosts[1].addr()
+        ),
+    );
+    assert_ne!(per_host, plain, "{plain}");
+    save(&tug, &per_host);
+    let mixed = tug
+        .run(&["exec", "--cluster", "c1", "--", "echo on-$(hostname)"])
+        .fails();
+    let expect = format!("[{}] exec: on-{}", hosts[1].ip, hosts[1].hostname);
+    assert!(mixed.stderr.contains(&expect), "{}", mixed.stderr);
+    assert!(
+        mixed.stderr.contains(&hosts[0].addr()) && mixed.stderr.contains("refused"),
+        "{}",
+        mixed.stderr
+    );
+}
+
+#[test]
+fn a_bad_bastion_value_is_a_one_line_error_naming_the_field() {
+    let tug = Tug::new();
+    let flag = tug
+        .run(&[
+            "--bastion",
+            "10.0.0.1",
+            "exec",
+            "--cluster",
+            "c1",
+            "--",
+            "true",
+        ])
+        .fails();
+    let line = flag.stderr.lines().next().unwrap_or_default();
+    assert!(
+        line.contains("--bastion") && line.contains("no USER@"),
+        "{}",
+        flag.stderr
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Clusterfile");
+    std::fs::write(
+        &file,
+        "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nmetadata:\n  name: c1\nspec:\n  \
+         image:\n  - tugtest/kubernetes:v1.28.9\n  ssh:\n    bastion: ops@jump:99999\n  \
+         hosts:\n  - ips:\n    - 10.0.0.2\n    roles:\n    - master\n",
+    )
+    .unwrap();
+    let bad = tug
+        .run(&["apply", "-f", file.to_str().unwrap(), "--dry-run"])
+        .fails();
+    let errors: Vec<&str> = bad
+        .stderr
+        .lines()
+        .filter(|l| l.contains("bastion"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", bad.stderr);
+    assert!(
+        errors[0].contains("Clusterfile:9: spec.ssh.bastion")
+            && errors[0].contains("the port is not 1-65535"),
+        "{}",
+        bad.stderr
+    );
+}
