@@ -51,6 +51,9 @@ impl FromStr for BastionAddr {
                     Some(p.strip_prefix(':').ok_or_else(|| bad("junk after ]"))?),
                 ),
             }
+        } else if rest.matches(':').count() > 1 {
+            // A bare IPv6 address: no port can follow it.
+            (rest, None)
         } else {
             match rest.split_once(':') {
                 Some((h, p)) => (h, Some(p)),
