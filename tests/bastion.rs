@@ -6,6 +6,7 @@
 
 mod support;
 
+use support::fixture::{self, JOURNAL, calls, calls_of};
 use support::hosts::{Hosts, SUDO_USER};
 use support::tug::Tug;
 
@@ -94,6 +95,30 @@ fn exec_reaches_two_hosts_only_through_the_bastion_over_one_connection() {
     assert!(known.contains(&hosts[2].host_public_key()), "{known}");
     // Both hosts went through one connection to the bastion.
     assert_eq!(bastion_logins(&hosts), 1);
+}
+
+#[test]
+fn an_install_of_a_master_and_a_node_goes_through_the_bastion() {
+    let hosts = Hosts::start(3);
+    let tug = Tug::new();
+    let images = fixture::build_images(&tug);
+    let _walls = [hosts[0].only_via_bastion(), hosts[1].only_via_bastion()];
+    let (master, node) = (hosts[0].addr(), hosts[1].addr());
+    let key = hosts.key.display().to_string();
+    let b = bastion(&hosts);
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(images.iter().map(String::as_str));
+    args.extend(["--masters", &master, "--nodes", &node, "--pk", &key]);
+    args.extend(["--bastion", &b, "--bastion-pk", &key, "--cluster", "c1"]);
+    let out = tug.run(&args).ok();
+    assert!(out.stderr.contains("cluster c1 is ready"), "{}", out.stderr);
+    for (i, verb) in [(0, "init --config="), (1, "join --config=")] {
+        let journal = hosts[i].exec(&format!("cat {JOURNAL}"));
+        let all = calls(&journal);
+        assert_eq!(calls_of(&all, "kubeadm", verb).len(), 1, "{i}: {journal}");
+    }
+    // The saved Clusterfile keeps the bastion: a later command needs no flag.
+    tug.run(&["exec", "--cluster", "c1", "--", "true"]).ok();
 }
 
 #[test]
