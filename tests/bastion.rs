@@ -9,6 +9,11 @@ mod support;
 use support::fixture::{self, JOURNAL, calls, calls_of};
 use support::hosts::{Hosts, SUDO_USER};
 use support::tug::Tug;
+use tug::app::Context;
+use tug::app::probe::{Tested, test_all};
+use tug::engine::plan::HostId;
+use tug::engine::spec::{BastionSpec, HostSpec, Role, SshSpec};
+use tug::paths::Paths;
 
 /// `tugtest@BASTION:PORT` for the set's third host.
 fn bastion(hosts: &Hosts) -> String {
@@ -189,6 +194,76 @@ fn spec_ssh_bastion_in_the_clusterfile_works_as_the_flag_does() {
         "{}",
         mixed.stderr
     );
+}
+
+/// The wizard's connection test over one host behind the bastion, trusting `trust`.
+async fn probe(hosts: &Hosts, home: &std::path::Path, trust: &[String]) -> Tested {
+    let ctx = Context {
+        paths: Paths::under(home),
+        insecure_registries: Vec::new(),
+        fancy: false,
+        strict_host_keys: false,
+        bastion: None,
+    };
+    let h = &hosts[0];
+    let host = HostSpec {
+        id: HostId::new(h.ip.clone()),
+        ip: h.ip.parse().unwrap(),
+        port: h.port,
+        roles: vec![Role::Master],
+        arch: String::new(),
+        ssh: SshSpec {
+            user: "root".into(),
+            key: Some(hosts.key.clone()),
+            bastion: Some(BastionSpec {
+                addr: bastion(hosts).parse().unwrap(),
+                key: Some(hosts.key.clone()),
+                password: None,
+            }),
+            ..SshSpec::default()
+        },
+        env: Vec::new(),
+    };
+    let got = std::sync::Mutex::new(Vec::new());
+    let reply = |ip: String, t: Tested| got.lock().unwrap().push((ip, t));
+    test_all(&ctx, &[host], trust.to_vec(), &reply).await;
+    let got = got.into_inner().unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    got.into_iter().next().unwrap().1
+}
+
+#[tokio::test]
+async fn the_wizard_s_connection_test_asks_to_confirm_the_bastion_key_then_the_host_s() {
+    let hosts = Hosts::start(3);
+    let home = tempfile::tempdir().unwrap();
+    let _wall = hosts[0].only_via_bastion();
+
+    let first = probe(&hosts, home.path(), &[]).await;
+    let Tested::NewKey { key, fingerprint } = first else {
+        panic!("{first:?}");
+    };
+    assert_eq!(fingerprint, hosts[2].fingerprint());
+    assert!(
+        key.starts_with(&format!("bastion {}: ", hosts[2].addr())),
+        "{key}"
+    );
+
+    // With the bastion's key confirmed, the host's own is shown next.
+    let second = probe(&hosts, home.path(), std::slice::from_ref(&fingerprint)).await;
+    let Tested::NewKey {
+        fingerprint: host_fp,
+        ..
+    } = second
+    else {
+        panic!("{second:?}");
+    };
+    assert_eq!(host_fp, hosts[0].fingerprint());
+
+    let third = probe(&hosts, home.path(), &[host_fp]).await;
+    assert!(matches!(third, Tested::Ok { .. }), "{third:?}");
+    let known = std::fs::read_to_string(home.path().join("config/known_hosts")).unwrap();
+    assert!(known.contains(&hosts[2].host_public_key()), "{known}");
+    assert!(known.contains(&hosts[0].host_public_key()), "{known}");
 }
 
 #[test]
