@@ -256,6 +256,7 @@ mod tests {
                 key: None,
                 key_data: None,
                 key_passphrase: None,
+                bastion: None,
             },
             env: Vec::new(),
         };

@@ -39,8 +39,8 @@ pub async fn connect_with(
     unreachable: Unreachable,
     notify: Notify<'_>,
 ) -> Result<HashMap<HostId, Arc<dyn Transport>>, ConnectError> {
-    connect(hosts, known, policy, unreachable, |h, k| {
-        notify(Notice::new_key(h.id.to_string(), k));
+    connect(hosts, known, policy, unreachable, |who, k| {
+        notify(Notice::new_key(who, k));
     })
     .await
 }

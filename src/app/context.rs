@@ -2,6 +2,7 @@
 //! registries speak plain HTTP, whether to draw on a terminal, and the
 //! host-key policy. Built once from the face's flags.
 
+use crate::engine::spec::{BastionSpec, HostSpec};
 use crate::paths::Paths;
 use crate::ssh::{HostKeyPolicy, KnownHosts};
 
@@ -19,6 +20,8 @@ pub struct Settings {
     pub plain: bool,
     /// Refuse unknown SSH host keys instead of trusting them on first use.
     pub strict_host_keys: bool,
+    /// Reach every host through this bastion (`--bastion`).
+    pub bastion: Option<BastionSpec>,
 }
 
 /// Where files live and how to talk to the user.
@@ -33,6 +36,9 @@ pub struct Context {
     pub fancy: bool,
     /// Refuse unknown SSH host keys instead of trusting them on first use.
     pub strict_host_keys: bool,
+    /// The bastion `--bastion` named: every host is reached through it,
+    /// whatever the Clusterfile says.
+    pub bastion: Option<BastionSpec>,
 }
 
 impl Context {
@@ -50,6 +56,7 @@ impl Context {
             insecure_registries,
             fancy: !settings.plain && std::io::stderr().is_terminal(),
             strict_host_keys: settings.strict_host_keys,
+            bastion: settings.bastion,
         })
     }
 
@@ -61,6 +68,15 @@ impl Context {
     /// tug's known_hosts file.
     pub fn known_hosts(&self) -> KnownHosts {
         KnownHosts::new(self.paths.known_hosts())
+    }
+
+    /// Put `--bastion` (when given) in front of every host of `hosts`.
+    pub fn bastion_over(&self, hosts: &mut [HostSpec]) {
+        if let Some(b) = &self.bastion {
+            for h in hosts {
+                h.ssh.bastion = Some(b.clone());
+            }
+        }
     }
 
     /// How a run treats a host key it has never seen: refused with

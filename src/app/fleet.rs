@@ -33,7 +33,8 @@ pub fn hosts(
 ) -> anyhow::Result<(ClusterState, Vec<HostSpec>)> {
     let state = ClusterState::new(&ctx.paths, name)?;
     let cf = state.load_existing()?;
-    let inputs = SpecInputs::from_clusterfile(&cf, &[], state.dir().to_path_buf())?;
+    let mut inputs = SpecInputs::from_clusterfile(&cf, &[], state.dir().to_path_buf())?;
+    ctx.bastion_over(&mut inputs.hosts);
     let only: Option<Vec<IpAddr>> = match &pick.ips {
         Some(list) => Some(
             parse_ip_list(list)

@@ -6,8 +6,8 @@
 use super::Context;
 use crate::engine::spec::HostSpec;
 use crate::engine::transport::arch::arch_of;
-use crate::engine::transport::ssh::SshTransport;
-use crate::ssh::{HostKeyPolicy, NewHostKey};
+use crate::engine::transport::ssh::{Jumps, SshTransport};
+use crate::ssh::{HostKeyPolicy, NewHostKey, SshError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -56,20 +56,28 @@ pub async fn test_all(
             Box::pin(async move { ok })
         }))
     };
+    let jumps = Jumps::default();
     let tests = hosts.iter().map(|h| {
         let (known, policy, seen) = (known.clone(), policy.clone(), seen.clone());
+        let jumps = &jumps;
         async move {
-            let result = SshTransport::connect(h, known, policy).await;
+            let result = SshTransport::connect(h, known, policy, jumps).await;
             let arch = match &result {
                 Ok(t) => arch_of(t).await.ok(),
                 Err(_) => None,
             };
             let addr = format!("{}:{}", h.ip, h.port);
-            let key = seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&addr)
-                .cloned();
+            let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+            let key = seen.get(&addr).cloned();
+            // A bastion's first-use key is confirmed like a host's, named as the bastion's.
+            let bastion_key = match &result {
+                Err(SshError::Bastion { source, .. }) => match source.as_ref() {
+                    SshError::HostKeyUnknown { addr, .. } => seen.get(addr).cloned(),
+                    _ => None,
+                },
+                _ => None,
+            };
+            drop(seen);
             let tested = match (result, key) {
                 (Ok(_), Some(k)) => Tested::Ok {
                     key: format!("{} {} (trusted now)", k.algorithm, k.fingerprint),
@@ -83,7 +91,13 @@ pub async fn test_all(
                     key: format!("{} {}", k.algorithm, k.fingerprint),
                     fingerprint: k.fingerprint,
                 },
-                (Err(e), None) => Tested::Failed(e.to_string()),
+                (Err(e), None) => match bastion_key {
+                    Some(k) => Tested::NewKey {
+                        key: format!("bastion {}: {} {}", k.addr, k.algorithm, k.fingerprint),
+                        fingerprint: k.fingerprint,
+                    },
+                    None => Tested::Failed(e.to_string()),
+                },
             };
             reply(h.ip.to_string(), tested);
         }

@@ -13,13 +13,12 @@ use crate::engine::spec::ClusterSpec;
 use crate::engine::transport::select::Unreachable;
 use crate::image::Store;
 
-/// The inputs of `cf`, its local files in `state`'s dir.
-fn inputs(cf: &Clusterfile, state: &ClusterState) -> anyhow::Result<SpecInputs> {
-    Ok(SpecInputs::from_clusterfile(
-        cf,
-        &[],
-        state.dir().to_path_buf(),
-    )?)
+/// The inputs of `cf`, its local files in `state`'s dir, `--bastion` in
+/// front of its hosts.
+fn inputs(ctx: &Context, cf: &Clusterfile, state: &ClusterState) -> anyhow::Result<SpecInputs> {
+    let mut inputs = SpecInputs::from_clusterfile(cf, &[], state.dir().to_path_buf())?;
+    ctx.bastion_over(&mut inputs.hosts);
+    Ok(inputs)
 }
 
 /// The spec of `cf` exactly as written: an image stored for several
@@ -32,7 +31,7 @@ pub fn spec_as_written(
 ) -> anyhow::Result<ClusterSpec> {
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
     let store = ctx.store()?;
-    resolved(ctx, &store, inputs(cf, &state)?, notify)
+    resolved(ctx, &store, inputs(ctx, cf, &state)?, notify)
 }
 
 /// The spec of `cf`, its images read from the store. Contacts nothing: an
@@ -45,7 +44,7 @@ pub fn spec_of(
     notify: Notify<'_>,
 ) -> anyhow::Result<ClusterSpec> {
     let store = ctx.store()?;
-    let mut inputs = inputs(cf, state)?;
+    let mut inputs = inputs(ctx, cf, state)?;
     arch::assume(&store, &mut inputs, notify);
     resolved(ctx, &store, inputs, notify)
 }
@@ -60,7 +59,7 @@ pub async fn spec_for_run(
     notify: Notify<'_>,
 ) -> anyhow::Result<ClusterSpec> {
     let store = ctx.store()?;
-    let mut inputs = inputs(cf, state)?;
+    let mut inputs = inputs(ctx, cf, state)?;
     arch::ask(ctx, &store, &mut inputs, unreachable, notify).await?;
     resolved(ctx, &store, inputs, notify)
 }

@@ -151,8 +151,13 @@ async fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let picked = pick_images(&store, &images)?;
     let mut notes = Vec::new();
-    let mut new = cluster.new_cluster(picked.iter().map(|(r, _)| r.to_string()).collect(), None)?;
-    if new.ssh.passwd.take().is_some() | new.ssh.pk_passwd.take().is_some() {
+    let images = picked.iter().map(|(r, _)| r.to_string()).collect();
+    let mut new = cluster.new_cluster(ctx, images, None)?;
+    let ssh = &mut new.ssh;
+    if ssh.passwd.take().is_some()
+        | ssh.pk_passwd.take().is_some()
+        | ssh.bastion_passwd.take().is_some()
+    {
         let note = "the SSH password/passphrase given was left out: add spec.ssh.passwd (or pkPasswd) to the Clusterfile on the air-gapped side".to_string();
         eprintln!("note: {note}");
         notes.push(note);

@@ -82,7 +82,8 @@ pub struct ClusterArgs {
     pub cluster: String,
 }
 
-fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
+/// A flag's value as a [`Secret`].
+pub(super) fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
     Ok(Secret::from(s))
 }
 
@@ -99,6 +100,7 @@ impl ClusterArgs {
     /// is looked for when neither a key nor a password is given.
     pub fn new_cluster(
         &self,
+        ctx: &Context,
         images: Vec<String>,
         home: Option<&Path>,
     ) -> anyhow::Result<NewCluster> {
@@ -127,6 +129,12 @@ impl ClusterArgs {
                 pk: pk.map(|p| p.to_string_lossy().into_owned()),
                 pk_passwd: self.pk_passwd.clone(),
                 port: Some(self.port),
+                // `--bastion` is recorded, so later commands go through it too.
+                bastion: ctx.bastion.as_ref().map(|b| b.addr.to_string()),
+                bastion_pk: (ctx.bastion.as_ref())
+                    .and_then(|b| b.key.as_ref())
+                    .map(|k| k.to_string_lossy().into_owned()),
+                bastion_passwd: ctx.bastion.as_ref().and_then(|b| b.password.clone()),
                 ..Ssh::default()
             },
             env: self.env.clone(),
@@ -148,7 +156,7 @@ fn this_machine() -> anyhow::Result<Address> {
 
 impl ClusterCommand {
     /// Run the command.
-    pub async fn run(self, _ctx: &Context) -> anyhow::Result<()> {
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
         match self {
             ClusterCommand::Gen(args) => {
                 let GenArgs {
@@ -157,7 +165,7 @@ impl ClusterCommand {
                     output,
                 } = *args;
                 let home = std::env::var_os("HOME").map(PathBuf::from);
-                let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
+                let cf = generate(cluster.new_cluster(ctx, images, home.as_deref())?)?;
                 report(&cf)?;
                 match output {
                     Some(path) => cf.save(&path)?,

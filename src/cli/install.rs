@@ -156,7 +156,7 @@ impl InstallCommand {
                 renew_certs,
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
-                let cf = generate(cluster.new_cluster(images, home.as_deref())?)?;
+                let cf = generate(cluster.new_cluster(ctx, images, home.as_deref())?)?;
                 let how = How {
                     skip_checks,
                     until,

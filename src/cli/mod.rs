@@ -20,7 +20,11 @@ pub mod version;
 
 use crate::app::session::Notifier;
 use crate::app::{Cancelled, Context, Notice, Settings};
+use crate::cluster::hosts::BastionAddr;
+use crate::engine::spec::BastionSpec;
+use crate::secret::Secret;
 use clap::{CommandFactory, Parser, Subcommand};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// tug: install Kubernetes from cluster images.
@@ -52,6 +56,25 @@ pub struct Cli {
     /// known_hosts, instead of recording it on first use.
     #[arg(long, global = true)]
     pub strict_host_keys: bool,
+
+    /// Reach every host through this bastion (SSH direct-tcpip), checked
+    /// against known_hosts like any host; over the Clusterfile's spec.ssh.bastion.
+    #[arg(long, global = true, value_name = "USER@HOST[:PORT]")]
+    pub bastion: Option<BastionAddr>,
+
+    /// The bastion's private key [default: --bastion-passwd, else the ssh-agent].
+    #[arg(
+        long = "bastion-pk",
+        global = true,
+        value_name = "FILE",
+        requires = "bastion"
+    )]
+    pub bastion_pk: Option<PathBuf>,
+
+    /// The bastion's password (or TUG_BASTION_PASSWD, which keeps it off the process list).
+    #[arg(long = "bastion-passwd", global = true, value_name = "PASS",
+          env = "TUG_BASTION_PASSWD", hide_env_values = true, value_parser = cluster::secret)]
+    pub bastion_passwd: Option<Secret>,
 }
 
 /// Every subcommand.
@@ -104,6 +127,12 @@ impl Cli {
             insecure_registries: self.insecure_registries.clone(),
             plain: self.plain,
             strict_host_keys: self.strict_host_keys,
+            bastion: self.bastion.clone().map(|addr| BastionSpec {
+                addr,
+                key: self.bastion_pk.clone(),
+                // An empty TUG_BASTION_PASSWD means no password.
+                password: self.bastion_passwd.clone().filter(|p| !p.is_empty()),
+            }),
         }
     }
 }

@@ -139,7 +139,8 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
     let cf = state.load_existing()?;
     let mut v = view(&state, &cf)?;
     if !offline {
-        let inputs = SpecInputs::from_clusterfile(&cf, &[], state.dir().to_path_buf())?;
+        let mut inputs = SpecInputs::from_clusterfile(&cf, &[], state.dir().to_path_buf())?;
+        ctx.bastion_over(&mut inputs.hosts);
         let dir = format!("{}/data/{name}", inputs.data_root.trim_end_matches('/'));
         let answers = ask(ctx, &inputs.hosts, &dir).await?;
         for (host, answer) in v.hosts.iter_mut().zip(answers) {

@@ -3,8 +3,10 @@
 //! the [`Machine`]s a Cluster's host entries resolve to.
 
 mod address;
+mod bastion;
 
 pub use address::{Address, MAX_RANGE, parse_ip_list};
+pub use bastion::{BastionAddr, BastionError};
 
 use super::model::{Cluster, Ssh};
 use std::net::IpAddr;

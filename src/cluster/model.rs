@@ -116,6 +116,19 @@ pub struct Ssh {
         skip_serializing_if = "Option::is_none"
     )]
     pub port: Option<u16>,
+    /// The bastion every host is reached through, `USER@HOST[:PORT]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bastion: Option<String>,
+    /// The bastion's own private key on the jump host.
+    #[serde(rename = "bastionPk", default, skip_serializing_if = "Option::is_none")]
+    pub bastion_pk: Option<String>,
+    /// The bastion's own login password (without it or a key: the ssh-agent).
+    #[serde(
+        rename = "bastionPasswd",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bastion_passwd: Option<Secret>,
     /// Other SSH fields.
     #[serde(skip_deserializing, flatten)]
     pub extra: Mapping,
@@ -135,6 +148,9 @@ impl Ssh {
             pk_name: over.pk_name.clone().or_else(|| self.pk_name.clone()),
             pk_passwd: over.pk_passwd.clone().or_else(|| self.pk_passwd.clone()),
             port: over.port.or(self.port),
+            bastion: over.bastion.clone().or_else(|| self.bastion.clone()),
+            bastion_pk: over.bastion_pk.clone().or_else(|| self.bastion_pk.clone()),
+            bastion_passwd: (over.bastion_passwd.clone()).or_else(|| self.bastion_passwd.clone()),
             extra,
         }
     }

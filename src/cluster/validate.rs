@@ -2,7 +2,8 @@
 //! each finding named by file, line and field path.
 
 use super::clusterfile::{CONFIG_KIND, Clusterfile};
-use super::hosts::{Address, Arch, Role, RoleEntry};
+use super::hosts::{Address, Arch, BastionAddr, Role, RoleEntry};
+use super::model::Ssh;
 use super::problem::{Problem, Severity};
 use crate::image::Reference;
 use serde_yaml::Value;
@@ -43,6 +44,7 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
         ));
     }
 
+    check_bastion(cf, "spec.ssh", spec.ssh.as_ref(), &mut out);
     let mut seen: HashMap<(std::net::IpAddr, u16), String> = HashMap::new();
     let mut masters = 0usize;
     let default_port = spec.ssh.as_ref().and_then(|s| s.port).unwrap_or(22);
@@ -101,6 +103,7 @@ pub fn check(cf: &Clusterfile) -> Vec<Problem> {
             }
         }
         check_env_list(cf, &at(".env"), &host.env, &mut out);
+        check_bastion(cf, &at(".ssh"), host.ssh.as_ref(), &mut out);
     }
     if masters == 0 {
         out.push(err(
@@ -160,6 +163,16 @@ pub fn check_env(kv: &str) -> Result<(), String> {
 
 /// Env entries of `field` (`spec.env`, `spec.hosts[1].env`): errors for bad
 /// entries, a warning for `SEALOS_SYS*` keys, which tug sets and ignores.
+/// `ssh.bastion` of the block at `field` must be `USER@HOST[:PORT]`.
+fn check_bastion(cf: &Clusterfile, field: &str, ssh: Option<&Ssh>, out: &mut Vec<Problem>) {
+    if let Some(b) = ssh.and_then(|s| s.bastion.as_deref())
+        && let Err(e) = b.parse::<BastionAddr>()
+    {
+        let field = format!("{field}.bastion");
+        out.push(cf.cluster_problem(Severity::Error, &field, e.to_string()));
+    }
+}
+
 fn check_env_list(cf: &Clusterfile, field: &str, list: &[String], out: &mut Vec<Problem>) {
     for (i, kv) in list.iter().enumerate() {
         let at = format!("{field}[{i}]");

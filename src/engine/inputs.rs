@@ -7,9 +7,10 @@ use super::command::Secret;
 use super::configs::{ConfigDoc, Strategy};
 use super::plan::HostId;
 use super::resolve::SpecInputs;
-use super::spec::{DEFAULT_DATA_ROOT, HostSpec, SshSpec};
+use super::spec::{BastionSpec, DEFAULT_DATA_ROOT, HostSpec, SshSpec};
 use crate::cluster::clusterfile::Clusterfile;
-use crate::cluster::hosts::{DEFAULT_SSH_USER, HostError};
+use crate::cluster::hosts::{BastionError, DEFAULT_SSH_USER, HostError};
+use crate::cluster::model::Ssh;
 use crate::image::Reference;
 use crate::image::reference::ReferenceError;
 use std::path::PathBuf;
@@ -24,6 +25,14 @@ pub enum InputsError {
     /// A host entry is wrong.
     #[error("spec.hosts: {0}")]
     Host(#[from] HostError),
+    /// A host's `ssh.bastion` is not `USER@HOST[:PORT]`.
+    #[error("host {host}: ssh.bastion: {source}")]
+    Bastion {
+        /// The host's address.
+        host: String,
+        /// What is wrong.
+        source: BastionError,
+    },
     /// An image reference is wrong.
     #[error("spec.image[{index}]: {source}")]
     Image {
@@ -38,6 +47,18 @@ fn secret(s: Option<&Secret>) -> Option<Secret> {
     s.filter(|s| !s.is_empty()).cloned()
 }
 
+/// The bastion `ssh` names, with its own login.
+fn bastion(ssh: &Ssh) -> Result<Option<BastionSpec>, BastionError> {
+    let Some(addr) = &ssh.bastion else {
+        return Ok(None);
+    };
+    Ok(Some(BastionSpec {
+        addr: addr.parse()?,
+        key: ssh.bastion_pk.as_ref().map(PathBuf::from),
+        password: secret(ssh.bastion_passwd.as_ref()),
+    }))
+}
+
 impl SpecInputs {
     /// The inputs of `cf` with `-e/--env` entries `flag_env`; the cluster's
     /// files on the jump host go to `local_dir`.
@@ -50,26 +71,33 @@ impl SpecInputs {
         let hosts = cluster
             .machines()?
             .into_iter()
-            .map(|m| HostSpec {
-                id: HostId::new(m.ip().to_string()),
-                ip: m.ip(),
-                port: m.port(),
-                arch: m.arch.map(|a| a.as_str().to_string()).unwrap_or_default(),
-                ssh: SshSpec {
-                    user: m
-                        .ssh
-                        .user
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_SSH_USER.into()),
-                    password: secret(m.ssh.passwd.as_ref()),
-                    key: m.ssh.pk.as_ref().map(PathBuf::from),
-                    key_data: secret(m.ssh.pk_data.as_ref()),
-                    key_passphrase: secret(m.ssh.pk_passwd.as_ref()),
-                },
-                roles: m.roles,
-                env: m.env,
+            .map(|m| {
+                let bastion = bastion(&m.ssh).map_err(|source| InputsError::Bastion {
+                    host: m.ip().to_string(),
+                    source,
+                })?;
+                Ok(HostSpec {
+                    id: HostId::new(m.ip().to_string()),
+                    ip: m.ip(),
+                    port: m.port(),
+                    arch: m.arch.map(|a| a.as_str().to_string()).unwrap_or_default(),
+                    ssh: SshSpec {
+                        user: m
+                            .ssh
+                            .user
+                            .clone()
+                            .unwrap_or_else(|| DEFAULT_SSH_USER.into()),
+                        password: secret(m.ssh.passwd.as_ref()),
+                        key: m.ssh.pk.as_ref().map(PathBuf::from),
+                        key_data: secret(m.ssh.pk_data.as_ref()),
+                        key_passphrase: secret(m.ssh.pk_passwd.as_ref()),
+                        bastion,
+                    },
+                    roles: m.roles,
+                    env: m.env,
+                })
             })
-            .collect();
+            .collect::<Result<_, InputsError>>()?;
         let images = cluster
             .spec
             .image

@@ -9,6 +9,7 @@
 use super::command::Secret;
 use super::plan::HostId;
 use crate::cluster::env::{Env, EnvMap};
+use crate::cluster::hosts::BastionAddr;
 use crate::image::digest::Digest;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -32,6 +33,20 @@ pub struct SshSpec {
     pub key_data: Option<Secret>,
     /// The key's passphrase.
     pub key_passphrase: Option<Secret>,
+    /// The bastion the host is reached through, if any.
+    pub bastion: Option<BastionSpec>,
+}
+
+/// A bastion in front of a host: where it is and its own login (a key,
+/// else a password, else the ssh-agent).
+#[derive(Clone, Debug)]
+pub struct BastionSpec {
+    /// `USER@HOST:PORT`.
+    pub addr: BastionAddr,
+    /// Its private key file on the jump host.
+    pub key: Option<PathBuf>,
+    /// Its login password.
+    pub password: Option<Secret>,
 }
 
 /// One host of the cluster.

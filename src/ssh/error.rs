@@ -167,6 +167,28 @@ pub enum SshError {
         /// The read error.
         source: std::io::Error,
     },
+    /// The bastion in front of the host failed (could not connect, refused
+    /// its host key, refused the login…): `source` names the bastion.
+    #[error("{addr}: through bastion {source}")]
+    Bastion {
+        /// `host:port` of the host behind the bastion.
+        addr: String,
+        /// What went wrong on the bastion.
+        source: Box<SshError>,
+    },
+    /// The bastion is up but would not open a connection to the host.
+    #[error(
+        "{addr}: bastion {bastion} could not open a connection to it ({reason}; is the host up, \
+         and does the bastion allow TCP forwarding?)"
+    )]
+    Tunnel {
+        /// `host:port` of the host behind the bastion.
+        addr: String,
+        /// `host:port` of the bastion.
+        bastion: String,
+        /// The bastion's answer.
+        reason: String,
+    },
     /// Any other SSH protocol failure.
     #[error("{addr}: ssh: {source}")]
     Protocol {
@@ -181,12 +203,16 @@ impl SshError {
     /// Whether the host could not be reached or the connection broke, so a
     /// later try may work (as opposed to refused credentials or host keys).
     pub fn is_connection(&self) -> bool {
+        if let SshError::Bastion { source, .. } = self {
+            return source.is_connection();
+        }
         matches!(
             self,
             SshError::Connect { .. }
                 | SshError::Timeout { .. }
                 | SshError::Lost { .. }
                 | SshError::Protocol { .. }
+                | SshError::Tunnel { .. }
         )
     }
 }

@@ -1,31 +1,32 @@
 //! The SSH transport: one russh connection per host, reused for every
 //! command and reopened when lost; host keys checked against known_hosts;
 //! commands run with streamed output and exit status, as root directly or
-//! through sudo for other users.
+//! through sudo for other users; or through a bastion ([`Jump`]) whose
+//! own connection carries each host's as a `direct-tcpip` channel.
 
 mod auth;
 mod error;
 mod exec;
+mod jump;
 mod known_hosts;
+mod open;
 mod trust;
 
-use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::secret::Secret;
 use russh::client::{self, Handle};
-use russh::{Preferred, cipher};
 use tokio::io::AsyncRead;
 
 pub use auth::Auth;
 pub use error::SshError;
 pub use exec::{Exit, Line, Script, Stream};
+pub use jump::Jump;
 pub use known_hosts::{AskFn, HostKeyPolicy, KnownHosts, NewHostKey, Recorded, fingerprint};
 
 use exec::Sudo;
-use trust::{Checker, host_key_order};
+use trust::Checker;
 
 /// Where and as whom to connect.
 #[derive(Debug, Clone)]
@@ -42,6 +43,9 @@ pub struct Target {
     pub sudo_password: Option<Secret>,
     /// Limit for TCP connect plus handshake (and for opening a channel).
     pub connect_timeout: Duration,
+    /// The bastion this host is reached through, if any (shared by every
+    /// host behind it).
+    pub via: Option<Arc<Jump>>,
 }
 
 impl Target {
@@ -58,7 +62,14 @@ impl Target {
             auth,
             sudo_password,
             connect_timeout: Duration::from_secs(10),
+            via: None,
         }
+    }
+
+    /// The same target reached through `jump`.
+    pub fn via(mut self, jump: Arc<Jump>) -> Target {
+        self.via = Some(jump);
+        self
     }
 
     /// The same target on another port.
@@ -275,105 +286,13 @@ impl Session {
 
     /// Connect, verify the host key, authenticate.
     async fn open(&self) -> Result<Handle<Checker>, SshError> {
-        let t = &self.target;
-        let addr = t.addr();
-        let recorded = self
-            .known
-            .lookup(&t.host, t.port)
-            .map_err(|(file, reason)| SshError::KnownHosts {
-                addr: addr.clone(),
-                file,
-                reason,
-            })?;
-        let authorities = self
-            .known
-            .authorities(&t.host, t.port)
-            .map_err(|(file, reason)| SshError::KnownHosts {
-                addr: addr.clone(),
-                file,
-                reason,
-            })?;
-        // Ask for a host certificate only when a CA is trusted for this host.
-        let certificates = if authorities.is_empty() {
-            Cow::Borrowed(&[][..])
-        } else {
-            Preferred::DEFAULT.key.clone()
-        };
-        let config = Arc::new(client::Config {
-            preferred: Preferred {
-                cipher: Cow::Owned(vec![
-                    cipher::AES_128_GCM,
-                    cipher::AES_256_GCM,
-                    cipher::CHACHA20_POLY1305,
-                ]),
-                key: Cow::Owned(host_key_order(&recorded)),
-                host_key_certificates: certificates,
-                ..Preferred::DEFAULT
-            },
-            nodelay: true,
-            keepalive_interval: Some(Duration::from_secs(15)),
-            keepalive_max: 4,
-            ..Default::default()
-        });
-        let verdict = Arc::new(Mutex::new(None));
-        let asking = Arc::new(AtomicBool::new(false));
-        let checker = Checker {
-            asking: asking.clone(),
-            addr: addr.clone(),
-            host: t.host.clone(),
-            port: t.port,
-            recorded,
-            authorities,
-            known: self.known.clone(),
-            policy: self.policy.clone(),
-            verdict: verdict.clone(),
-            new_key: self.new_key.clone(),
-        };
-        let connect = async {
-            let tcp = tokio::net::TcpStream::connect((t.host.as_str(), t.port))
-                .await
-                .map_err(|source| SshError::Connect {
-                    addr: addr.clone(),
-                    source,
-                })?;
-            let _ = tcp.set_nodelay(true);
-            client::connect_stream(config, tcp, checker)
-                .await
-                .map_err(|source| {
-                    verdict
-                        .lock()
-                        .unwrap()
-                        .take()
-                        .unwrap_or(SshError::Protocol {
-                            addr: addr.clone(),
-                            source,
-                        })
-                })
-        };
-        let mut handle = tokio::select! {
-            connected = connect => connected?,
-            () = timer(t.connect_timeout, &asking) => return Err(self.timeout()),
-        };
-        auth::login(&mut handle, &addr, &t.user, &t.auth).await?;
-        Ok(handle)
+        open::open(&self.target, &self.known, &self.policy, &self.new_key).await
     }
 
     fn timeout(&self) -> SshError {
         SshError::Timeout {
             addr: self.target.addr(),
             secs: self.target.connect_timeout.as_secs(),
-        }
-    }
-}
-
-/// Ends after `limit`, not counting time spent while `paused` is set.
-async fn timer(limit: Duration, paused: &AtomicBool) {
-    let step = Duration::from_millis(50);
-    let mut left = limit;
-    while !left.is_zero() {
-        tokio::time::sleep(step).await;
-        if !paused.load(Ordering::SeqCst) {
-            left = left.saturating_sub(step);
         }
     }
 }

@@ -20,6 +20,7 @@
 //! parallel threads and processes never collide. Long-lived processes die with
 //! the test process (`PR_SET_PDEATHSIG`), and everything is killed on drop.
 
+mod bastion;
 mod procs;
 
 use std::fs::{self, File};
@@ -154,6 +155,7 @@ impl Host {
     ) -> Host {
         let dir = set.join(format!("host{index}"));
         fs::create_dir_all(&dir).unwrap();
+        bastion::clear_stale(&ip, port);
         keygen(&dir.join("ssh_host_ed25519_key"), "");
         fs::copy(key.with_extension("pub"), dir.join("authorized_keys")).unwrap();
         fs::write(dir.join("sshd_config"), sshd_config(&ip, port, &dir)).unwrap();

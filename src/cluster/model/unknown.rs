@@ -16,8 +16,17 @@ pub(crate) trait KeepUnknown {
 /// The fields of `spec` tug reads.
 pub(crate) const SPEC_FIELDS: [&str; 5] = ["image", "ssh", "hosts", "env", "command"];
 /// The fields of an `ssh` block tug reads.
-pub(crate) const SSH_FIELDS: [&str; 7] = [
-    "user", "passwd", "pk", "pkData", "pkName", "pkPasswd", "port",
+pub(crate) const SSH_FIELDS: [&str; 10] = [
+    "user",
+    "passwd",
+    "pk",
+    "pkData",
+    "pkName",
+    "pkPasswd",
+    "port",
+    "bastion",
+    "bastionPk",
+    "bastionPasswd",
 ];
 /// The fields of a `spec.hosts[]` entry tug reads.
 pub(crate) const HOST_FIELDS: [&str; 4] = ["ips", "roles", "env", "ssh"];

@@ -6,7 +6,7 @@
 use super::Transport;
 use super::gone::GoneTransport;
 use super::local::LocalTransport;
-use super::ssh::SshTransport;
+use super::ssh::{Jumps, SshTransport};
 use crate::engine::install::JUMP_HOST;
 use crate::engine::plan::HostId;
 use crate::engine::spec::HostSpec;
@@ -84,27 +84,32 @@ pub enum Unreachable {
 /// Connect to every host of `hosts` that is not this machine, all at once,
 /// and return a transport for every host plus the jump host. Every host
 /// that fails is named (not only the first), and each newly trusted host
-/// key is reported through `new_key`.
+/// key is reported through `new_key` with who showed it (a host's id, or
+/// `bastion HOST:PORT`). Hosts behind one bastion share its connection.
 pub async fn connect(
     hosts: &[HostSpec],
     known: KnownHosts,
     policy: HostKeyPolicy,
     unreachable: Unreachable,
-    mut new_key: impl FnMut(&HostSpec, &NewHostKey),
+    mut new_key: impl FnMut(&str, &NewHostKey),
 ) -> Result<HashMap<HostId, Arc<dyn Transport>>, ConnectError> {
     let mine = local_addresses().unwrap_or_default();
     let remote: Vec<&HostSpec> = hosts.iter().filter(|h| !mine.contains(&h.ip)).collect();
+    let jumps = Jumps::default();
     let attempts = remote
         .iter()
-        .map(|h| SshTransport::connect(h, known.clone(), policy.clone()));
+        .map(|h| SshTransport::connect(h, known.clone(), policy.clone(), &jumps));
     let results = futures_util::future::join_all(attempts).await;
+    for k in jumps.new_keys() {
+        new_key(&format!("bastion {}", k.addr), &k);
+    }
     let mut connected = HashMap::new();
     let mut failed = Vec::new();
     for (h, r) in remote.into_iter().zip(results) {
         match r {
             Ok(t) => {
                 if let Some(k) = t.new_host_key() {
-                    new_key(h, &k);
+                    new_key(&h.id.to_string(), &k);
                 }
                 connected.insert(h.id.clone(), Arc::new(t) as Arc<dyn Transport>);
             }

@@ -9,17 +9,57 @@
 //! read the rest), and [`Command::script`] is one compound command ending in
 //! `exit`. Fetches `cat` the file with a size limit. A lost connection is a
 //! [`TransportError::Connection`], so the runner retries the step over a
-//! fresh connection.
+//! fresh connection. Hosts behind a bastion share one connection to it
+//! per batch ([`Jumps`]).
 
 use super::{BoxFuture, ByteStream, LineSink, Transport, TransportError};
+use crate::cluster::hosts::BastionAddr;
 use crate::engine::command::{Command, quote};
 use crate::engine::event::Stream;
-use crate::engine::spec::HostSpec;
+use crate::engine::spec::{BastionSpec, HostSpec};
 use crate::ssh::{
-    Auth, Exit, HostKeyPolicy, KnownHosts, Line, Script, Session, SshError, Stream as SshStream,
-    Target,
+    Auth, Exit, HostKeyPolicy, Jump, KnownHosts, Line, NewHostKey, Script, Session, SshError,
+    Stream as SshStream, Target,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tokio::io::AsyncRead;
+
+/// The bastions of one batch of connections: one [`Jump`] per
+/// `USER@HOST:PORT`, so every host behind a bastion shares its connection
+/// (and its key is checked once).
+#[derive(Default)]
+pub struct Jumps(Mutex<HashMap<BastionAddr, Arc<Jump>>>);
+
+impl Jumps {
+    /// The jump for `b`, made on first ask (with `b`'s login; a later ask
+    /// for the same address reuses the first).
+    fn get(&self, b: &BastionSpec, known: &KnownHosts, policy: &HostKeyPolicy) -> Arc<Jump> {
+        let mut jumps = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        jumps
+            .entry(b.addr.clone())
+            .or_insert_with(|| {
+                let auth = match (&b.key, &b.password) {
+                    (Some(path), _) => Auth::Key {
+                        path: path.clone(),
+                        passphrase: None,
+                    },
+                    (None, Some(pw)) => Auth::Password(pw.clone()),
+                    (None, None) => Auth::Agent { socket: None },
+                };
+                let target = Target::new(b.addr.host.clone(), b.addr.user.clone(), auth);
+                let target = target.port(b.addr.port);
+                Arc::new(Jump::new(target, known.clone(), policy.clone()))
+            })
+            .clone()
+    }
+
+    /// Each bastion key trusted for the first time, with the bastion's `host:port`.
+    pub fn new_keys(&self) -> Vec<NewHostKey> {
+        let jumps = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        jumps.values().filter_map(|j| j.new_host_key()).collect()
+    }
+}
 
 /// One host reached over SSH.
 pub struct SshTransport {
@@ -28,11 +68,12 @@ pub struct SshTransport {
 
 impl SshTransport {
     /// Connect to `host` with its SSH settings (inline key, key file, password, else
-    /// the agent).
+    /// the agent), through its bastion (from `jumps`) when it has one.
     pub async fn connect(
         host: &HostSpec,
         known: KnownHosts,
         policy: HostKeyPolicy,
+        jumps: &Jumps,
     ) -> Result<SshTransport, SshError> {
         let auth = match (&host.ssh.key_data, &host.ssh.key, &host.ssh.password) {
             (Some(data), _, _) => Auth::KeyData {
@@ -49,6 +90,9 @@ impl SshTransport {
         let mut target =
             Target::new(host.ip.to_string(), host.ssh.user.clone(), auth).port(host.port);
         target.sudo_password = host.ssh.password.clone();
+        if let Some(b) = &host.ssh.bastion {
+            target = target.via(jumps.get(b, &known, &policy));
+        }
         Ok(SshTransport {
             session: Session::connect(target, known, policy).await?,
         })

@@ -1,5 +1,5 @@
-//! What the SSH screen remembers between runs (the last user, port and key
-//! path, in `<config>/wizard.yaml`) and the login key it finds on its own:
+//! What the SSH screen remembers between runs (the last user, port, key
+//! path and bastion, in `<config>/wizard.yaml`) and the login key it finds on its own:
 //! a running ssh-agent, else the first of `~/.ssh/id_ed25519`, `id_ecdsa`,
 //! `id_rsa`.
 
@@ -23,6 +23,9 @@ pub struct Prefs {
     /// The private key's path, when one was typed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// The bastion (`USER@HOST[:PORT]`), when one was typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bastion: Option<String>,
 }
 
 impl Prefs {
@@ -100,6 +103,7 @@ mod tests {
             user: Some("admin".into()),
             port: Some(2222),
             key: None,
+            bastion: Some("ops@jump:2222".into()),
         };
         prefs.save(&path).unwrap();
         assert_eq!(Prefs::load(&path), prefs);

@@ -1,5 +1,5 @@
 //! The SSH screen: user, password, key and passphrase for every host, the
-//! cluster's name, and a concurrent "test connection" (Ctrl-T) that shows
+//! cluster's name, an optional bastion every host is reached through, and a concurrent "test connection" (Ctrl-T) that shows
 //! each host's key fingerprint and arch (flagged when the picked image
 //! has no build for it); keys seen for the first time are only
 //! trusted (recorded in tug's known_hosts) when confirmed with Ctrl-Y.
@@ -9,6 +9,7 @@ use super::hosts::mismatch;
 use super::image::Fetched;
 use super::prefs::{self, Found, Prefs};
 use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
+use crate::cluster::hosts::{BastionAddr, BastionError};
 use crate::cluster::model::Ssh;
 use crate::secret::Secret;
 use crate::tui::theme::Theme;
@@ -28,12 +29,14 @@ const PASSWORD: usize = 2;
 const KEY: usize = 3;
 /// The SSH port field.
 const PORT: usize = 5;
+/// The bastion field (`USER@HOST[:PORT]`, optional).
+const BASTION: usize = 6;
 
 /// The SSH screen.
 #[derive(Clone, Debug)]
 pub struct SshScreen {
-    /// Cluster name, user, password, key, passphrase, port.
-    pub fields: [Field; 6],
+    /// Cluster name, user, password, key, passphrase, port, bastion.
+    pub fields: [Field; 7],
     /// The focused field.
     pub focus: usize,
     /// Each host's test result.
@@ -56,6 +59,7 @@ impl Default for SshScreen {
                 Field::new("private key", "", false),
                 Field::new("key passphrase", "", true),
                 Field::new("ssh port", "22", false),
+                Field::new("bastion", "", false),
             ],
             focus: PASSWORD,
             tests: BTreeMap::new(),
@@ -78,7 +82,12 @@ impl SshScreen {
         let path = prefs::file(config);
         let p = Prefs::load(&path);
         let port = p.port.map(|p| p.to_string());
-        for (i, value) in [(1, p.user), (KEY, p.key), (PORT, port)] {
+        for (i, value) in [
+            (1, p.user),
+            (KEY, p.key),
+            (PORT, port),
+            (BASTION, p.bastion),
+        ] {
             if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
                 self.fields[i].set(&v);
             }
@@ -94,7 +103,13 @@ impl SshScreen {
         self.value(PORT).parse().ok().filter(|p| *p > 0)
     }
 
-    /// Remember the user, port and typed key for the next run.
+    /// The bastion typed, unless it is not `USER@HOST[:PORT]` (empty: none).
+    fn bastion(&self) -> Result<Option<BastionAddr>, BastionError> {
+        let typed = self.value(BASTION);
+        (!typed.is_empty()).then(|| typed.parse()).transpose()
+    }
+
+    /// Remember the user, port, typed key and bastion for the next run.
     fn save(&self) {
         let Some(path) = &self.prefs else { return };
         let typed = |i: usize| Some(self.value(i).to_string()).filter(|v| !v.is_empty());
@@ -102,6 +117,7 @@ impl SshScreen {
             user: typed(1),
             port: self.port(),
             key: typed(KEY),
+            bastion: typed(BASTION),
         };
         if let Err(e) = prefs.save(path) {
             tracing::warn!(
@@ -140,6 +156,11 @@ impl SshScreen {
                 "the ssh-agent's keys (unless a password is typed)".to_string()
             }
             (PORT, _) if self.port().is_none() => "1-65535, for hosts given without one".into(),
+            (BASTION, _) => match self.bastion() {
+                Err(e) => e.to_string(),
+                Ok(None) => "USER@HOST[:PORT] to reach every host through (optional)".into(),
+                Ok(Some(_)) => "logs in with the key above, else the ssh-agent".into(),
+            },
             _ => return line,
         };
         line.push_span(Span::styled(hint, theme.dim()));
@@ -211,6 +232,10 @@ impl Page for SshScreen {
                 self.focus = PORT;
                 Flow::Stay
             }
+            KeyCode::Enter if self.bastion().is_err() => {
+                self.focus = BASTION;
+                Flow::Stay
+            }
             KeyCode::Enter => {
                 self.save();
                 Flow::Next
@@ -251,10 +276,15 @@ impl Page for SshScreen {
             Some(Found::Key(path)) if self.value(PASSWORD).is_empty() => Some(path.clone()),
             _ => None,
         };
+        let pk = opt(KEY).or(found);
+        let bastion = opt(BASTION);
         draft.ssh = Ssh {
             user: opt(1),
             passwd: secret(PASSWORD),
-            pk: opt(KEY).or(found),
+            // The bastion logs in with the hosts' key (else the agent), never their password.
+            bastion_pk: bastion.as_ref().and(pk.clone()),
+            bastion,
+            pk,
             pk_passwd: secret(4),
             port: self.port(),
             ..Ssh::default()

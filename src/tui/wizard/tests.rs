@@ -300,7 +300,9 @@ fn the_port_field_serves_every_host_without_a_port_and_takes_digits_only() {
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(wizard(&app).ssh.focus, 5, "Shift-Tab wraps to the port");
+    assert_eq!(wizard(&app).ssh.focus, 6, "Shift-Tab wraps to the bastion");
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(wizard(&app).ssh.focus, 5, "then the port");
     ctrl(&mut app, 'u');
     typed(&mut app, "x2y222");
     assert_eq!(wizard(&app).ssh.value(5), "2222");
@@ -327,6 +329,7 @@ fn a_key_found_on_its_own_serves_only_without_a_password_and_settings_are_rememb
             user: Some("admin".into()),
             port: Some(2022),
             key: None,
+            bastion: None,
         }
         .save(&file(config.path()))
         .unwrap();
@@ -363,8 +366,55 @@ fn a_key_found_on_its_own_serves_only_without_a_password_and_settings_are_rememb
             user: Some("ops".into()),
             port: Some(2022),
             key: Some("/k/id".into()),
+            bastion: None,
         }
     );
+}
+
+#[test]
+fn the_bastion_field_goes_to_the_clusterfile_with_the_hosts_key_and_is_remembered() {
+    use super::prefs::{Prefs, file};
+    let config = tempfile::tempdir().unwrap();
+    let mut app = app();
+    if let Screen::Wizard(w) = &mut app.screen {
+        w.ssh.remember(config.path());
+        w.ssh.found = None;
+    }
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "10.0.0.2\n");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "/k/id");
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    assert_eq!(wizard(&app).ssh.focus, 6);
+    typed(&mut app, "ops@jump:99999");
+    let shown = draw(&app, 120, 30);
+    assert!(shown.contains("the port is not 1-65535"), "{shown}");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(effects.is_empty(), "a bad bastion: Enter stays");
+    assert_eq!(wizard(&app).step, Step::Ssh);
+    ctrl(&mut app, 'u');
+    typed(&mut app, "ops@jump:2222");
+    let ssh = wizard(&app)
+        .clusterfile()
+        .unwrap()
+        .cluster
+        .spec
+        .ssh
+        .unwrap();
+    assert_eq!(ssh.bastion.as_deref(), Some("ops@jump:2222"));
+    assert_eq!(ssh.bastion_pk.as_deref(), Some("/k/id"));
+    assert!(ssh.bastion_passwd.is_none());
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(wizard(&app).step, Step::Config);
+    let saved = Prefs::load(&file(config.path()));
+    assert_eq!(saved.bastion.as_deref(), Some("ops@jump:2222"));
+    let mut again = super::ssh::SshScreen::default();
+    again.remember(config.path());
+    assert_eq!(again.value(6), "ops@jump:2222");
 }
 
 #[test]
