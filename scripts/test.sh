@@ -19,6 +19,7 @@ declare -A want=(
   [/usr/bin/ssh-keygen]=openssh-client
   [/usr/bin/cc]=build-essential
   [/usr/bin/pkg-config]=pkg-config
+  [/usr/sbin/iptables]=iptables
 )
 missing=()
 for path in "${!want[@]}"; do
