@@ -63,6 +63,12 @@ impl Paths {
         self.data.join("layer-scans")
     }
 
+    /// What the jump host derives from layers for the hosts (a mixed
+    /// layer without its registry data), kept once per layer digest.
+    pub fn layer_derived(&self) -> PathBuf {
+        self.data.join("layer-derived")
+    }
+
     /// tug's own log files (the wizard owns the terminal, so logs go here).
     pub fn log_dir(&self) -> PathBuf {
         self.state.join("logs")

@@ -44,8 +44,9 @@ fn the_demo_installs_every_host_shows_logs_and_help_and_q_restores_the_terminal(
         screen.contains("installing cluster demo (tug/demo:v1.28.9)"),
         "{screen}"
     );
-    let screen = term.wait_for("every host done", |s| {
-        s.contains(" cluster ready ") && every_host_done(s)
+    // The done box comes first, master0's log a frame later.
+    let screen = term.wait_for("every host done and master0's log", |s| {
+        s.contains(" cluster ready ") && every_host_done(s) && s.contains("log: 192.168.64.11")
     });
     assert!(
         screen.contains("kubeconfig: ") && screen.contains("state/demo/admin.conf"),

@@ -161,6 +161,7 @@ impl Session {
             Lifecycle::Install => {
                 let opts = InstallOptions {
                     skip_checks: how.skip_checks,
+                    layer_cache: Some(ctx.paths.layer_derived()),
                     ..InstallOptions::default()
                 };
                 let plan = plan_install(spec, &opts)?.plan;
@@ -178,6 +179,7 @@ impl Session {
                 let opts = UpgradeOptions {
                     skip_checks: how.skip_checks,
                     renew_certs: how.renew_certs,
+                    layer_cache: Some(ctx.paths.layer_derived()),
                     ..UpgradeOptions::default()
                 };
                 let up = plan_upgrade(spec, &pending, &opts)?;

@@ -56,6 +56,18 @@ pub enum Source {
         /// How it is compressed on the wire.
         with: Compression,
     },
+    /// A mixed layer without its registry data, for a host that runs no
+    /// registry: made once on the jump host when a step first needs it
+    /// ([`crate::engine::layer_split`]) and kept in `cache` by the layer's
+    /// digest. It is gzipped.
+    WithoutRegistry {
+        /// The layer blob.
+        file: LocalFile,
+        /// How the blob is compressed.
+        stored: crate::engine::layer_scan::BlobCompression,
+        /// Where the derived file is kept.
+        cache: PathBuf,
+    },
     /// A small local file made earlier in the same run (e.g. fetched from
     /// another host), so its size is not known when the plan is made.
     Fetched {
@@ -76,6 +88,7 @@ impl Source {
             Source::Files(files) => Some(files.iter().map(|f| f.size).sum()),
             Source::Tar { .. }
             | Source::Compressed { .. }
+            | Source::WithoutRegistry { .. }
             | Source::Fetched { .. }
             | Source::Clock => None,
         }
@@ -112,6 +125,13 @@ impl Source {
             Source::Compressed { file, with } => {
                 let size = bytesize::ByteSize(file.size);
                 format!("{} ({size}, {with:?} on the wire)", file.identity)
+            }
+            Source::WithoutRegistry { file, .. } => {
+                let size = bytesize::ByteSize(file.size);
+                format!(
+                    "{} ({size}) without registry/, gzip on the wire",
+                    file.identity
+                )
             }
             Source::Fetched { path, .. } => path.display().to_string(),
             Source::Clock => "the jump host's clock".to_string(),
@@ -200,6 +220,11 @@ impl Action {
                         h.field(&file.identity);
                         h.field(&file.size.to_string());
                         h.field(&format!("{with:?}"));
+                    }
+                    Source::WithoutRegistry { file, .. } => {
+                        h.field(&file.identity);
+                        h.field(&file.size.to_string());
+                        h.field("without-registry");
                     }
                     Source::Fetched { identity, .. } => h.field(identity),
                     Source::Clock => h.field("clock"),

@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod install;
 pub mod journal;
 pub mod layer_scan;
+pub mod layer_split;
 pub mod plan;
 pub mod record;
 pub mod reset;

@@ -32,6 +32,20 @@ pub async fn open(source: &Source) -> io::Result<ByteStream<'static>> {
             compress,
             ..
         } => open_tar(dir.clone(), paths.clone(), *compress),
+        Source::WithoutRegistry {
+            file,
+            stored,
+            cache,
+        } => {
+            drop(open_files(std::slice::from_ref(file)).await?);
+            let name = format!("{}.no-registry.tar.gz", file.identity.replace(':', "-"));
+            let made =
+                super::layer_split::without_registry(&file.path, *stored, cache, &name).await?;
+            let opened = tokio::fs::File::open(&made)
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", made.display())))?;
+            Ok(Box::new(opened))
+        }
         Source::Fetched { path, .. } => {
             let file = tokio::fs::File::open(path)
                 .await

@@ -230,7 +230,8 @@ pub(crate) fn stages(
             chains.retain(|(t, _)| *t != d.target);
             chains.push((d.target.clone(), chain.clone()));
             let marker = format!("{}/{chain}", ctx.spec.marker_dir());
-            steps.extend(send_steps(host, d, &marker, i)?);
+            let cache = ctx.opts.layer_cache.as_deref();
+            steps.extend(send_steps(host, d, &marker, i, cache)?);
         }
     }
     Ok(vec![ctx.parallel(Phase::Distribute, steps)])
@@ -257,20 +258,31 @@ pub(crate) fn list_records(d: &Delivery<'_>) -> String {
 }
 
 /// The steps that put one layer on one host: its list file, when it has
-/// whiteouts or setuid files, then the unpack.
+/// whiteouts or setuid files, then the unpack. With a `cache`, a mixed
+/// layer reaches a host without a registry as only what it keeps.
 fn send_steps(
     host: &HostSpec,
     d: &Delivery<'_>,
     marker: &str,
     position: usize,
+    cache: Option<&std::path::Path>,
 ) -> Result<Vec<Step>, InstallError> {
     let stored = BlobCompression::from_media_type(&d.layer.media_type);
+    let split = match (cache, stored) {
+        (Some(cache), Some(stored))
+            if d.part == Part::WithoutRegistry && d.layer.content.registry =>
+        {
+            Some((cache.to_path_buf(), stored))
+        }
+        _ => None,
+    };
     // A plain-tar layer with files besides registry data (whose blobs are
     // compressed already) is gzipped on the wire: every host can inflate it.
     let squeeze = stored == Some(BlobCompression::None)
         && d.part != Part::OnlyRegistry
         && d.layer.content.other;
     let comp = match stored {
+        _ if split.is_some() => "gzip",
         Some(BlobCompression::Zstd) => "zstd",
         Some(BlobCompression::None) if !squeeze => "none",
         Some(BlobCompression::Gzip | BlobCompression::None) | None => "gzip",
@@ -308,7 +320,13 @@ fn send_steps(
         size: d.layer.size,
         identity: d.layer.digest.to_string(),
     };
-    let source = if squeeze {
+    let source = if let Some((cache, stored)) = split {
+        Source::WithoutRegistry {
+            file,
+            stored,
+            cache,
+        }
+    } else if squeeze {
         Source::Compressed {
             file,
             with: Compression::Gzip,

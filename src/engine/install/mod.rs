@@ -48,6 +48,10 @@ pub struct InstallOptions {
     pub skip_checks: bool,
     /// How many steps of a parallel stage run at once.
     pub parallel: usize,
+    /// Where the jump host keeps what it derives from layers (a mixed
+    /// layer without its registry data); without it, such a layer goes
+    /// whole to every host and each drops what it does not need.
+    pub layer_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for InstallOptions {
@@ -55,6 +59,7 @@ impl Default for InstallOptions {
         InstallOptions {
             skip_checks: false,
             parallel: 16,
+            layer_cache: None,
         }
     }
 }

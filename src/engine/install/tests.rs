@@ -345,6 +345,41 @@ fn htpasswd_is_bcrypt_and_stable() {
 }
 
 #[test]
+fn with_a_layer_cache_a_mixed_layer_goes_without_its_registry_data() {
+    let s = spec(vec![]);
+    let mixed = s.images[1].layers[0].digest.to_string();
+    assert!(s.images[1].layers[0].content.registry && s.images[1].layers[0].content.other);
+    let opts = InstallOptions {
+        layer_cache: Some("/cache".into()),
+        ..InstallOptions::default()
+    };
+    let split = |p: &Plan| -> Vec<String> {
+        p.steps()
+            .filter_map(|st| match &st.action {
+                Action::Send {
+                    source: Source::WithoutRegistry { file, cache, .. },
+                    to,
+                } if file.identity == mixed && cache == std::path::Path::new("/cache") => {
+                    Some(to.render().unwrap())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let sends = split(&plan_install(&s, &opts).unwrap().plan);
+    assert_eq!(sends.len(), 1, "master0's app dir");
+    assert!(
+        sends[0].contains(" no-registry ") && sends[0].ends_with(" gzip"),
+        "{}",
+        sends[0]
+    );
+    assert!(
+        split(&plan()).is_empty(),
+        "without a cache the layer goes whole"
+    );
+}
+
+#[test]
 fn plain_layers_with_files_are_gzipped_on_the_wire_and_registry_data_is_not() {
     let mut s = spec(vec![]);
     for l in &mut s.images[0].layers {

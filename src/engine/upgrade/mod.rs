@@ -36,6 +36,8 @@ pub struct UpgradeOptions {
     /// Renew the control-plane certificates (kubeadm's default); tug keeps
     /// them unless asked (`--renew-certs`).
     pub renew_certs: bool,
+    /// As [`InstallOptions::layer_cache`]: where mixed layers are split.
+    pub layer_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for UpgradeOptions {
@@ -44,6 +46,7 @@ impl Default for UpgradeOptions {
             skip_checks: false,
             parallel: 16,
             renew_certs: false,
+            layer_cache: None,
         }
     }
 }
@@ -73,6 +76,7 @@ pub fn plan_upgrade(
     let install_opts = InstallOptions {
         skip_checks: opts.skip_checks,
         parallel: opts.parallel,
+        layer_cache: opts.layer_cache.clone(),
     };
     let (ctx, _) = Ctx::new(spec, &install_opts)?;
     let kube = target_version(spec)?;

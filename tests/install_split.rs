@@ -1,0 +1,97 @@
+//! A layer holding registry data and other files (one `COPY . .` of a
+//! context with both) reaches a host that runs no registry without its
+//! registry data: the jump host derives that part once and keeps it by
+//! the layer's digest.
+
+mod support;
+
+use support::cluster_image::{gz_tar, put_image};
+use support::fixture;
+use support::hosts::Hosts;
+use support::tug::Tug;
+use tug::image::Store;
+
+const DATA: &str = "/var/lib/sealos/data/default";
+const BLOB: &str = "registry/docker/registry/v2/blobs/sha256/ab/abcd/data";
+
+/// Bytes tug reports sent to `ip` (`sent 2.1 MiB to 127.0.10.3`).
+fn sent(stderr: &str, ip: &str) -> u64 {
+    let suffix = format!(" to {ip}");
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("sent ")?.strip_suffix(&suffix))
+        .unwrap_or_else(|| panic!("nothing sent to {ip}:\n{stderr}"));
+    line.parse::<bytesize::ByteSize>().unwrap().as_u64()
+}
+
+/// 3 MiB of text that compresses to about 2 MiB.
+fn noise() -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..3 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            CHARS[(x % 64) as usize] as char
+        })
+        .collect()
+}
+
+#[test]
+fn a_mixed_layer_reaches_a_node_without_its_registry_data() {
+    let hosts = Hosts::start(2);
+    let tug = Tug::new();
+    let mut images = fixture::build_images(&tug);
+    // One layer with both, as `COPY . .` of a context holding registry/
+    // makes it in other builders (tug build splits registry/ out).
+    let noise = noise();
+    put_image(
+        &Store::open(&tug.store()).unwrap(),
+        "tugtest/mixed:v1",
+        serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Labels": {"sealos.io.type": "patch"}},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }),
+        &[gz_tar(&[
+            (BLOB, noise.as_str(), 0o644),
+            ("etc/split-extra.conf", "extra\n", 0o644),
+        ])],
+    );
+    images.insert(1, "tugtest/mixed:v1".into());
+
+    let key = hosts.key.display().to_string();
+    let mut args: Vec<String> = vec!["run".into()];
+    args.extend(images);
+    args.extend(
+        [
+            "--masters",
+            &hosts[0].addr(),
+            "--nodes",
+            &hosts[1].addr(),
+            "--pk",
+            &key,
+            "--plain",
+        ]
+        .map(String::from),
+    );
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = tug.run(&argv).ok();
+
+    let (master, node) = (&hosts[0], &hosts[1]);
+    assert!(sent(&out.stderr, &master.ip) > 3 << 19, "{}", out.stderr);
+    assert!(sent(&out.stderr, &node.ip) < 1 << 20, "{}", out.stderr);
+    let has = |h: &support::hosts::Host, path: &str| {
+        h.exec_output(&format!("test -f {DATA}/rootfs/{path}"))
+            .status
+            .success()
+    };
+    assert!(has(node, "etc/split-extra.conf") && has(master, "etc/split-extra.conf"));
+    assert!(has(master, BLOB), "the registry host gets the whole layer");
+    assert!(!has(node, BLOB), "the node does not");
+    let kept = std::fs::read_dir(tug.home().join("data/layer-derived"))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 1, "one derived layer, kept by its digest");
+}
