@@ -10,7 +10,7 @@
 # host, and a no-op re-apply on 5 hosts.
 #
 #   scripts/bench.sh                  # BENCH_DIR keeps generated images between runs
-#   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack discover install
+#   SECTIONS="fill" scripts/bench.sh  # only some of: pull fill unpack discover install scale
 #
 # Prints `pull ratio tug/skopeo = X.XX` (target <= 1.00),
 # `store-time check ratio checked/unchecked = X.XX` (target <= 1.10: the
@@ -20,7 +20,9 @@
 # `registry fill ratio tug/skopeo = X.XX` (target <= 1.00),
 # `install ratio tug/ssh = X.XX` (target <= 1.00),
 # `install tug peak RSS = N MiB` (target <= 100) and
-# `no-op re-apply on 5 hosts = X.XX s` (target <= 2 s).
+# `no-op re-apply on 5 hosts = X.XX s` (target <= 2 s),
+# `scale ratio t50/t5 = X.XX` (target <= 6) and `scale tug peak RSS = N MiB`
+# (target <= 150).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,7 +31,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BENCH_DIR=${BENCH_DIR:-$TARGET/bench}
 ROUNDS=${ROUNDS:-3}
 TAG=bench/cluster-image:v1
-SECTIONS=${SECTIONS:-pull fill unpack discover install}
+SECTIONS=${SECTIONS:-pull fill unpack discover install scale}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -262,6 +264,12 @@ fi
 if want discover; then
     echo "== discovery benchmark"
     cargo bench --quiet --bench discover
+fi
+
+# --- tug run on 50 hosts vs 5, an image with a mixed layer (benches/scale.rs)
+if want scale; then
+    echo "== scale benchmark"
+    cargo bench --quiet --bench scale
 fi
 
 # --- install over SSH to 4 test hosts (benches/install/) --------------------
