@@ -8,6 +8,7 @@ pub mod command;
 pub mod configs;
 pub mod event;
 pub mod fleet;
+pub mod health;
 pub mod inputs;
 pub mod install;
 pub mod journal;
