@@ -274,6 +274,12 @@ impl Session {
         cancel: CancellationToken,
         notify: Notifier,
     ) -> Outcome {
+        // Certificates near their end, as last asked (`tug status`, `tug cert`).
+        if let Some((state, _)) = &self.record {
+            for w in super::inspect::recorded_warnings(state) {
+                notify(Notice::Warning(w));
+            }
+        }
         let recorder = match &self.record {
             Some((state, cf)) => match StatusRecorder::start(state.clone(), cf.clone()) {
                 Ok(r) => Some(r.with_versions(self.versions.clone())),

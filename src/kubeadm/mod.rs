@@ -8,6 +8,7 @@
 mod compute;
 mod convert;
 mod defaults;
+pub mod expiry;
 mod document;
 mod fields;
 mod merge;
