@@ -334,6 +334,10 @@ mod tests {
         let w = expiry_warning(&h, &at(12), "c1").unwrap();
         assert!(w.starts_with("certificate apiserver of master 10.0.0.1 expires in 12 days"));
         assert!(w.ends_with("`tug cert --cluster c1 --renew` renews them"));
-        assert!(expiry_warning(&h, &at(-2), "c1").unwrap().contains("expired on"));
+        assert!(
+            expiry_warning(&h, &at(-2), "c1")
+                .unwrap()
+                .contains("expired on")
+        );
     }
 }

@@ -154,7 +154,14 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
             let mut row = vec![h.ip.clone(), h.roles.join(",")];
             let dash = || "-".to_string();
             row.extend(match &h.answer {
-                None => [dash(), dash(), dash(), dash(), dash(), "not asked (--offline)".into()],
+                None => [
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    "not asked (--offline)".into(),
+                ],
                 Some(Answer::Reachable {
                     data,
                     joined,
@@ -168,7 +175,12 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
                     version.clone().unwrap_or_else(dash),
                     ready.map_or_else(|| "unknown".into(), yes_no),
                     cert_expiry.as_ref().map_or_else(dash, |e| {
-                        format!("{} ({}d, {})", e.expires.format("%Y-%m-%d"), e.days_left, e.name)
+                        format!(
+                            "{} ({}d, {})",
+                            e.expires.format("%Y-%m-%d"),
+                            e.days_left,
+                            e.name
+                        )
                     }),
                     "answered".into(),
                 ],
@@ -182,7 +194,16 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
     print!(
         "{}",
         table(
-            &["HOST", "ROLES", "DATA", "JOINED", "VERSION", "READY", "CERTS EXPIRE", "SSH"],
+            &[
+                "HOST",
+                "ROLES",
+                "DATA",
+                "JOINED",
+                "VERSION",
+                "READY",
+                "CERTS EXPIRE",
+                "SSH"
+            ],
             &rows
         )
     );

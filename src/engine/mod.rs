@@ -4,6 +4,7 @@
 //! It knows nothing of the front-ends that consume its events.
 
 mod action;
+pub mod certs;
 pub mod command;
 pub mod configs;
 pub mod event;

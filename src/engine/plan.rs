@@ -93,6 +93,8 @@ pub enum Phase {
     Finish,
     /// Waiting until every node is Ready (after an install, add or upgrade).
     Health,
+    /// Certificates renewed or given new names on the masters (`tug cert`).
+    Certs,
     /// `kubeadm reset` and the image's clean scripts.
     Reset,
     /// Removing what tug put on a host.
@@ -151,6 +153,7 @@ impl Phase {
             Phase::UpgradeNodes => "upgrade-nodes",
             Phase::Finish => "finish",
             Phase::Health => "health",
+            Phase::Certs => "certs",
             Phase::Reset => "reset",
             Phase::Clean => "clean",
             Phase::Delete => "delete",

@@ -8,8 +8,8 @@
 mod compute;
 mod convert;
 mod defaults;
-pub mod expiry;
 mod document;
+pub mod expiry;
 mod fields;
 mod merge;
 mod net;

@@ -200,6 +200,7 @@ fn phase_name(p: Phase, width: u16) -> &'static str {
         Phase::UpgradeNodes => "up-n",
         Phase::Finish => "finish",
         Phase::Health => "health",
+        Phase::Certs => "certs",
         Phase::Reset => "reset",
         Phase::Clean => "clean",
         Phase::Delete => "delete",
