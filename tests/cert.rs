@@ -194,10 +194,10 @@ fn renew_renews_then_restarts_the_control_plane_one_master_at_a_time() {
         .run(&["cert", "--cluster", "default", "--renew"])
         .fails();
     assert!(refused.stderr.contains("add --yes"), "{}", refused.stderr);
-    for i in 0..2 {
+    for (i, had) in before.iter().enumerate() {
         assert_eq!(
             journal_of(&hosts, i).len(),
-            before[i],
+            *had,
             "asked first, nothing ran"
         );
     }
