@@ -23,15 +23,15 @@ use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
 use crate::cluster::model::Host;
 use crate::cluster::state::ClusterState;
+use crate::engine::health;
 use crate::engine::plan::Phase;
 use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
-use crate::engine::health;
 use clap::{Args, Subcommand};
-use std::time::Duration;
 pub(super) use execute::execute;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use teardown::{Asked, delete, reset};
 
 /// Install, resume and tear down clusters.
@@ -55,7 +55,8 @@ pub enum InstallCommand {
         /// When the image upgrades the cluster: renew the control-plane
         /// certificates too (by default they are kept).
         #[arg(long)]
-        renew_certs: bool,        /// How long to wait for every node to be Ready.
+        renew_certs: bool,
+        /// How long to wait for every node to be Ready.
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -80,7 +81,8 @@ pub enum InstallCommand {
         /// When the image upgrades the cluster: renew the control-plane
         /// certificates too (by default they are kept).
         #[arg(long)]
-        renew_certs: bool,        /// How long to wait for every node to be Ready.
+        renew_certs: bool,
+        /// How long to wait for every node to be Ready.
         #[command(flatten)]
         wait: WaitArgs,
     },
