@@ -230,7 +230,7 @@ fn add_then_delete_a_node_then_reset_with_one_host_gone() {
     let cells: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
         cells[1..],
-        ["node", "yes", "yes", "answered"],
+        ["node", "yes", "yes", "v1.28.9", "yes", "-", "answered"],
         "{}",
         status.stdout
     );

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod fleet;
 pub mod images;
+pub mod inspect;
 pub mod lock;
 pub mod notice;
 pub mod prescan;

@@ -86,12 +86,15 @@ impl Simulated {
                     .enumerate()
                     .map(|(i, h)| (h, format!("demo-node-{}", i + 1))),
             );
-        for (i, (h, name)) in named.enumerate() {
+        let named: Vec<_> = named.collect();
+        let nodes: Vec<(String, String)> = named
+            .iter()
+            .map(|(h, name)| (name.clone(), h.ip.to_string()))
+            .collect();
+        for (i, (h, name)) in named.into_iter().enumerate() {
             let speed = self.speed.max(1) * 1024 * (7 + (i as u64 * 3) % 7) / 10;
-            out.insert(
-                h.id.clone(),
-                Arc::new(DemoTransport::new(name, speed, self.pace)),
-            );
+            let host = DemoTransport::new(name, speed, self.pace).with_nodes(nodes.clone());
+            out.insert(h.id.clone(), Arc::new(host));
         }
         out
     }

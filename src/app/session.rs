@@ -11,6 +11,7 @@ use super::{AppError, Context, Notice};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
 use crate::engine::event::{Event, StageDone};
+use crate::engine::health;
 use crate::engine::install::{InstallOptions, plan_install};
 use crate::engine::journal::Journal;
 use crate::engine::plan::{HostId, Phase, Plan};
@@ -25,6 +26,7 @@ use anyhow::Context as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +37,9 @@ pub const RESET_JOURNAL: &str = "reset.journal";
 /// The upgrade journal: its steps name host and target version, so a
 /// re-run resumes an upgrade host by host.
 pub const UPGRADE_JOURNAL: &str = "upgrade.journal";
+
+/// What an install's wait for Ready nodes follows (its step's identity).
+pub const AFTER_INSTALL: &str = "install";
 
 /// Where a session's notices go; shared with the task that runs it.
 pub type Notifier = Arc<dyn Fn(Notice) + Send + Sync>;
@@ -70,7 +75,7 @@ impl Hosts {
 }
 
 /// How an install runs.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct How {
     /// Leave out preflight.
     pub skip_checks: bool,
@@ -78,6 +83,20 @@ pub struct How {
     pub until: Option<Phase>,
     /// An upgrade renews the control-plane certificates (else kept).
     pub renew_certs: bool,
+    /// How long to wait at the end for every node to be Ready (`None`:
+    /// `--no-wait`).
+    pub wait: Option<Duration>,
+}
+
+impl Default for How {
+    fn default() -> Self {
+        How {
+            skip_checks: false,
+            until: None,
+            renew_certs: false,
+            wait: Some(health::DEFAULT_WAIT),
+        }
+    }
 }
 
 /// The upgrade a session makes, for the faces to say what was done.
@@ -200,6 +219,12 @@ impl Session {
                 })?;
             plan.stages.truncate(last + 1);
             versions.retain(|m| m.stage <= plan.stages.len());
+        } else if let Some(wait) = how.wait {
+            let after = match &upgrade {
+                Some(note) => format!("upgrade to {}", note.to),
+                None => AFTER_INSTALL.to_string(),
+            };
+            plan.stages.push(health::wait_stage(spec, wait, &after)?);
         }
         Ok(Session {
             plan,
@@ -249,6 +274,12 @@ impl Session {
         cancel: CancellationToken,
         notify: Notifier,
     ) -> Outcome {
+        // Certificates near their end, as last asked (`tug status`, `tug cert`).
+        if let Some((state, _)) = &self.record {
+            for w in super::inspect::recorded_warnings(state) {
+                notify(Notice::Warning(w));
+            }
+        }
         let recorder = match &self.record {
             Some((state, cf)) => match StatusRecorder::start(state.clone(), cf.clone()) {
                 Ok(r) => Some(r.with_versions(self.versions.clone())),

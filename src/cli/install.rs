@@ -23,13 +23,15 @@ use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
 use crate::cluster::model::Host;
 use crate::cluster::state::ClusterState;
+use crate::engine::health;
 use crate::engine::plan::Phase;
 use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 pub(super) use execute::execute;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use teardown::{Asked, delete, reset};
 
 /// Install, resume and tear down clusters.
@@ -54,6 +56,9 @@ pub enum InstallCommand {
         /// certificates too (by default they are kept).
         #[arg(long)]
         renew_certs: bool,
+        /// How long to wait for every node to be Ready.
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Write a Clusterfile from flags (as `gen`) and apply it.
     Run {
@@ -77,6 +82,9 @@ pub enum InstallCommand {
         /// certificates too (by default they are kept).
         #[arg(long)]
         renew_certs: bool,
+        /// How long to wait for every node to be Ready.
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Add masters or nodes to an installed cluster (a re-apply with more
     /// hosts: the existing ones receive and run nothing again).
@@ -93,6 +101,9 @@ pub enum InstallCommand {
         /// Print the plan; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// How long to wait for every node to be Ready.
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Remove masters or nodes: drained and deleted from Kubernetes, reset
     /// and cleaned, dropped from the Clusterfile; the rest is re-applied.
@@ -135,6 +146,7 @@ impl InstallCommand {
                 skip_checks,
                 until,
                 renew_certs,
+                wait,
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
                 for p in cf.warnings() {
@@ -144,6 +156,7 @@ impl InstallCommand {
                     skip_checks,
                     until,
                     renew_certs,
+                    wait: wait.wait(),
                 };
                 apply(ctx, cf, how, dry_run, "tug apply").await
             }
@@ -154,6 +167,7 @@ impl InstallCommand {
                 skip_checks,
                 until,
                 renew_certs,
+                wait,
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(ctx, images, home.as_deref())?)?;
@@ -161,6 +175,7 @@ impl InstallCommand {
                     skip_checks,
                     until,
                     renew_certs,
+                    wait: wait.wait(),
                 };
                 apply(ctx, cf, how, dry_run, "tug run").await
             }
@@ -169,11 +184,16 @@ impl InstallCommand {
                 masters,
                 nodes,
                 dry_run,
+                wait,
             } => {
                 let state = ClusterState::new(&ctx.paths, &cluster)?;
                 let mut cf = state.load_existing()?;
                 add_hosts(&mut cf, masters.as_deref(), nodes.as_deref())?;
-                apply(ctx, cf, How::default(), dry_run, "tug add").await
+                let how = How {
+                    wait: wait.wait(),
+                    ..How::default()
+                };
+                apply(ctx, cf, how, dry_run, "tug add").await
             }
             InstallCommand::Delete {
                 cluster,
@@ -193,6 +213,26 @@ impl InstallCommand {
             }
             InstallCommand::Reset { cluster, force } => reset(ctx, &cluster, force).await,
         }
+    }
+}
+
+/// `--wait DURATION` and `--no-wait`: how long a run waits at its end for
+/// every node to be Ready.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Wait this long (e.g. 90s, 10m) at the end for every node to be Ready
+    /// [default: 5m].
+    #[arg(long = "wait", value_name = "DURATION", value_parser = health::parse_duration)]
+    wait: Option<Duration>,
+    /// Do not wait for the nodes to be Ready.
+    #[arg(long, conflicts_with = "wait")]
+    no_wait: bool,
+}
+
+impl WaitArgs {
+    /// The wait asked for; `None` for `--no-wait`.
+    pub fn wait(&self) -> Option<Duration> {
+        (!self.no_wait).then(|| self.wait.unwrap_or(health::DEFAULT_WAIT))
     }
 }
 

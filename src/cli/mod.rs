@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod bundle;
+pub mod cert;
 pub mod cluster;
 pub mod demo;
 pub mod fleet;
@@ -104,6 +105,9 @@ pub enum Command {
     /// Commands on a cluster's hosts.
     #[command(flatten)]
     Fleet(fleet::FleetCommand),
+    /// The masters' certificates.
+    #[command(flatten)]
+    Cert(cert::CertCommand),
     /// Walk through a whole install on simulated hosts (nothing is contacted);
     /// `--wizard` walks every wizard screen.
     Demo(demo::DemoArgs),
@@ -158,6 +162,7 @@ pub async fn run(ctx: &Context, command: Option<Command>) -> anyhow::Result<()> 
         Some(Command::Build(c)) => c.run(ctx).await,
         Some(Command::Status(c)) => c.run(ctx).await,
         Some(Command::Fleet(c)) => c.run(ctx).await,
+        Some(Command::Cert(c)) => c.run(ctx).await,
         Some(Command::Demo(a)) => {
             if a.wizard {
                 anyhow::bail!(

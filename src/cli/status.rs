@@ -1,28 +1,21 @@
 //! `tug status`: what tug knows of its clusters. Without `--cluster`, one
 //! line per cluster from its saved Clusterfile; with it, that cluster's
 //! phase, last condition, images and kubeconfig, and (unless `--offline`)
-//! each host asked over SSH whether it holds the cluster's files and has
-//! joined Kubernetes. Asking changes nothing: unknown host keys are refused,
-//! not recorded.
+//! each host asked over SSH ([`inspect`]): whether it holds the cluster's
+//! files and has joined, its Kubernetes version, whether its node is Ready,
+//! and on masters the soonest certificate expiry (a warning when fewer
+//! than 30 days are left). Asking changes nothing: unknown host keys are
+//! refused, not recorded.
 
 use super::Context;
 use super::output::{print_json, table};
-use crate::app::connect::connect_with;
-use crate::app::notice::ignore;
+use crate::app::inspect::{self, Answer};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
-use crate::engine::event::Stream;
+use crate::engine::plan::HostId;
 use crate::engine::resolve::SpecInputs;
-use crate::engine::spec::HostSpec;
-use crate::engine::transport::select::Unreachable;
-use crate::engine::transport::{Transport, TransportError};
-use crate::ssh::HostKeyPolicy;
 use clap::Subcommand;
 use serde::Serialize;
-use std::time::Duration;
-
-/// How long one host may take to answer.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Show clusters and their hosts.
 #[derive(Debug, Subcommand)]
@@ -60,22 +53,7 @@ struct HostView {
     roles: Vec<String>,
     /// `None` when not asked (`--offline` or the cluster list).
     #[serde(skip_serializing_if = "Option::is_none")]
-    answer: Option<HostAnswer>,
-}
-
-/// What a host said when asked.
-#[derive(Debug, Serialize)]
-#[serde(tag = "state", rename_all = "lowercase")]
-enum HostAnswer {
-    /// It answered.
-    Reachable {
-        /// It holds the cluster's data dir.
-        data: bool,
-        /// It has a kubelet.conf (kubeadm init or join ran).
-        joined: bool,
-    },
-    /// It did not answer, and why.
-    Unreachable { error: String },
+    answer: Option<Answer>,
 }
 
 impl StatusCommand {
@@ -142,13 +120,23 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
         let mut inputs = SpecInputs::from_clusterfile(&cf, &[], state.dir().to_path_buf())?;
         ctx.bastion_over(&mut inputs.hosts);
         let dir = format!("{}/data/{name}", inputs.data_root.trim_end_matches('/'));
-        let answers = ask(ctx, &inputs.hosts, &dir).await?;
+        let answers = inspect::hosts(ctx, &state, &inputs.hosts, &dir).await?;
         for (host, answer) in v.hosts.iter_mut().zip(answers) {
             host.answer = Some(answer);
         }
     }
     if json {
         return print_json(&v);
+    }
+    for h in &v.hosts {
+        if let Some(Answer::Reachable {
+            cert_expiry: Some(e),
+            ..
+        }) = &h.answer
+            && let Some(w) = inspect::expiry_warning(&HostId::new(h.ip.clone()), e, name)
+        {
+            eprintln!("warning: {w}");
+        }
     }
     println!("cluster {}: {}", v.name, v.phase);
     if let Some(c) = &v.condition {
@@ -164,20 +152,71 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
         .iter()
         .map(|h| {
             let mut row = vec![h.ip.clone(), h.roles.join(",")];
+            let dash = || "-".to_string();
             row.extend(match &h.answer {
-                None => ["-".into(), "-".into(), "not asked (--offline)".into()],
-                Some(HostAnswer::Reachable { data, joined }) => {
-                    [yes_no(*data), yes_no(*joined), "answered".into()]
+                None => [
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    "not asked (--offline)".into(),
+                ],
+                Some(Answer::Reachable {
+                    data,
+                    joined,
+                    version,
+                    ready,
+                    cert_expiry,
+                    ..
+                }) => [
+                    yes_no(*data),
+                    yes_no(*joined),
+                    version.clone().unwrap_or_else(dash),
+                    ready.map_or_else(|| "unknown".into(), yes_no),
+                    cert_expiry.as_ref().map_or_else(dash, |e| {
+                        format!(
+                            "{} ({}d, {})",
+                            e.expires.format("%Y-%m-%d"),
+                            e.days_left,
+                            e.name
+                        )
+                    }),
+                    "answered".into(),
+                ],
+                Some(Answer::Unreachable { error }) => {
+                    [dash(), dash(), dash(), dash(), dash(), error.clone()]
                 }
-                Some(HostAnswer::Unreachable { error }) => ["-".into(), "-".into(), error.clone()],
             });
             row
         })
         .collect();
     print!(
         "{}",
-        table(&["HOST", "ROLES", "DATA", "JOINED", "SSH"], &rows)
+        table(
+            &[
+                "HOST",
+                "ROLES",
+                "DATA",
+                "JOINED",
+                "VERSION",
+                "READY",
+                "CERTS EXPIRE",
+                "SSH"
+            ],
+            &rows
+        )
     );
+    for h in &v.hosts {
+        if let Some(Answer::Reachable {
+            ready: Some(false),
+            problems: Some(p),
+            ..
+        }) = &h.answer
+        {
+            println!("{} is not Ready: {p}", h.ip);
+        }
+    }
     Ok(())
 }
 
@@ -223,49 +262,4 @@ fn view(state: &ClusterState, cf: &Clusterfile) -> anyhow::Result<ClusterView> {
         kubeconfig: admin.is_file().then(|| admin.display().to_string()),
         hosts,
     })
-}
-
-/// Ask every host, all at once, whether it holds `dir` and a kubelet.conf.
-async fn ask(ctx: &Context, hosts: &[HostSpec], dir: &str) -> anyhow::Result<Vec<HostAnswer>> {
-    let transports = connect_with(
-        hosts,
-        ctx.known_hosts(),
-        HostKeyPolicy::Strict,
-        Unreachable::Tolerate,
-        &ignore,
-    )
-    .await?;
-    let probe = format!(
-        "test -d {} && echo data; test -f /etc/kubernetes/kubelet.conf && echo joined; true",
-        crate::engine::command::quote(dir)
-    );
-    let asks = hosts.iter().map(|h| {
-        let t = &transports[&h.id];
-        let probe = probe.as_str();
-        async move { answer(t.as_ref(), probe).await }
-    });
-    Ok(futures_util::future::join_all(asks).await)
-}
-
-async fn answer(t: &dyn Transport, probe: &str) -> HostAnswer {
-    let mut lines = Vec::new();
-    let mut sink = |stream: Stream, line: &str| {
-        if stream == Stream::Stdout {
-            lines.push(line.to_string());
-        }
-    };
-    let probe = crate::engine::command::Command::shell(probe);
-    match tokio::time::timeout(PROBE_TIMEOUT, t.run(&probe, &mut sink)).await {
-        Ok(Ok(_)) => HostAnswer::Reachable {
-            data: lines.iter().any(|l| l == "data"),
-            joined: lines.iter().any(|l| l == "joined"),
-        },
-        Ok(Err(TransportError::Connection(e))) => HostAnswer::Unreachable { error: e },
-        Ok(Err(e)) => HostAnswer::Unreachable {
-            error: e.to_string(),
-        },
-        Err(_) => HostAnswer::Unreachable {
-            error: format!("no answer within {}s", PROBE_TIMEOUT.as_secs()),
-        },
-    }
 }

@@ -8,6 +8,7 @@
 //! cluster's own directory; [`env`] resolves the environment images see;
 //! [`verbatim`] keeps each document's text as the user wrote it.
 
+pub mod cert_sans;
 pub mod clusterfile;
 pub mod conditions;
 pub mod create;

@@ -166,6 +166,9 @@ pub enum Action {
         /// The command on the host that reads them.
         to: Command,
     },
+    /// Ask the API server (kubectl on this host) until every node named is
+    /// Ready, telling each one's state; fails when one is not in time.
+    WaitReady(super::health::WaitReady),
     /// Copy a small file from the host to the jump host (mode 0600).
     Fetch {
         /// The path on the host.
@@ -181,7 +184,7 @@ impl Action {
         match self {
             Action::Run { cmd, .. } => vec![cmd],
             Action::Send { to, .. } => vec![to],
-            Action::WriteFile { .. } | Action::Fetch { .. } => Vec::new(),
+            Action::WriteFile { .. } | Action::Fetch { .. } | Action::WaitReady(_) => Vec::new(),
         }
     }
 
@@ -231,6 +234,14 @@ impl Action {
                 }
                 h.field(&to.render()?);
             }
+            Action::WaitReady(w) => {
+                // What is waited for, not how long: a longer --wait is the same step.
+                h.field("wait-ready");
+                for n in &w.nodes {
+                    h.field(n.host.as_str());
+                    h.field(&n.ip.to_string());
+                }
+            }
             Action::Fetch { path, to_local } => {
                 h.field("fetch");
                 h.field(path);
@@ -259,6 +270,7 @@ impl fmt::Display for Action {
                 write!(f, "write {path} (mode {mode:o}, {size}{secret})")
             }
             Action::Send { source, to } => write!(f, "send {} | {to}", source.describe()),
+            Action::WaitReady(w) => write!(f, "{w}"),
             Action::Fetch { path, to_local } => {
                 write!(f, "fetch {path} -> {}", to_local.display())
             }

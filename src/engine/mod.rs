@@ -4,10 +4,12 @@
 //! It knows nothing of the front-ends that consume its events.
 
 mod action;
+pub mod certs;
 pub mod command;
 pub mod configs;
 pub mod event;
 pub mod fleet;
+pub mod health;
 pub mod inputs;
 pub mod install;
 pub mod journal;

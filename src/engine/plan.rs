@@ -91,6 +91,10 @@ pub enum Phase {
     UpgradeNodes,
     /// Kubeconfig fetched, status written.
     Finish,
+    /// Waiting until every node is Ready (after an install, add or upgrade).
+    Health,
+    /// Certificates renewed or given new names on the masters (`tug cert`).
+    Certs,
     /// `kubeadm reset` and the image's clean scripts.
     Reset,
     /// Removing what tug put on a host.
@@ -148,6 +152,8 @@ impl Phase {
             Phase::UpgradeMasters => "upgrade-masters",
             Phase::UpgradeNodes => "upgrade-nodes",
             Phase::Finish => "finish",
+            Phase::Health => "health",
+            Phase::Certs => "certs",
             Phase::Reset => "reset",
             Phase::Clean => "clean",
             Phase::Delete => "delete",

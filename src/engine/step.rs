@@ -4,7 +4,7 @@
 
 use super::command::{Command, MASK, Secret, quote};
 use super::event::{Event, EventKind, FailCause, Stream};
-use super::plan::{Action, Phase, Step};
+use super::plan::{Action, HostId, Phase, Step};
 use super::source;
 use super::transport::{ByteStream, Transport, TransportError};
 use crate::fsutil::write_private;
@@ -50,6 +50,18 @@ impl Emitter<'_> {
             kind,
         });
     }
+
+    /// Send an event of this step about another host (the health wait
+    /// tells each host's state from master0's step).
+    pub fn emit_for(self, host: &HostId, kind: EventKind) {
+        let _ = self.events.send(Event {
+            at: Local::now(),
+            host: host.clone(),
+            phase: self.phase,
+            step: self.step.id.clone(),
+            kind,
+        });
+    }
 }
 
 /// Where one step's output goes: masked, to the host's log, the last
@@ -84,16 +96,37 @@ impl Output<'_> {
             .fold(line.to_string(), |l, s| l.replace(s, MASK))
     }
 
-    fn line(&mut self, stream: Stream, raw: &str) {
-        // Host output never drives the terminal, the log or failure text.
+    /// A line about `host` learnt by this step: made safe and masked, logged
+    /// as `[host] line` in this step's host's log, kept as a last line, and
+    /// sent as an event about `host`.
+    pub fn note_for(&mut self, host: &HostId, raw: &str) {
         let line = self.mask(&crate::sanitize::terminal_safe(raw));
-        self.log(&line);
+        let logged = format!("[{host}] {line}");
+        self.log(&logged);
+        self.keep_last(logged);
+        self.em.emit_for(
+            host,
+            EventKind::Log {
+                stream: Stream::Stdout,
+                line,
+            },
+        );
+    }
+
+    fn keep_last(&mut self, line: String) {
         if self.keep > 0 {
             if self.last.len() == self.keep {
                 self.last.pop_front();
             }
-            self.last.push_back(line.clone());
+            self.last.push_back(line);
         }
+    }
+
+    fn line(&mut self, stream: Stream, raw: &str) {
+        // Host output never drives the terminal, the log or failure text.
+        let line = self.mask(&crate::sanitize::terminal_safe(raw));
+        self.log(&line);
+        self.keep_last(line.clone());
         self.em.emit(EventKind::Log { stream, line });
     }
 }
@@ -179,6 +212,7 @@ pub(super) async fn attempt(
                 bytes: counted.load(Ordering::Relaxed),
             })
         }
+        Action::WaitReady(w) => super::health::wait(t, w, out).await,
         Action::Fetch { path, to_local } => {
             let bytes = t
                 .fetch(path, fetch_limit)

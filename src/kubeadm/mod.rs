@@ -9,6 +9,7 @@ mod compute;
 mod convert;
 mod defaults;
 mod document;
+pub mod expiry;
 mod fields;
 mod merge;
 mod net;

@@ -81,6 +81,19 @@ impl Effective {
         render(kinds.iter().map(|k| self.config.doc(*k).clone()))
     }
 
+    /// The config for `kubeadm init phase certs` on the master `ip`: the
+    /// InitConfiguration with its own advertise address and node IP (the
+    /// API server certificate names them), and the ClusterConfiguration.
+    pub fn certs_config(&self, ip: IpAddr) -> String {
+        let mut init = self.config.doc(Kind::Init).clone();
+        set_node_ip(&mut init, Kind::Init, self.config.api, ip)
+            .expect("checked when computing: kubeletExtraArgs is a map or a list");
+        let endpoint = fields::map_at(&mut init, &["localAPIEndpoint"])
+            .expect("checked when computing: localAPIEndpoint is a map");
+        endpoint.insert(key("advertiseAddress"), Value::from(ip.to_string()));
+        render([init, self.config.doc(Kind::Cluster).clone()])
+    }
+
     /// The config for `kubeadm join --control-plane` on the master `ip`: its own API
     /// endpoint and node IP, discovery through master0.
     pub fn join_master(&self, ip: IpAddr, secrets: &JoinSecrets) -> String {

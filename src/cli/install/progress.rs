@@ -152,6 +152,16 @@ impl<W: Write> Dashboard<W> {
                 }
                 line.bar.set_position(*done);
             }
+            // Another host's step telling this one's state (the health wait
+            // on master0): shown under this host, after its own ✔.
+            EventKind::Log { line: text, .. } if line.phase != Some(ev.phase) => {
+                let said = format!("{}: {}", ev.phase, one_line(text));
+                if line.left == 0 {
+                    line.bar.finish_with_message(format!("✔ done · {said}"));
+                } else {
+                    line.bar.set_message(said);
+                }
+            }
             EventKind::Log { line: text, .. } => {
                 line.bar.set_message(format!("{} · {text}", line.doing));
             }

@@ -25,6 +25,7 @@ pub mod shell;
 mod tests;
 
 pub use bootstrap::LVSCARE_NODE_IP;
+pub use join::ADMIN_CONF;
 
 use super::command::CommandError;
 use super::plan::{Action, HostId, Marker, OnFailure, Order, Phase, Plan, PlanError, Stage, Step};

@@ -9,6 +9,10 @@ use chrono::Local;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long past its own timeout a wait may take (a last slow answer).
+const WAIT_GRACE: Duration = Duration::from_secs(60);
 
 /// How one step ended.
 pub(super) enum Outcome {
@@ -47,15 +51,24 @@ impl Runner {
             Action::Run {
                 timeout: Some(t), ..
             } => *t,
+            // The wait ends itself; this only bounds a host that stops answering.
+            Action::WaitReady(w) => w.timeout + WAIT_GRACE,
             _ => self.options.step_timeout,
         };
+        // A wait changes nothing on the host: Ctrl-C stops it at once.
+        let waiting = matches!(step.action, Action::WaitReady(_));
         let mut tries = 1;
         let cause = loop {
-            let attempted = tokio::time::timeout(
-                timeout,
-                attempt(transport, &mut out, self.options.fetch_limit),
-            )
-            .await;
+            let attempted = tokio::select! {
+                a = tokio::time::timeout(
+                    timeout,
+                    attempt(transport, &mut out, self.options.fetch_limit),
+                ) => a,
+                () = self.cancel.cancelled(), if waiting => {
+                    out.log("<== cancelled");
+                    return (step, Outcome::Cancelled);
+                }
+            };
             match attempted {
                 Ok(Ok(Acted::Skipped)) => {
                     out.log("<== skipped: already there");

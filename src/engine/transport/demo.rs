@@ -21,6 +21,9 @@ pub struct DemoTransport {
     speed: u64,
     /// The base delay of a command.
     pace: Duration,
+    /// The simulated cluster's nodes (name, address), all Ready, for
+    /// `kubectl get nodes`.
+    nodes: Vec<(String, String)>,
 }
 
 impl DemoTransport {
@@ -31,7 +34,14 @@ impl DemoTransport {
             hostname: hostname.into(),
             speed: speed.max(1),
             pace,
+            nodes: Vec::new(),
         }
+    }
+
+    /// This host, answering `kubectl get nodes` with `nodes` (name, address) Ready.
+    pub fn with_nodes(mut self, nodes: Vec<(String, String)>) -> Self {
+        self.nodes = nodes;
+        self
     }
 
     /// A delay between half and one and a half `pace`, varying with the
@@ -49,7 +59,19 @@ impl DemoTransport {
             tokio::time::sleep(self.pace / 10).await;
             return 1;
         }
-        let lines = lines_for(cmd, &self.hostname);
+        let lines = if cmd.starts_with("kubectl get nodes") && cmd.contains("conditions") {
+            self.nodes
+                .iter()
+                .flat_map(|(name, ip)| {
+                    [
+                        format!("node\t{name}\t{ip}\tv1.28.9"),
+                        "cond\tReady\tTrue\tKubeletReady\tkubelet is posting ready status".into(),
+                    ]
+                })
+                .collect()
+        } else {
+            lines_for(cmd, &self.hostname)
+        };
         let pause = self.delay(cmd) / u32::try_from(lines.len() + 1).unwrap_or(1);
         for line in lines {
             tokio::time::sleep(pause).await;

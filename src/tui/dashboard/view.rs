@@ -199,6 +199,8 @@ fn phase_name(p: Phase, width: u16) -> &'static str {
         Phase::UpgradeMasters => "up-m",
         Phase::UpgradeNodes => "up-n",
         Phase::Finish => "finish",
+        Phase::Health => "health",
+        Phase::Certs => "certs",
         Phase::Reset => "reset",
         Phase::Clean => "clean",
         Phase::Delete => "delete",
