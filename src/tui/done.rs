@@ -23,6 +23,8 @@ pub enum Msg {
     Retry,
     /// Leave.
     Quit,
+    /// Back to the wizard's hosts and SSH screens (the install did not run).
+    Edit,
 }
 
 /// The screen after a run.
@@ -40,6 +42,8 @@ pub struct Done {
     pub demo: bool,
     /// The summary's first line shown (PgUp/PgDn scroll a long failure).
     pub scroll: u16,
+    /// The install came from the wizard, which it can go back to.
+    pub editable: bool,
 }
 
 impl Done {
@@ -58,6 +62,7 @@ impl Done {
             selected,
             demo,
             scroll: 0,
+            editable: false,
         }
     }
 
@@ -78,6 +83,9 @@ impl Done {
                 Msg::None
             }
             KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done(_)) => Msg::Retry,
+            KeyCode::Char('e') if self.editable && matches!(self.outcome, RunOutcome::Error(_)) => {
+                Msg::Edit
+            }
             KeyCode::Char('q') | KeyCode::Esc => Msg::Quit,
             _ => Msg::None,
         }
@@ -145,7 +153,11 @@ impl Done {
                 e.lines()
                     .into_iter()
                     .map(|l| Line::styled(l, theme.error()))
-                    .chain([Line::from("r tries again.")])
+                    .chain([Line::from(if self.editable {
+                        "r tries again; e goes back to the hosts and SSH screens to fix them."
+                    } else {
+                        "r tries again."
+                    })])
                     .collect(),
             ),
             RunOutcome::Failed(failures) => {
