@@ -282,10 +282,16 @@ impl App {
                 ("c", "cancel: no new step starts; running ones finish"),
                 ("q", "cancel, then quit once running steps finished"),
             ],
+            Screen::Done(d) if d.can_edit() => &[
+                ("↑/↓ j/k", "select a host"),
+                ("r", "retry: re-apply, skipping every step that finished"),
+                ("e", "edit: back to the hosts and SSH screens to fix them"),
+                ("q Esc", "quit"),
+                ("PgUp/PgDn", "scroll the summary"),
+            ],
             Screen::Done(_) => &[
                 ("↑/↓ j/k", "select a host"),
                 ("r", "retry: re-apply, skipping every step that finished"),
-                ("e", "edit: back to the hosts and SSH (install did not run)"),
                 ("q Esc", "quit"),
                 ("PgUp/PgDn", "scroll the summary"),
             ],

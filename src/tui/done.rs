@@ -83,12 +83,16 @@ impl Done {
                 Msg::None
             }
             KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done(_)) => Msg::Retry,
-            KeyCode::Char('e') if self.editable && matches!(self.outcome, RunOutcome::Error(_)) => {
-                Msg::Edit
-            }
+            KeyCode::Char('e') if self.can_edit() => Msg::Edit,
             KeyCode::Char('q') | KeyCode::Esc => Msg::Quit,
             _ => Msg::None,
         }
+    }
+
+    /// Whether `e` goes back to the wizard: the install came from it and
+    /// did not run (nothing changed on any host).
+    pub fn can_edit(&self) -> bool {
+        self.editable && matches!(self.outcome, RunOutcome::Error(_))
     }
 
     /// Draw the screen into `area`.

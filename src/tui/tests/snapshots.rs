@@ -19,15 +19,15 @@ use crate::tui::wizard::{Planned, Reply, Wizard};
 use crossterm::event::KeyCode;
 
 /// Snapshot `app` at both sizes.
-fn snap(name: &str, app: &App) {
+pub(super) fn snap(name: &str, app: &App) {
     for (w, h) in [(80, 24), (160, 48)] {
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(app, w, h));
     }
 }
 
-const IMAGE: &str = "registry.example.com/tug/kubernetes:v1.28.9";
+pub(super) const IMAGE: &str = "registry.example.com/tug/kubernetes:v1.28.9";
 
-fn wizard() -> App {
+pub(super) fn wizard() -> App {
     let choices = vec![
         Choice {
             name: IMAGE.into(),

@@ -80,7 +80,7 @@ impl Page for ClustersScreen {
         &[
             ("↑/↓", "select a cluster"),
             ("Enter", "open it (add hosts, retry) or start the new one"),
-            ("n", "a new cluster, under a name no cluster holds"),
+            ("n", "new: a cluster under a name no cluster holds"),
             ("o", "open a Clusterfile from a path"),
             ("q Esc", "quit"),
         ]
@@ -176,7 +176,10 @@ impl Page for ClustersScreen {
             List::new(items)
                 .highlight_symbol("> ")
                 .highlight_style(theme.selected())
-                .block(Block::bordered().title(" 0 clusters on this machine ")),
+                .block(
+                    Block::bordered()
+                        .title(" clusters on this machine: open one, or n for a new one "),
+                ),
             list,
             &mut state,
         );

@@ -62,11 +62,11 @@ impl Page for Review {
             ("↑/↓ PgUp/PgDn", "scroll"),
             ("s", "save the Clusterfile without installing"),
             ("Enter", "install"),
+            ("Esc", "back"),
             (
                 "p",
                 "preflight checks: skip them (--skip-checks) or run them again",
             ),
-            ("Esc", "back"),
         ]
     }
 
@@ -143,7 +143,10 @@ impl Page for Review {
             } else {
                 theme.error()
             };
-            lines.push(Line::styled(note.as_str(), style));
+            // Wrapped: a refusal is read whole at 80 columns.
+            for part in wrap(note, usize::from(inner.width)) {
+                lines.push(Line::styled(part, style));
+            }
         }
         if self.lines.is_empty() && self.note.is_none() {
             lines.push(Line::styled("planning…", theme.warn()));
@@ -157,4 +160,29 @@ impl Page for Review {
         );
         f.render_widget(Paragraph::new(lines), inner);
     }
+}
+
+/// `text` in lines of at most `width` characters, broken between words
+/// (a word longer than a line is cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if need > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let rest: String = line.chars().skip(width).collect();
+            out.push(line.chars().take(width).collect());
+            line = rest;
+        }
+    }
+    out.push(line);
+    out
 }
