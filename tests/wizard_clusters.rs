@@ -32,6 +32,14 @@ fn open(home: &Tug, args: &str, ready: impl Fn(&str) -> bool) -> Tmux {
     term
 }
 
+/// Whether the shell printed tug's exit code (not only the typed command).
+fn exited(screen: &str) -> bool {
+    screen
+        .split("TUG-EXIT=")
+        .skip(1)
+        .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// The screen's text with its wrapped lines joined.
 fn joined(screen: &str) -> String {
     screen.lines().map(str::trim_end).collect()
@@ -85,7 +93,7 @@ fn an_installed_cluster_is_offered_first_and_never_replaced_by_a_new_one() {
     assert!(screen.contains(" cluster ready "), "{screen}");
     // Leaving prints the kubeconfig on the restored terminal.
     term.keys(&["q"]);
-    let screen = term.wait_for("the shell", |s| s.contains("TUG-EXIT="));
+    let screen = term.wait_for("the shell", exited);
     let conf = home.home().join("state/clusters/default/admin.conf");
     assert!(
         joined(&screen).contains(&format!("kubeconfig: {}", conf.display())),
@@ -235,7 +243,10 @@ fn answers_opens_a_saved_clusterfile_and_a_bad_one_is_named_by_line_and_field() 
     let bad = dir.path().join("Bad");
     std::fs::write(
         &bad,
-        "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nspec:\n  hosts:\n  - ips: [10.9.0.300]\n    roles: [master]\n",
+        format!(
+            "apiVersion: apps.sealos.io/v1beta1\nkind: Cluster\nspec:\n  image: [{image}]\n  \
+             hosts:\n  - ips: [10.9.0.300]\n    roles: [master]\n"
+        ),
     )
     .unwrap();
     term.type_line(&format!(
@@ -243,15 +254,18 @@ fn answers_opens_a_saved_clusterfile_and_a_bad_one_is_named_by_line_and_field() 
         env!("CARGO_BIN_EXE_tug"),
         bad.display()
     ));
-    let screen = term.wait_for("the error", |s| s.contains("TUG-EXIT="));
+    let screen = term.wait_for("the error", exited);
     assert!(!term.alternate());
     let text = joined(&screen);
     assert!(text.contains("TUG-EXIT=1"), "{screen}");
+    // `FILE:LINE: FIELD: why`, on one line.
     let error = text.split("error: ").nth(1).unwrap_or_default();
-    assert!(
-        error.starts_with(&format!("{}:5", bad.display())) && error.contains("spec.hosts[0].ips"),
-        "{screen}"
-    );
+    let at = error
+        .strip_prefix(&format!("{}:", bad.display()))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(at.starts_with("6: spec.hosts[0].ips"), "{screen}");
+    assert!(at.contains("10.9.0.300"), "{screen}");
+    assert_eq!(screen.matches("error: ").count(), 1, "{screen}");
 }
 
 #[test]

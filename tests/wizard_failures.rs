@@ -226,13 +226,22 @@ fn a_host_holding_a_cluster_of_the_same_name_is_named_in_both_faces() {
     term.keys(&["C-n"]);
     term.wait_for("the plan", |s| s.contains("Enter installs"));
     term.keys(&["Enter"]);
-    let screen = term.wait_for("the install to end", wizard::ended);
-    let text = wizard::flat(&screen);
+    let mut screen = term.wait_for("the install to end", wizard::ended);
     assert!(screen.contains(" install failed "), "{screen}");
     let want = format!(
         "host(s) {} already hold a cluster named default",
         hosts[0].ip
     );
+    // The failed command comes first: scroll the summary to its output.
+    for _ in 0..12 {
+        if wizard::flat(&screen).contains(&want) {
+            break;
+        }
+        term.keys(&["NPage"]);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        screen = term.screen();
+    }
+    let text = wizard::flat(&screen);
     assert!(text.contains(&want), "{screen}");
     assert!(!text.contains("No such file"), "{screen}");
     wizard::quit(&term);

@@ -241,8 +241,12 @@ impl App {
             return Vec::new();
         };
         let run = RunState::new(&target.plan, &target.roles);
+        let name = target.cluster.clone();
         let was = std::mem::replace(&mut self.screen, Screen::Install(Dashboard::new(run)));
-        if let Screen::Wizard(w) = was {
+        if let Screen::Wizard(mut w) = was {
+            // The cluster is this wizard's own now: going back to fix it
+            // keeps its name.
+            w.clusters.opened = Some(name);
             self.edit = Some(w);
         }
         vec![Effect::StartRun]

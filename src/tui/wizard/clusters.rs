@@ -133,13 +133,15 @@ impl Page for ClustersScreen {
         Flow::Stay
     }
 
-    fn reply(&mut self, reply: &Reply, _draft: &Draft, _out: &mut Replied) {
+    fn reply(&mut self, reply: &Reply, draft: &Draft, _out: &mut Replied) {
         match reply {
             Reply::Opened(Ok(o)) => {
                 self.opened = o.opened.clone();
                 self.note = None;
             }
             Reply::Opened(Err(e)) => self.note = Some(e.clone()),
+            // Saved by this wizard: it is its own to save again.
+            Reply::Saved(Ok(_)) => self.opened = Some(draft.name.clone()),
             _ => {}
         }
     }

@@ -17,6 +17,7 @@ use crate::app::session::{How, Session};
 use crate::app::spec::spec_as_written;
 use crate::app::{AppError, Context};
 use crate::cluster::clusterfile::Clusterfile;
+use crate::cluster::model::Phase;
 use crate::cluster::state::ClusterState;
 use crate::engine::install::shell::is_secret_key;
 use crate::engine::spec::{ImageKind, ImageSpec};
@@ -96,6 +97,7 @@ fn plan(
     let state = ClusterState::new(&ctx.paths, name).map_err(anyhow::Error::new)?;
     if ask.opened.is_some()
         && let Some(saved) = state.load().map_err(anyhow::Error::new)?
+        && saved.cluster.status.as_ref().and_then(|s| s.phase) == Some(Phase::ClusterSuccess)
     {
         kept_hosts(&saved, &cf).map_err(anyhow::Error::msg)?;
     }
@@ -174,7 +176,8 @@ fn masked(cf: &Clusterfile) -> anyhow::Result<String> {
 
 /// The hosts an installed cluster's `saved` Clusterfile lists are all in
 /// `now`: the wizard adds hosts; removing one drains it first, which
-/// `tug delete` does.
+/// `tug delete` does. (A cluster whose install never finished may lose
+/// hosts: a re-apply is how it gets its first finish.)
 fn kept_hosts(saved: &Clusterfile, now: &Clusterfile) -> Result<(), String> {
     let ips = |cf: &Clusterfile| -> Vec<std::net::IpAddr> {
         cf.cluster
