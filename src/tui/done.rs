@@ -5,6 +5,7 @@
 use super::dashboard::state::RunState;
 use super::dashboard::view::{hosts_table, log_pane};
 use super::theme::Theme;
+use super::wrap::wrap;
 use crate::app::session::Outcome as RunOutcome;
 use crate::engine::event::FailCause;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -44,6 +45,8 @@ pub struct Done {
     pub scroll: u16,
     /// The install came from the wizard, which it can go back to.
     pub editable: bool,
+    /// The summary's width when last drawn: how far its wrapped rows scroll.
+    width: std::cell::Cell<u16>,
 }
 
 impl Done {
@@ -63,6 +66,7 @@ impl Done {
             demo,
             scroll: 0,
             editable: false,
+            width: std::cell::Cell::new(80),
         }
     }
 
@@ -74,7 +78,17 @@ impl Done {
         }
         match key.code {
             KeyCode::PageDown => {
-                let last = self.summary(&Theme::default()).2.len().saturating_sub(1);
+                let width = usize::from(self.width.get()).max(1);
+                let rows: usize = self
+                    .summary(&Theme::default())
+                    .2
+                    .iter()
+                    .map(|l| {
+                        let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                        wrap(&text, width).len()
+                    })
+                    .sum();
+                let last = rows.saturating_sub(1);
                 self.scroll = (self.scroll + 5).min(u16::try_from(last).unwrap_or(u16::MAX));
                 Msg::None
             }
@@ -107,6 +121,7 @@ impl Done {
         ])
         .areas(area);
         hosts_table(f, table, &self.run, self.selected, true, theme);
+        self.width.set(summary.width.saturating_sub(2));
         let (title, style, lines) = self.summary(theme);
         f.render_widget(
             Paragraph::new(lines)

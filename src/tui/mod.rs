@@ -21,6 +21,7 @@ mod testkit;
 mod tests;
 pub mod theme;
 pub mod wizard;
+pub mod wrap;
 
 use crate::app::reach::Reach;
 use crate::app::session::Session;

@@ -7,6 +7,7 @@
 use super::scroll::Scroll;
 use super::{Ask, Draft, Flow, Job, Keys, Page, Replied, Reply};
 use crate::tui::theme::Theme;
+use crate::tui::wrap::wrap;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -160,29 +161,4 @@ impl Page for Review {
         );
         f.render_widget(Paragraph::new(lines), inner);
     }
-}
-
-/// `text` in lines of at most `width` characters, broken between words
-/// (a word longer than a line is cut).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if need > width && !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        while line.chars().count() > width {
-            let rest: String = line.chars().skip(width).collect();
-            out.push(line.chars().take(width).collect());
-            line = rest;
-        }
-    }
-    out.push(line);
-    out
 }
