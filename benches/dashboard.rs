@@ -101,8 +101,8 @@ fn main() {
         step: send[i].clone(),
         kind,
     };
-    for i in 0..n {
-        let what = format!("send rootfs layers to {}", hosts[i]);
+    for (i, host) in hosts.iter().enumerate() {
+        let what = format!("send rootfs layers to {host}");
         dash.run.apply(&event(i, 0, EventKind::Started { what }));
     }
     let mut times = Vec::with_capacity(frames);
