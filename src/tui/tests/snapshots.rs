@@ -157,6 +157,21 @@ fn the_configuration_screen() {
 }
 
 #[test]
+fn the_configuration_screen_naming_a_misspelled_kubeadm_field() {
+    let mut app = at_config();
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    typed(
+        &mut app,
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  dnsDomian: x.local",
+    );
+    let screen = crate::tui::testkit::draw(&app, 160, 48);
+    assert!(screen.contains("did you mean dnsDomain?"), "{screen}");
+    snap("config_typo", &app);
+}
+
+#[test]
 fn the_review_screen() {
     let mut app = at_config();
     ctrl(&mut app, 'n');

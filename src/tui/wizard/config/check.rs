@@ -83,7 +83,9 @@ fn parse(lines: &[String]) -> Result<Vec<Parsed>, Finding> {
                 if let Some(t) = kubeadm::known::typos(k, &value).first() {
                     let at = Locator::new(&text).line(0, &FieldPath::parse(&t.path));
                     let line = at.map_or(kind_line, |l| start + l - 1);
-                    let msg = format!("{k}: unknown field {}; did you mean {}?", t.path, t.nearest);
+                    // Short enough for the editor's two rows at 80 columns.
+                    let key = t.path.rsplit('.').next().unwrap_or(&t.path);
+                    let msg = format!("unknown field {key}; did you mean {}?", t.nearest);
                     return Err(Finding::at(line, msg));
                 }
             }
@@ -259,7 +261,7 @@ pub(super) mod tests {
         assert_eq!(f.line, Some(4), "{f:?}");
         assert_eq!(
             f.message,
-            "line 5: ClusterConfiguration: unknown field networking.dnsDomian; did you mean dnsDomain?"
+            "line 5: unknown field dnsDomian; did you mean dnsDomain?"
         );
         let fixed = text.replace("dnsDomian", "dnsDomain");
         assert!(check(&lines(&fixed), Some(&inputs())).is_ok());
