@@ -66,7 +66,7 @@ impl Wizard {
         let mut fields = SshScreen::default().fields;
         fields[0].set(cf.cluster.name());
         fields[5].set(&port.to_string());
-        for (i, value) in [(1, &ssh.user), (3, &ssh.pk)] {
+        for (i, value) in [(1, &ssh.user), (3, &ssh.pk), (6, &ssh.bastion)] {
             if let Some(v) = value {
                 fields[i].set(v);
             }
