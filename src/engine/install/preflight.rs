@@ -63,7 +63,7 @@ cd -- "$facts"
 for f in *.hostname; do
   [ -e "$f" ] || continue
   printf '%s %s\n' "$(tr '[:upper:]' '[:lower:]' < "$f")" "${f%.hostname}"
-done | sort | awk '$1 == prev { printf "preflight: hosts %s and %s have the same hostname %s\n", host, $2, $1; bad = 1 }
+done | sort -k1,1 -k2,2V | awk '$1 == prev { printf "preflight: hosts %s and %s have the same hostname %s\n", host, $2, $1; bad = 1 }
   { prev = $1; host = $2 } END { exit bad }'"#;
 
 /// The preflight stages.
@@ -289,6 +289,22 @@ mod tests {
             text.contains("hosts 10.0.0.2 and 10.0.0.3 have the same hostname b"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn hosts_with_one_hostname_are_named_in_address_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let hosts = ["10.0.0.9", "10.0.0.10"];
+        for h in hosts {
+            std::fs::write(dir.path().join(format!("{h}.hostname")), "same").unwrap();
+        }
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(hostnames(dir.path(), &hosts).render().unwrap())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("hosts 10.0.0.9 and 10.0.0.10 have"), "{text}");
     }
 
     #[test]
