@@ -39,8 +39,16 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::new(cli.settings())?;
     let terminal = ctx.fancy && std::io::stdout().is_terminal();
+    let answers = cli.answers.clone();
     match cli.command {
-        None if terminal && std::io::stdin().is_terminal() => tug::tui::open_wizard(&ctx).await,
+        None if terminal && std::io::stdin().is_terminal() => {
+            tug::tui::open_wizard(&ctx, answers).await
+        }
+        None if answers.is_some() => {
+            anyhow::bail!(
+                "--answers opens the wizard, which needs a terminal (tug apply -f FILE installs without one)"
+            )
+        }
         Some(Command::Demo(args)) if terminal => {
             tug::cli::demo::ensure_image(&ctx).await?;
             if args.wizard {

@@ -138,3 +138,124 @@ fn a_failing_hook_is_named_on_the_done_screen_and_r_resumes_to_a_ready_cluster()
     );
     wizard::quit(&term);
 }
+
+#[test]
+fn after_an_install_that_did_not_run_e_goes_back_to_fix_the_hosts() {
+    let home = Tug::new();
+    let mut hosts = Hosts::start(2);
+    let term = to_review(&home, &hosts);
+    term.resize(80, 24);
+    hosts[0].kill();
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("the install to end", wizard::ended);
+    assert!(screen.contains(" did not run "), "{screen}");
+    assert!(
+        wizard::flat(&screen).contains("e goes back to the hosts and SSH screens"),
+        "{screen}"
+    );
+    term.keys(&["e"]);
+    let screen = term.wait_for("the hosts screen", |s| s.contains("2 hosts"));
+    assert!(row(&screen, &hosts[0].ip).contains("master"), "{screen}");
+    // The gone master out, the node made master: then SSH, a new plan.
+    term.keys(&["d"]);
+    term.wait_for("one host", |s| row(s, &hosts[0].ip).is_empty());
+    term.keys(&["r"]);
+    term.wait_for("the new master", |s| {
+        row(s, &hosts[1].ip).contains("master")
+    });
+    term.keys(&["Enter"]);
+    term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
+    term.keys(&["Enter"]);
+    term.wait_for("the configuration", |s| s.contains("4 configuration"));
+    term.keys(&["C-n"]);
+    term.wait_for("the plan", |s| s.contains("Enter installs"));
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("the install to end", |s| {
+        s.contains(" cluster ready ") || s.contains(" install failed ")
+    });
+    assert!(screen.contains(" cluster ready "), "{screen}");
+    assert!(row(&screen, &hosts[1].ip).contains(" done "), "{screen}");
+    assert_eq!(
+        calls_of(&journal(&hosts[1]), "kubeadm", "init --config=").len(),
+        1
+    );
+    wizard::quit(&term);
+}
+
+#[test]
+fn a_host_holding_a_cluster_of_the_same_name_is_named_in_both_faces() {
+    // Another machine (home) installed cluster "default" on the host.
+    let hosts = Hosts::start(1);
+    let elsewhere = Tug::new();
+    let images = fixture::build_images(&elsewhere);
+    let key = hosts.key.display().to_string();
+    let master = hosts[0].addr();
+    elsewhere
+        .run(&[
+            "run",
+            &images[0],
+            "--masters",
+            &master,
+            "--pk",
+            &key,
+            "--plain",
+        ])
+        .ok();
+
+    let home = Tug::new();
+    fixture::build_images(&home);
+    let term = wizard::open(&home, |s| s.contains("1 image"));
+    term.resize(80, 24);
+    term.keys(&["Down"]);
+    term.wait_for("the rootfs image", |s| s.contains("type: rootfs"));
+    term.keys(&["Enter", "a"]);
+    term.type_line(&hosts[0].ip);
+    term.wait_for("the host", |s| row(s, &hosts[0].ip).contains("master"));
+    term.keys(&["Enter"]);
+    term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
+    term.keys(&["Tab"]);
+    term.text(&key);
+    term.keys(&["C-t"]);
+    term.wait_for("the new key", |s| {
+        wizard::flat(s).contains("new host key ssh-")
+    });
+    term.keys(&["C-y"]);
+    term.wait_for("the trusted key", |s| s.contains("(trusted now)"));
+    term.keys(&["Enter"]);
+    term.wait_for("the configuration", |s| s.contains("4 configuration"));
+    term.keys(&["C-n"]);
+    term.wait_for("the plan", |s| s.contains("Enter installs"));
+    term.keys(&["Enter"]);
+    let mut screen = term.wait_for("the install to end", wizard::ended);
+    assert!(screen.contains(" install failed "), "{screen}");
+    let want = format!(
+        "host(s) {} already hold a cluster named default",
+        hosts[0].ip
+    );
+    // The failed command comes first: scroll the summary to its output.
+    for _ in 0..12 {
+        if wizard::flat(&screen).contains(&want) {
+            break;
+        }
+        term.keys(&["NPage"]);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        screen = term.screen();
+    }
+    let text = wizard::flat(&screen);
+    assert!(text.contains(&want), "{screen}");
+    assert!(!text.contains("No such file"), "{screen}");
+    wizard::quit(&term);
+
+    // The command line says the same of the Clusterfile the wizard saved.
+    let cf = home.home().join("state/clusters/default/Clusterfile");
+    let run = home
+        .run(&["apply", "-f", cf.to_str().unwrap(), "--plain"])
+        .fails();
+    assert!(run.stderr.contains(&want), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("or give this cluster another name")
+            && !run.stderr.contains("No such file"),
+        "{}",
+        run.stderr
+    );
+}

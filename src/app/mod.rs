@@ -8,6 +8,7 @@
 //! ones). Faces parse and print, or draw; they never import each other.
 
 pub mod arch;
+pub mod clusters;
 pub mod connect;
 pub mod context;
 pub mod demo;

@@ -44,6 +44,11 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Open this saved Clusterfile in the wizard (hosts, SSH, env and
+    /// kubeadm documents filled in).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<std::path::PathBuf>,
+
     /// Speak plain HTTP to this registry (host or host:port); repeatable.
     /// Loopback registries always use plain HTTP.
     #[arg(long = "insecure-registry", global = true, value_name = "HOST")]

@@ -11,6 +11,7 @@ mod defaults;
 mod document;
 pub mod expiry;
 mod fields;
+pub mod known;
 mod merge;
 mod net;
 mod render;

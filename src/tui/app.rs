@@ -61,6 +61,9 @@ pub struct App {
     pub now: Option<DateTime<Local>>,
     /// The colours.
     pub theme: Theme,
+    /// The wizard as it was when its install started: an install that
+    /// did not run goes back to it to fix the hosts or SSH.
+    pub edit: Option<Box<Wizard>>,
 }
 
 impl App {
@@ -78,6 +81,7 @@ impl App {
             interrupted: false,
             now: None,
             theme,
+            edit: None,
         };
         (app, vec![Effect::StartRun])
     }
@@ -94,6 +98,7 @@ impl App {
             interrupted: false,
             now: None,
             theme,
+            edit: None,
         }
     }
 
@@ -104,6 +109,20 @@ impl App {
             _ if self.interrupted => Exit::Cancelled,
             Screen::Done(d) if matches!(d.outcome, RunOutcome::Cancelled) => Exit::Cancelled,
             Screen::Done(_) | Screen::Wizard(_) => Exit::Quit,
+        }
+    }
+
+    /// What to print once the terminal is restored: where a ready
+    /// cluster's kubeconfig is (nothing for the demo's simulated one).
+    pub fn farewell(&self) -> Option<String> {
+        match &self.screen {
+            Screen::Done(d) if matches!(d.outcome, RunOutcome::Done(_)) && !self.demo => {
+                let path = d.kubeconfig.display();
+                Some(format!(
+                    "cluster ready; kubeconfig: {path}\ntry: kubectl --kubeconfig {path} get nodes"
+                ))
+            }
+            _ => None,
         }
     }
 
@@ -148,7 +167,9 @@ impl App {
                 .as_ref()
                 .map(|t| t.kubeconfig.clone())
                 .unwrap_or_default();
-            self.screen = Screen::Done(Done::new(run, outcome, kubeconfig, d.selected, self.demo));
+            let mut done = Done::new(run, outcome, kubeconfig, d.selected, self.demo);
+            done.editable = self.edit.is_some();
+            self.screen = Screen::Done(done);
         }
         if self.quit_when_stopped {
             vec![Effect::Quit]
@@ -208,18 +229,38 @@ impl App {
                 done::Msg::None => Vec::new(),
                 done::Msg::Quit => vec![Effect::Quit],
                 done::Msg::Retry => self.install(),
+                done::Msg::Edit => self.back_to_hosts(),
             },
         }
     }
 
-    /// Start (or restart) the install of the planned target.
+    /// Start (or restart) the install of the planned target; the wizard
+    /// it leaves is kept to come back to.
     fn install(&mut self) -> Vec<Effect> {
         let Some(target) = &self.target else {
             return Vec::new();
         };
         let run = RunState::new(&target.plan, &target.roles);
-        self.screen = Screen::Install(Dashboard::new(run));
+        let name = target.cluster.clone();
+        let was = std::mem::replace(&mut self.screen, Screen::Install(Dashboard::new(run)));
+        if let Screen::Wizard(mut w) = was {
+            // The cluster is this wizard's own now: going back to fix it
+            // keeps its name.
+            w.clusters.opened = Some(name);
+            self.edit = Some(w);
+        }
         vec![Effect::StartRun]
+    }
+
+    /// Back from an install that did not run to the wizard's hosts screen
+    /// (then SSH, configuration and a new plan).
+    fn back_to_hosts(&mut self) -> Vec<Effect> {
+        if let Some(mut w) = self.edit.take() {
+            w.step = wizard::Step::Hosts;
+            self.target = None;
+            self.screen = Screen::Wizard(w);
+        }
+        Vec::new()
     }
 
     /// Cancel a running install (and leave once it stopped when `quit`);
@@ -245,6 +286,13 @@ impl App {
                 ("c", "cancel: no new step starts; running ones finish"),
                 ("q", "cancel, then quit once running steps finished"),
             ],
+            Screen::Done(d) if d.can_edit() => &[
+                ("↑/↓ j/k", "select a host"),
+                ("r", "retry: re-apply, skipping every step that finished"),
+                ("e", "edit: back to the hosts and SSH screens to fix them"),
+                ("q Esc", "quit"),
+                ("PgUp/PgDn", "scroll the summary"),
+            ],
             Screen::Done(_) => &[
                 ("↑/↓ j/k", "select a host"),
                 ("r", "retry: re-apply, skipping every step that finished"),
@@ -264,7 +312,11 @@ impl App {
         ])
         .areas(f.area());
         let what = match (&self.screen, &self.target) {
-            (Screen::Wizard(_), _) | (_, None) => "wizard: a new cluster".to_string(),
+            (Screen::Wizard(w), _) => match &w.clusters.opened {
+                Some(name) => format!("wizard: cluster {name}"),
+                None => "wizard: a new cluster".to_string(),
+            },
+            (_, None) => "wizard: a new cluster".to_string(),
             (Screen::Install(_), Some(t)) => {
                 format!("installing cluster {} ({})", t.cluster, t.image)
             }

@@ -25,7 +25,9 @@ pub async fn dashboard(ctx: &Context, demo: Demo) -> anyhow::Result<()> {
     };
     let (app, first) = App::installing(target, true, Theme::from_env()?);
     let reach = Reach::Simulated(demo.simulated());
-    let exit = super::run(app, first, ctx, &reach, Some(run.session)).await?;
+    let exit = super::run(app, first, ctx, &reach, Some(run.session))
+        .await?
+        .exit;
     left(exit, &format!("logs in {}", run.dir.join("logs").display()))
 }
 
@@ -50,7 +52,9 @@ pub async fn wizard(ctx: &Context, demo: Demo) -> anyhow::Result<()> {
     let mut demo_ctx = ctx.clone();
     demo_ctx.paths.state = dir.clone();
     let reach = Reach::Simulated(demo.simulated());
-    let exit = super::run(app, Vec::new(), &demo_ctx, &reach, None).await?;
+    let exit = super::run(app, Vec::new(), &demo_ctx, &reach, None)
+        .await?
+        .exit;
     left(
         exit,
         &format!("clusters in {}", dir.join("clusters").display()),

@@ -5,6 +5,7 @@
 use super::dashboard::state::RunState;
 use super::dashboard::view::{hosts_table, log_pane};
 use super::theme::Theme;
+use super::wrap::wrap;
 use crate::app::session::Outcome as RunOutcome;
 use crate::engine::event::FailCause;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -23,6 +24,8 @@ pub enum Msg {
     Retry,
     /// Leave.
     Quit,
+    /// Back to the wizard's hosts and SSH screens (the install did not run).
+    Edit,
 }
 
 /// The screen after a run.
@@ -40,6 +43,10 @@ pub struct Done {
     pub demo: bool,
     /// The summary's first line shown (PgUp/PgDn scroll a long failure).
     pub scroll: u16,
+    /// The install came from the wizard, which it can go back to.
+    pub editable: bool,
+    /// The summary's width when last drawn: how far its wrapped rows scroll.
+    width: std::cell::Cell<u16>,
 }
 
 impl Done {
@@ -58,6 +65,8 @@ impl Done {
             selected,
             demo,
             scroll: 0,
+            editable: false,
+            width: std::cell::Cell::new(80),
         }
     }
 
@@ -69,7 +78,17 @@ impl Done {
         }
         match key.code {
             KeyCode::PageDown => {
-                let last = self.summary(&Theme::default()).2.len().saturating_sub(1);
+                let width = usize::from(self.width.get()).max(1);
+                let rows: usize = self
+                    .summary(&Theme::default())
+                    .2
+                    .iter()
+                    .map(|l| {
+                        let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                        wrap(&text, width).len()
+                    })
+                    .sum();
+                let last = rows.saturating_sub(1);
                 self.scroll = (self.scroll + 5).min(u16::try_from(last).unwrap_or(u16::MAX));
                 Msg::None
             }
@@ -78,9 +97,16 @@ impl Done {
                 Msg::None
             }
             KeyCode::Char('r') if !matches!(self.outcome, RunOutcome::Done(_)) => Msg::Retry,
+            KeyCode::Char('e') if self.can_edit() => Msg::Edit,
             KeyCode::Char('q') | KeyCode::Esc => Msg::Quit,
             _ => Msg::None,
         }
+    }
+
+    /// Whether `e` goes back to the wizard: the install came from it and
+    /// did not run (nothing changed on any host).
+    pub fn can_edit(&self) -> bool {
+        self.editable && matches!(self.outcome, RunOutcome::Error(_))
     }
 
     /// Draw the screen into `area`.
@@ -95,6 +121,7 @@ impl Done {
         ])
         .areas(area);
         hosts_table(f, table, &self.run, self.selected, true, theme);
+        self.width.set(summary.width.saturating_sub(2));
         let (title, style, lines) = self.summary(theme);
         f.render_widget(
             Paragraph::new(lines)
@@ -145,7 +172,11 @@ impl Done {
                 e.lines()
                     .into_iter()
                     .map(|l| Line::styled(l, theme.error()))
-                    .chain([Line::from("r tries again.")])
+                    .chain([Line::from(if self.editable {
+                        "r tries again; e goes back to the hosts and SSH screens to fix them."
+                    } else {
+                        "r tries again."
+                    })])
                     .collect(),
             ),
             RunOutcome::Failed(failures) => {

@@ -21,14 +21,17 @@ mod testkit;
 mod tests;
 pub mod theme;
 pub mod wizard;
+pub mod wrap;
 
 use crate::app::reach::Reach;
 use crate::app::session::Session;
 use crate::app::{Cancelled, Context};
+use crate::cluster::clusterfile::Clusterfile;
 use action::{Action, Effect};
 use app::{App, Exit};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures_util::StreamExt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -40,6 +43,15 @@ const TICK: Duration = Duration::from_millis(250);
 /// At most this many queued actions are taken before the next redraw.
 const BATCH: usize = 512;
 
+/// How the wizard ended, read once the terminal is restored.
+#[derive(Debug)]
+pub struct Left {
+    /// How the user left.
+    pub exit: Exit,
+    /// What to print on the restored terminal (see [`App::farewell`]).
+    pub farewell: Option<String>,
+}
+
 /// Run the wizard on the terminal until the user leaves. `launch` is the
 /// session to start (the demo's); the wizard's screens plan their own, with
 /// the paths and settings of `ctx`, over hosts reached as `reach` says.
@@ -49,7 +61,13 @@ pub async fn run(
     ctx: &Context,
     reach: &Reach,
     launch: Option<Session>,
-) -> anyhow::Result<Exit> {
+) -> anyhow::Result<Left> {
+    let left = |app: &App, exit: Exit| {
+        Ok(Left {
+            exit,
+            farewell: app.farewell(),
+        })
+    };
     let slot: LaunchSlot = Arc::new(Mutex::new(launch));
     let mut tui = terminal::Tui::enter()?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -60,7 +78,7 @@ pub async fn run(
     loop {
         for effect in effects.drain(..) {
             match effect {
-                Effect::Quit => return Ok(app.exit()),
+                Effect::Quit => return left(&app, app.exit()),
                 Effect::StartRun => {
                     let session = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     if let Some(s) = session {
@@ -84,7 +102,7 @@ pub async fn run(
                 Some(Ok(TermEvent::Resize(..))) => Action::Resize,
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
-                None => return Ok(Exit::Quit),
+                None => return left(&app, Exit::Quit),
             },
             _ = tick.tick() => Action::Tick(chrono::Local::now()),
             Some(a) = rx.recv() => a,
@@ -106,14 +124,36 @@ fn drain(app: &mut App, rx: &mut UnboundedReceiver<Action>) -> Vec<Effect> {
     effects
 }
 
-/// `tug` on a terminal: the wizard over the local store's images. Leaving
-/// after a cancelled install is an error the binary turns into exit 130.
-pub async fn open_wizard(ctx: &Context) -> anyhow::Result<()> {
-    let mut wizard = wizard::Wizard::new(wizard::image::choices(&ctx.store()?));
+/// `tug` on a terminal: the wizard over the local store's images and this
+/// machine's clusters, or over the Clusterfile `answers` (read before the
+/// screen opens: a bad one is an error naming its file, line and field).
+/// A ready cluster's kubeconfig is printed once the terminal is restored.
+/// Leaving after a cancelled install is an error the binary turns into
+/// exit 130.
+pub async fn open_wizard(ctx: &Context, answers: Option<PathBuf>) -> anyhow::Result<()> {
+    let opened = answers
+        .map(|path| {
+            let cf = Clusterfile::load(&path)?;
+            anyhow::Ok(wizard::Opened {
+                path,
+                cf: Box::new(cf),
+                opened: None,
+            })
+        })
+        .transpose()?;
+    let installed = crate::app::clusters::installed(&ctx.paths);
+    let mut wizard = wizard::Wizard::over(wizard::image::choices(&ctx.store()?), installed);
     wizard.image.bundle = crate::bundle::beside_binary();
     wizard.ssh.remember(&ctx.paths.config);
+    if let Some(o) = &opened {
+        wizard.open(o).map_err(anyhow::Error::msg)?;
+    }
     let app = App::wizard(wizard, theme::Theme::from_env()?);
-    match run(app, Vec::new(), ctx, &Reach::Ssh, None).await? {
+    let left = run(app, Vec::new(), ctx, &Reach::Ssh, None).await?;
+    if let Some(text) = left.farewell {
+        println!("{text}");
+    }
+    match left.exit {
         Exit::Quit => Ok(()),
         Exit::Cancelled | Exit::Abandoned => Err(Cancelled.into()),
     }

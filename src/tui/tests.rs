@@ -3,8 +3,10 @@
 //! of two hosts the tests share and the keys of a running install; the
 //! screens' own tests in the `dashboard` and `done` modules.
 
+mod clusters;
 mod dashboard;
 mod done;
+mod many_hosts;
 mod snapshots;
 
 use super::action::{Action, Effect, RunOutcome};

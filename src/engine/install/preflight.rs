@@ -4,7 +4,9 @@
 //! will receive, ports, swap) and compares its clock with the jump host's,
 //! sent on stdin as the step starts. Hostnames are fetched and compared on
 //! the jump host. A host that already holds this cluster's rootfs skips
-//! the checks: its ports are in use by the cluster itself.
+//! the checks: its ports are in use by the cluster itself. When such a
+//! host's hostname was never fetched here, the cluster it holds is not
+//! one this machine installed: the comparison says so and stops.
 
 use super::distribute::{Delivery, unpacked_size};
 use super::shell::script;
@@ -50,11 +52,18 @@ if [ "${skew#-}" -gt "$1" ]; then
 fi"#;
 
 const HOSTNAMES: &str = r#"set -e
-cd -- "$1"
+facts=$1 rootfs=$2 name=$3; shift 3
+held=
+for h in "$@"; do [ -e "$facts/$h.hostname" ] || held="$held $h"; done
+if [ -n "$held" ]; then
+  echo "preflight: host(s)$held already hold a cluster named $name ($rootfs) that this machine's record of $name does not know: reset it there first (tug reset --cluster $name --force from the machine that installed it), or give this cluster another name" >&2
+  exit 1
+fi
+cd -- "$facts"
 for f in *.hostname; do
   [ -e "$f" ] || continue
   printf '%s %s\n' "$(tr '[:upper:]' '[:lower:]' < "$f")" "${f%.hostname}"
-done | sort | awk '$1 == prev { printf "preflight: hosts %s and %s have the same hostname %s\n", host, $2, $1; bad = 1 }
+done | sort -k1,1 -k2,2V | awk '$1 == prev { printf "preflight: hosts %s and %s have the same hostname %s\n", host, $2, $1; bad = 1 }
   { prev = $1; host = $2 } END { exit bad }'"#;
 
 /// The preflight stages.
@@ -110,11 +119,17 @@ pub(crate) fn stages(
         HostId::new(JUMP_HOST),
         "hostnames",
         Action::Run {
-            // Every host is named so a host added later makes this run again.
+            // Every host is named so a host added later makes this run
+            // again, and one whose hostname was never fetched is named.
             cmd: script(
                 HOSTNAMES,
-                std::iter::once(facts.display().to_string())
-                    .chain(deliveries.iter().map(|(h, _)| h.id.to_string())),
+                [
+                    facts.display().to_string(),
+                    rootfs.clone(),
+                    ctx.spec.name.clone(),
+                ]
+                .into_iter()
+                .chain(deliveries.iter().map(|(h, _)| h.id.file_stem())),
             ),
             timeout: None,
         },
@@ -243,21 +258,30 @@ mod tests {
         );
     }
 
+    fn hostnames(facts: &std::path::Path, hosts: &[&str]) -> Command {
+        let args = [
+            facts.display().to_string(),
+            "/var/lib/tug/c1".into(),
+            "c1".into(),
+        ];
+        script(
+            HOSTNAMES,
+            args.into_iter().chain(hosts.iter().map(|h| h.to_string())),
+        )
+    }
+
     #[test]
     fn equal_hostnames_are_named() {
         let dir = tempfile::tempdir().unwrap();
-        for (h, n) in [("10.0.0.1", "a\n"), ("10.0.0.2", "B\n"), ("10.0.0.3", "b")] {
+        let hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+        for (h, n) in hosts.iter().zip(["a\n", "B\n", "b"]) {
             std::fs::write(dir.path().join(format!("{h}.hostname")), n).unwrap();
         }
-        let (ok, _) = run(&script(HOSTNAMES, [dir.path().display().to_string()]), "");
+        let (ok, _) = run(&hostnames(dir.path(), &hosts), "");
         assert!(!ok);
         let out = std::process::Command::new("bash")
             .arg("-c")
-            .arg(
-                script(HOSTNAMES, [dir.path().display().to_string()])
-                    .render()
-                    .unwrap(),
-            )
+            .arg(hostnames(dir.path(), &hosts).render().unwrap())
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
@@ -265,5 +289,44 @@ mod tests {
             text.contains("hosts 10.0.0.2 and 10.0.0.3 have the same hostname b"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn hosts_with_one_hostname_are_named_in_address_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let hosts = ["10.0.0.9", "10.0.0.10"];
+        for h in hosts {
+            std::fs::write(dir.path().join(format!("{h}.hostname")), "same").unwrap();
+        }
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(hostnames(dir.path(), &hosts).render().unwrap())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("hosts 10.0.0.9 and 10.0.0.10 have"), "{text}");
+    }
+
+    #[test]
+    fn hosts_holding_a_cluster_this_machine_did_not_install_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        // Every host held the rootfs: none was asked its name, no facts dir.
+        let gone = dir.path().join("facts");
+        let (ok, err) = run(&hostnames(&gone, &["10.0.0.1", "10.0.0.2"]), "");
+        assert!(!ok);
+        assert!(!err.contains("No such file"), "{err}");
+        assert!(
+            err.contains("preflight: host(s) 10.0.0.1 10.0.0.2 already hold a cluster named c1 (/var/lib/tug/c1)")
+                && err.contains("or give this cluster another name"),
+            "{err}"
+        );
+        // One host new, one held: the held one is named.
+        std::fs::create_dir(&gone).unwrap();
+        std::fs::write(gone.join("10.0.0.1.hostname"), "a").unwrap();
+        let (ok, err) = run(&hostnames(&gone, &["10.0.0.1", "10.0.0.2"]), "");
+        assert!(!ok);
+        assert!(err.contains("host(s) 10.0.0.2 already hold"), "{err}");
+        std::fs::write(gone.join("10.0.0.2.hostname"), "b").unwrap();
+        assert!(run(&hostnames(&gone, &["10.0.0.1", "10.0.0.2"]), "").0);
     }
 }

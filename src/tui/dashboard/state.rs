@@ -184,6 +184,9 @@ pub struct RunState {
     pub hosts: Vec<HostRow>,
     /// When the first event came.
     pub started: Option<DateTime<Local>>,
+    /// Each host's row in `hosts`: an event finds its host at once, however
+    /// many hosts there are.
+    index: HashMap<HostId, usize>,
 }
 
 impl RunState {
@@ -202,29 +205,34 @@ impl RunState {
 
     /// Rows for every host of `plan`, with `roles` naming each host's roles.
     pub fn new(plan: &Plan, roles: &BTreeMap<HostId, String>) -> Self {
-        let mut hosts: Vec<HostRow> = roles
-            .iter()
-            .map(|(id, r)| HostRow::new(id.clone(), r.clone()))
-            .collect();
-        for step in plan.steps() {
-            let row = match hosts.iter().position(|h| h.id == step.host) {
-                Some(i) => &mut hosts[i],
-                None => {
-                    let role = if step.host.as_str() == crate::engine::install::JUMP_HOST {
-                        "jump host"
-                    } else {
-                        ""
-                    };
-                    hosts.push(HostRow::new(step.host.clone(), role.to_string()));
-                    hosts.last_mut().expect("just pushed")
-                }
-            };
-            row.steps += 1;
-        }
-        RunState {
-            hosts,
+        let mut run = RunState {
+            hosts: Vec::new(),
             started: None,
+            index: HashMap::new(),
+        };
+        for (id, r) in roles {
+            run.row(id, r);
         }
+        for step in plan.steps() {
+            let role = if step.host.as_str() == crate::engine::install::JUMP_HOST {
+                "jump host"
+            } else {
+                ""
+            };
+            let i = run.row(&step.host, role);
+            run.hosts[i].steps += 1;
+        }
+        run
+    }
+
+    /// The row of `id`, added with `roles` when it has none yet.
+    fn row(&mut self, id: &HostId, roles: &str) -> usize {
+        if let Some(i) = self.index.get(id) {
+            return *i;
+        }
+        self.hosts.push(HostRow::new(id.clone(), roles.to_string()));
+        self.index.insert(id.clone(), self.hosts.len() - 1);
+        self.hosts.len() - 1
     }
 
     /// Steps ended and steps in all.
@@ -244,14 +252,7 @@ impl RunState {
     /// Take one engine event into account.
     pub fn apply(&mut self, ev: &Event) {
         self.started.get_or_insert(ev.at);
-        let i = match self.hosts.iter().position(|h| h.id == ev.host) {
-            Some(i) => i,
-            None => {
-                self.hosts
-                    .push(HostRow::new(ev.host.clone(), String::new()));
-                self.hosts.len() - 1
-            }
-        };
+        let i = self.row(&ev.host, "");
         let h = &mut self.hosts[i];
         // What was shown before this event changes what is counted.
         h.reached = h.ratio();

@@ -99,12 +99,22 @@ pub fn hosts_table(
         "HOST", "ROLES", "PHASE", "STATUS", "PROGRESS", "SPEED", "ETA",
     ])
     .style(theme.dim());
-    let rows = run.hosts.iter().map(|h| host_row(h, ended, &cols, theme));
+    // Only the rows on show are made (a site may have thousands of
+    // hosts): the window that ends at the selected row once it is below
+    // the first screenful.
+    let shown = usize::from(area.height.saturating_sub(3)).max(1);
+    let first = selected.saturating_sub(shown - 1);
+    let rows = run
+        .hosts
+        .iter()
+        .skip(first)
+        .take(shown)
+        .map(|h| host_row(h, ended, &cols, theme));
     let table = Table::new(rows, cols.widths())
         .header(header)
         .row_highlight_style(theme.selected())
         .block(Block::bordered().title(" hosts ").border_style(theme.dim()));
-    let mut state = TableState::default().with_selected(Some(selected));
+    let mut state = TableState::default().with_selected(Some(selected - first));
     f.render_stateful_widget(table, area, &mut state);
 }
 

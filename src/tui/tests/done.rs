@@ -64,3 +64,29 @@ fn the_done_screen_names_each_failure_with_command_exit_and_last_lines() {
     );
     assert_eq!(app.update(key(KeyCode::Char('q'))), [Effect::Quit]);
 }
+
+#[test]
+fn pgdn_scrolls_a_long_wrapped_command_to_the_lines_after_it() {
+    let mut app = app();
+    let step = app.target.as_ref().unwrap().plan.steps().next().unwrap();
+    let failure = StepFailure {
+        host: HostId::new(A),
+        phase: Phase::Preflight,
+        step: step.id.clone(),
+        error: StepError {
+            command: format!("bash -c '{}'", "echo a long script; ".repeat(60)),
+            cause: FailCause::Exit(1),
+            last_lines: vec!["the cause, at the end".into()],
+        },
+        log: "/state/logs/a.log".into(),
+    };
+    app.update(Action::RunDone(RunOutcome::Failed(vec![failure])));
+    let screen = draw(&app, 80, 24);
+    assert!(!screen.contains("the cause, at the end"), "{screen}");
+    let mut seen = false;
+    for _ in 0..20 {
+        app.update(key(KeyCode::PageDown));
+        seen |= draw(&app, 80, 24).contains("| the cause, at the end");
+    }
+    assert!(seen, "{}", draw(&app, 80, 24));
+}

@@ -19,15 +19,15 @@ use crate::tui::wizard::{Planned, Reply, Wizard};
 use crossterm::event::KeyCode;
 
 /// Snapshot `app` at both sizes.
-fn snap(name: &str, app: &App) {
+pub(super) fn snap(name: &str, app: &App) {
     for (w, h) in [(80, 24), (160, 48)] {
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(app, w, h));
     }
 }
 
-const IMAGE: &str = "registry.example.com/tug/kubernetes:v1.28.9";
+pub(super) const IMAGE: &str = "registry.example.com/tug/kubernetes:v1.28.9";
 
-fn wizard() -> App {
+pub(super) fn wizard() -> App {
     let choices = vec![
         Choice {
             name: IMAGE.into(),
@@ -154,6 +154,21 @@ fn the_ssh_screen_with_each_test_outcome() {
 #[test]
 fn the_configuration_screen() {
     snap("config", &at_config());
+}
+
+#[test]
+fn the_configuration_screen_naming_a_misspelled_kubeadm_field() {
+    let mut app = at_config();
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    typed(
+        &mut app,
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  dnsDomian: x.local",
+    );
+    let screen = crate::tui::testkit::draw(&app, 160, 48);
+    assert!(screen.contains("did you mean dnsDomain?"), "{screen}");
+    snap("config_typo", &app);
 }
 
 #[test]

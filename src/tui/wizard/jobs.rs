@@ -2,12 +2,14 @@
 //! application layer: connection tests (all hosts at once, each also asked
 //! its arch; or the simulated hosts' answers, see [`Reach`]), fetching
 //! images (see [`super::image::fetch`]), planning (the install session the
-//! CLI's `apply` makes too) and saving the Clusterfile. Each answers with
-//! an action.
+//! CLI's `apply` makes too), saving the Clusterfile and reading one to
+//! open. Planning and saving refuse a name another installed cluster
+//! holds, so nothing installed is replaced. Each answers with an action.
 
 use super::config::job::{Previewed, preview};
 use super::ssh::Tested;
-use super::{Job, Planned, Reply};
+use super::{Ask, Job, Opened, Planned, Reply};
+use crate::app::clusters::claim;
 use crate::app::notice::ignore;
 use crate::app::probe::test_all;
 use crate::app::reach::Reach;
@@ -15,12 +17,14 @@ use crate::app::session::{How, Session};
 use crate::app::spec::spec_as_written;
 use crate::app::{AppError, Context};
 use crate::cluster::clusterfile::Clusterfile;
+use crate::cluster::model::Phase;
 use crate::cluster::state::ClusterState;
 use crate::engine::install::shell::is_secret_key;
 use crate::engine::spec::{ImageKind, ImageSpec};
 use crate::secret::Secret;
 use crate::tui::action::Action;
 use crate::tui::target::Target;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -57,14 +61,15 @@ pub fn spawn(
                     Tested::Failed(e.to_string()),
                 )),
             },
-            Job::Plan(cf) => {
+            Job::Plan(cf, ask) => {
                 let planned =
-                    tokio::task::spawn_blocking(move || plan(&ctx, &reach, *cf, &slot)).await;
+                    tokio::task::spawn_blocking(move || plan(&ctx, &reach, *cf, &ask, &slot)).await;
                 reply(Reply::Planned(planned.unwrap_or_else(|e| {
                     Err(AppError::from(anyhow::Error::new(e)))
                 })));
             }
-            Job::Save(cf) => reply(Reply::Saved(save(&ctx, &cf))),
+            Job::Save(cf, opened) => reply(Reply::Saved(save(&ctx, &cf, opened.as_deref()))),
+            Job::Open(path, opened) => reply(Reply::Opened(open(path, opened))),
             Job::Fetch(source) => super::image::fetch::run(&ctx, source, &tx).await,
             Job::Preview(cf) => {
                 let image = cf.cluster.spec.image.first().cloned().unwrap_or_default();
@@ -83,14 +88,27 @@ fn plan(
     ctx: &Context,
     reach: &Reach,
     cf: Clusterfile,
+    ask: &Ask,
     slot: &LaunchSlot,
 ) -> Result<Planned, AppError> {
+    let name = cf.cluster.name();
+    claim(&ctx.paths, name, ask.opened.as_deref()).map_err(anyhow::Error::msg)?;
     let spec = spec_as_written(ctx, &cf, &ignore)?;
-    let state = ClusterState::new(&ctx.paths, cf.cluster.name()).map_err(anyhow::Error::new)?;
+    let state = ClusterState::new(&ctx.paths, name).map_err(anyhow::Error::new)?;
+    if ask.opened.is_some()
+        && let Some(saved) = state.load().map_err(anyhow::Error::new)?
+        && saved.cluster.status.as_ref().and_then(|s| s.phase) == Some(Phase::ClusterSuccess)
+    {
+        kept_hosts(&saved, &cf).map_err(anyhow::Error::msg)?;
+    }
     let mut lines = vec!["# Clusterfile".to_string()];
     lines.extend(masked(&cf)?.lines().map(str::to_string));
     let hosts = reach.hosts(&spec, ctx.paths.known_hosts());
-    let session = Session::apply(ctx, cf, &spec, How::default(), hosts)?;
+    let how = How {
+        skip_checks: ask.skip_checks,
+        ..How::default()
+    };
+    let session = Session::apply(ctx, cf, &spec, how, hosts)?;
     if let Some(up) = &session.upgrade {
         lines.insert(0, format!("# Upgrade: {up}; Enter confirms"));
     }
@@ -156,7 +174,47 @@ fn masked(cf: &Clusterfile) -> anyhow::Result<String> {
     Ok(cf.to_yaml()?)
 }
 
-fn save(ctx: &Context, cf: &Clusterfile) -> Result<String, String> {
+/// The hosts an installed cluster's `saved` Clusterfile lists are all in
+/// `now`: the wizard adds hosts; removing one drains it first, which
+/// `tug delete` does. (A cluster whose install never finished may lose
+/// hosts: a re-apply is how it gets its first finish.)
+fn kept_hosts(saved: &Clusterfile, now: &Clusterfile) -> Result<(), String> {
+    let ips = |cf: &Clusterfile| -> Vec<std::net::IpAddr> {
+        cf.cluster
+            .machines()
+            .map(|ms| ms.iter().map(|m| m.ip()).collect())
+            .unwrap_or_default()
+    };
+    let kept = ips(now);
+    let gone: Vec<String> = ips(saved)
+        .into_iter()
+        .filter(|ip| !kept.contains(ip))
+        .map(|ip| ip.to_string())
+        .collect();
+    if gone.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} left the host list: removing hosts drains them first, which \
+         `tug delete --cluster {} --nodes {}` does (masters: --masters)",
+        gone.join(", "),
+        saved.cluster.name(),
+        gone.join(",")
+    ))
+}
+
+/// Read the Clusterfile at `path` to open it in the wizard.
+fn open(path: PathBuf, opened: Option<String>) -> Result<Opened, String> {
+    let cf = Clusterfile::load(&path).map_err(|e| e.to_string())?;
+    Ok(Opened {
+        path,
+        cf: Box::new(cf),
+        opened,
+    })
+}
+
+fn save(ctx: &Context, cf: &Clusterfile, opened: Option<&str>) -> Result<String, String> {
+    claim(&ctx.paths, cf.cluster.name(), opened)?;
     let state = ClusterState::new(&ctx.paths, cf.cluster.name()).map_err(|e| e.to_string())?;
     state.save(cf).map_err(|e| e.to_string())?;
     Ok(state.clusterfile_path().display().to_string())

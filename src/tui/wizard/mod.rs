@@ -9,11 +9,13 @@
 //! action.
 
 mod bundle_hosts;
+pub mod clusters;
 pub mod config;
 pub mod field;
 pub mod hosts;
 pub mod image;
 pub mod jobs;
+pub mod open;
 pub mod page;
 pub mod prefs;
 pub mod review;
@@ -25,16 +27,20 @@ mod tests;
 use super::target::Target;
 use super::theme::Theme;
 use crate::app::AppError;
+use crate::app::clusters::{Installed, free_name};
 use crate::cluster::clusterfile::Clusterfile;
+use clusters::ClustersScreen;
 use config::ConfigScreen;
 use crossterm::event::{KeyCode, KeyEvent};
 use hosts::HostsScreen;
 use image::ImageScreen;
+pub use open::Opened;
 pub use page::{Draft, Flow, Keys, Page, Replied};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use review::Review;
 use ssh::{SshScreen, Tested};
+use std::path::PathBuf;
 
 /// Work a wizard screen needs done outside itself.
 #[derive(Clone, Debug)]
@@ -43,13 +49,27 @@ pub enum Job {
     /// keys with these fingerprints only.
     Test(Box<Clusterfile>, Vec<String>),
     /// Resolve the Clusterfile's images and make the install plan.
-    Plan(Box<Clusterfile>),
-    /// Save the Clusterfile as the cluster's (without installing).
-    Save(Box<Clusterfile>),
+    Plan(Box<Clusterfile>, Ask),
+    /// Save the Clusterfile as the cluster's (without installing), unless
+    /// another cluster holds its name (the opened one may).
+    Save(Box<Clusterfile>, Option<String>),
+    /// Read a Clusterfile to open in the wizard; the installed cluster it
+    /// belongs to, when opened from the clusters screen.
+    Open(PathBuf, Option<String>),
     /// Bring images into the store (pull, or load a bundle).
     Fetch(image::Source),
     /// Read the image's env and merge the kubeadm configuration.
     Preview(Box<Clusterfile>),
+}
+
+/// How the review asks for a plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ask {
+    /// The installed cluster the wizard opened (only it may be planned
+    /// under its own name).
+    pub opened: Option<String>,
+    /// Leave out the preflight checks (`--skip-checks`).
+    pub skip_checks: bool,
 }
 
 /// Jobs compare by kind only (a Clusterfile has no equality): enough for
@@ -77,6 +97,8 @@ pub enum Reply {
     Fetched(Result<image::Fetched, String>),
     /// The image's env and the merged kubeadm configuration.
     Previewed(config::job::Previewed),
+    /// A Clusterfile read to open, or why it cannot be.
+    Opened(Result<Opened, String>),
 }
 
 /// A plan ready to review and install.
@@ -150,6 +172,8 @@ macro_rules! screens {
 }
 
 screens! {
+    /// The installed clusters (skipped when there are none).
+    Clusters => clusters: ClustersScreen,
     /// Pick the image.
     Image => image: ImageScreen,
     /// List the hosts.
@@ -163,11 +187,30 @@ screens! {
 }
 
 impl Wizard {
-    /// The wizard over the store's images.
+    /// The wizard over the store's images, for a machine with no cluster.
     pub fn new(choices: Vec<image::Choice>) -> Self {
+        Wizard::over(choices, Vec::new())
+    }
+
+    /// The wizard over the store's images and this machine's clusters:
+    /// it starts on their list when there are any, and a new cluster is
+    /// named so it takes no installed cluster's name.
+    pub fn over(choices: Vec<image::Choice>, installed: Vec<Installed>) -> Self {
         let mut w = Wizard::blank();
         w.image = ImageScreen::new(choices);
+        w.clusters = ClustersScreen::new(installed);
+        w.ssh.fields[0].set(&free_name(&w.clusters.taken()));
+        w.step = w.first();
         w
+    }
+
+    /// The first screen not skipped.
+    fn first(&self) -> Step {
+        STEPS
+            .iter()
+            .copied()
+            .find(|s| !self.page(*s).skipped())
+            .unwrap_or(Step::Image)
     }
 
     /// What the screens describe together.
@@ -214,7 +257,7 @@ impl Wizard {
         let at = STEPS.iter().position(|s| *s == self.step).unwrap_or(0);
         match flow {
             Flow::Stay => self.pending_job(),
-            Flow::Back => match at.checked_sub(1) {
+            Flow::Back => match STEPS[..at].iter().rposition(|s| !self.page(*s).skipped()) {
                 None => Msg::Quit,
                 Some(i) => {
                     self.step = STEPS[i];
@@ -248,6 +291,11 @@ impl Wizard {
 
     /// Take a job's reply; returns the plan's target when one is ready.
     pub fn reply(&mut self, reply: Reply) -> Option<Target> {
+        if let Reply::Opened(Ok(o)) = &reply
+            && let Err(e) = self.open(o)
+        {
+            return self.reply(Reply::Opened(Err(e)));
+        }
         let draft = self.draft();
         let mut out = Replied::default();
         for step in STEPS {

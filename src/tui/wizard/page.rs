@@ -53,9 +53,25 @@ pub struct Draft {
     pub env: Vec<String>,
     /// The kubeadm override's documents.
     pub documents: Vec<Document>,
+    /// The installed cluster the wizard opened, if any.
+    pub opened: Option<String>,
+    /// The names installed clusters hold.
+    pub taken: Vec<String>,
 }
 
 impl Draft {
+    /// Why the cluster's name cannot be saved or installed: another
+    /// installed cluster holds it (the opened one may keep its own).
+    pub fn name_taken(&self) -> Option<String> {
+        let name = self.name.as_str();
+        (self.opened.as_deref() != Some(name) && self.taken.iter().any(|t| t == name)).then(|| {
+            format!(
+                "a cluster named {name} is already installed here: open it from the list of \
+                 clusters to change it, or give this one another name"
+            )
+        })
+    }
+
     /// The architecture every host answered in the connection test, when
     /// all did and all agree: the arch role the Clusterfile gets, so a
     /// multi-arch image installs the hosts' platform.
@@ -113,6 +129,11 @@ pub struct Replied {
 pub trait Page {
     /// Its keys, for the help overlay and the footer.
     fn keys(&self) -> Keys;
+
+    /// Whether the wizard passes this screen by (it has nothing to show).
+    fn skipped(&self) -> bool {
+        false
+    }
 
     /// Whether keys go to a text input (`q` and `?` are then typed).
     fn typing(&self) -> bool {

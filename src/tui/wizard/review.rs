@@ -1,10 +1,13 @@
 //! The review screen: the Clusterfile (secrets masked) and the plan as
 //! `tug plan` prints it; `s` saves the Clusterfile without installing,
-//! Enter installs.
+//! `p` plans again without (or with) the preflight checks, as
+//! `--skip-checks` does, Enter installs. A name another installed cluster
+//! holds is refused before anything is planned or saved.
 
 use super::scroll::Scroll;
-use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
+use super::{Ask, Draft, Flow, Job, Keys, Page, Replied, Reply};
 use crate::tui::theme::Theme;
+use crate::tui::wrap::wrap;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -22,6 +25,36 @@ pub struct Review {
     pub note: Option<String>,
     /// Whether the plan is ready to install.
     pub ready: bool,
+    /// Plan without the preflight checks (`--skip-checks`).
+    pub skip_checks: bool,
+}
+
+impl Review {
+    /// Plan `draft` anew (as it is, or why it cannot be).
+    fn plan(&mut self, draft: &Draft) -> Flow {
+        let skip_checks = self.skip_checks;
+        *self = Review {
+            skip_checks,
+            ..Review::default()
+        };
+        match draft.clusterfile() {
+            Ok(_) if draft.name_taken().is_some() => {
+                self.note = draft.name_taken();
+                Flow::Stay
+            }
+            Ok(cf) => Flow::Job(Job::Plan(
+                Box::new(cf),
+                Ask {
+                    opened: draft.opened.clone(),
+                    skip_checks,
+                },
+            )),
+            Err(e) => {
+                self.note = Some(e);
+                Flow::Stay
+            }
+        }
+    }
 }
 
 impl Page for Review {
@@ -31,6 +64,10 @@ impl Page for Review {
             ("s", "save the Clusterfile without installing"),
             ("Enter", "install"),
             ("Esc", "back"),
+            (
+                "p",
+                "preflight checks: skip them (--skip-checks) or run them again",
+            ),
         ]
     }
 
@@ -40,26 +77,28 @@ impl Page for Review {
 
     /// Arriving plans the Clusterfile anew.
     fn enter(&mut self, draft: &Draft) -> Flow {
-        *self = Review::default();
-        match draft.clusterfile() {
-            Ok(cf) => Flow::Job(Job::Plan(Box::new(cf))),
-            Err(e) => {
-                self.note = Some(e);
-                Flow::Stay
-            }
-        }
+        self.plan(draft)
     }
 
     fn handle_key(&mut self, key: KeyEvent, draft: &Draft) -> Flow {
         match key.code {
             KeyCode::Esc => Flow::Back,
             KeyCode::Char('s') => match draft.clusterfile() {
-                Ok(cf) => Flow::Job(Job::Save(Box::new(cf))),
+                Ok(_) if draft.name_taken().is_some() => {
+                    self.note = draft.name_taken().map(|e| format!("not saved: {e}"));
+                    self.ready = false;
+                    Flow::Stay
+                }
+                Ok(cf) => Flow::Job(Job::Save(Box::new(cf), draft.opened.clone())),
                 Err(e) => {
                     self.note = Some(e);
                     Flow::Stay
                 }
             },
+            KeyCode::Char('p') => {
+                self.skip_checks = !self.skip_checks;
+                self.plan(draft)
+            }
             KeyCode::Enter | KeyCode::Char('i') if self.ready => Flow::Install,
             _ => Flow::Stay,
         }
@@ -70,7 +109,14 @@ impl Page for Review {
             Reply::Planned(Ok(p)) => {
                 self.lines = p.lines.clone();
                 self.ready = true;
-                self.note = Some("Enter installs; s saves the Clusterfile only".into());
+                let checks = if self.skip_checks {
+                    "without preflight checks (p runs them)"
+                } else {
+                    "p skips the preflight checks"
+                };
+                self.note = Some(format!(
+                    "Enter installs; s saves the Clusterfile only; {checks}"
+                ));
                 out.target = Some(p.target.clone());
             }
             Reply::Planned(Err(e)) => {
@@ -98,7 +144,10 @@ impl Page for Review {
             } else {
                 theme.error()
             };
-            lines.push(Line::styled(note.as_str(), style));
+            // Wrapped: a refusal is read whole at 80 columns.
+            for part in wrap(note, usize::from(inner.width)) {
+                lines.push(Line::styled(part, style));
+            }
         }
         if self.lines.is_empty() && self.note.is_none() {
             lines.push(Line::styled("planning…", theme.warn()));

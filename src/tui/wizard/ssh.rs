@@ -146,7 +146,13 @@ impl SshScreen {
 
 impl SshScreen {
     /// A field as a line; an empty key field says which login serves.
-    fn field_line<'a>(&'a self, i: usize, field: &'a Field, theme: &Theme) -> Line<'a> {
+    fn field_line<'a>(
+        &'a self,
+        i: usize,
+        field: &'a Field,
+        taken: bool,
+        theme: &Theme,
+    ) -> Line<'a> {
         let mut line = field.line(i == self.focus, theme);
         let hint = match (i, &self.found) {
             (KEY, Some(Found::Key(path))) if field.text().is_empty() => {
@@ -156,6 +162,7 @@ impl SshScreen {
                 "the ssh-agent's keys (unless a password is typed)".to_string()
             }
             (PORT, _) if self.port().is_none() => "1-65535, for hosts given without one".into(),
+            (0, _) if taken => "taken by an installed cluster: give another name".into(),
             (BASTION, _) => match self.bastion() {
                 Err(e) => e.to_string(),
                 Ok(None) => "USER@HOST[:PORT] to reach every host through (optional)".into(),
@@ -303,7 +310,7 @@ impl Page for SshScreen {
             .fields
             .iter()
             .enumerate()
-            .map(|(i, fl)| self.field_line(i, fl, theme))
+            .map(|(i, fl)| self.field_line(i, fl, draft.name_taken().is_some(), theme))
             .collect();
         f.render_widget(
             Paragraph::new(lines)

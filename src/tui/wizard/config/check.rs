@@ -3,7 +3,8 @@
 //! names the editor's line and column; then the documents go through the
 //! same checks `tug apply` makes (the Clusterfile's kubeadm kinds, then
 //! the kubeadm module's merge and computed fields), with the first finding
-//! named by line.
+//! named by line. A field unknown to its kind and near a known one
+//! (`dnsDomian:`) is refused with the name it probably means.
 
 use crate::cluster::clusterfile::{Document, KUBEADM_KINDS};
 use crate::cluster::problem::{FieldPath, Locator, Problem};
@@ -78,7 +79,16 @@ fn parse(lines: &[String]) -> Result<Vec<Parsed>, Finding> {
                 let msg = format!("unknown kind {k:?} (want {})", KUBEADM_KINDS.join(", "));
                 return Err(Finding::at(kind_line, msg));
             }
-            Some(_) => {}
+            Some(k) => {
+                if let Some(t) = kubeadm::known::typos(k, &value).first() {
+                    let at = Locator::new(&text).line(0, &FieldPath::parse(&t.path));
+                    let line = at.map_or(kind_line, |l| start + l - 1);
+                    // Short enough for the editor's two rows at 80 columns.
+                    let key = t.path.rsplit('.').next().unwrap_or(&t.path);
+                    let msg = format!("unknown field {key}; did you mean {}?", t.nearest);
+                    return Err(Finding::at(line, msg));
+                }
+            }
         }
         out.push(Parsed { start, text, value });
     }
@@ -242,6 +252,19 @@ pub(super) mod tests {
         assert_eq!(docs[0].kind, "ClusterConfiguration");
         assert_eq!(docs[0].value["networking"]["podSubnet"], "10.200.0.0/16");
         assert_eq!(check(&lines(""), None).unwrap(), []);
+    }
+
+    #[test]
+    fn a_misspelled_field_names_its_line_and_the_field_of_its_kind() {
+        let text = format!("{HEAD}networking:\n  podSubnet: 10.200.0.0/16\n  dnsDomian: x.local\n");
+        let f = check(&lines(&text), Some(&inputs())).unwrap_err();
+        assert_eq!(f.line, Some(4), "{f:?}");
+        assert_eq!(
+            f.message,
+            "line 5: unknown field dnsDomian; did you mean dnsDomain?"
+        );
+        let fixed = text.replace("dnsDomian", "dnsDomain");
+        assert!(check(&lines(&fixed), Some(&inputs())).is_ok());
     }
 
     #[test]

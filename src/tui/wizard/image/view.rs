@@ -36,7 +36,8 @@ fn list(s: &ImageScreen, f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         f.render_widget(
             Paragraph::new(
                 "The local store has no images: p pulls one by reference, B loads a bundle \
-                 (or `tug build` one first).",
+                 (or `tug build` one first). Only looking? `tug demo --wizard` walks every \
+                 screen over simulated hosts.",
             )
             .wrap(Wrap { trim: false })
             .block(Block::bordered().title(" 1 image ")),

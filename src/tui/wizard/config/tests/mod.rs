@@ -142,7 +142,7 @@ fn env_overrides_and_override_documents_reach_the_clusterfile() {
     );
     app.update(Action::Wizard(previewed("10.200.0.0/16")));
     let effects = ctrl(&mut app, 'n');
-    let [Effect::Wizard(Job::Plan(cf))] = &effects[..] else {
+    let [Effect::Wizard(Job::Plan(cf, _))] = &effects[..] else {
         panic!("{effects:?}");
     };
     assert_eq!(wizard(&app).step, Step::Review);
