@@ -10,6 +10,7 @@
 mod execute;
 mod progress;
 mod teardown;
+pub(super) use execute::watch_ctrl_c;
 
 use super::cluster::ClusterArgs;
 use super::{Context, notices};

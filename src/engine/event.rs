@@ -52,13 +52,52 @@ impl StepError {
         }
     }
 
-    /// The command and why it failed, on one line, without the output.
+    /// The command and why it failed, on one line, without the output
+    /// (a command of many lines shows its first, then `…`).
     pub fn headline(&self) -> String {
-        StepError {
-            last_lines: Vec::new(),
-            ..self.clone()
+        let mut lines = self.command.lines();
+        let first = cut(lines.next().unwrap_or_default(), HEADLINE_WIDTH);
+        let more = if lines.next().is_some() { " …" } else { "" };
+        format!("`{first}{more}` {}", self.cause)
+    }
+
+    /// The report, a line each: the cause first, then the last output
+    /// lines, then the command with its own lines kept (a long one
+    /// shortened: the host's log holds it whole). Lines after the first
+    /// are indented under their heading.
+    pub fn report(&self) -> Vec<String> {
+        let mut lines = vec![self.cause.to_string()];
+        if !self.last_lines.is_empty() {
+            lines.push("last output:".to_string());
+            lines.extend(self.last_lines.iter().map(|l| format!("  {l}")));
         }
-        .to_string()
+        lines.push("command:".to_string());
+        let all: Vec<&str> = self.command.lines().collect();
+        for line in all.iter().take(COMMAND_LINES) {
+            lines.push(format!("  {}", cut(line, COMMAND_WIDTH)));
+        }
+        if all.len() > COMMAND_LINES {
+            lines.push(format!(
+                "  … {} more lines (the host's log holds them)",
+                all.len() - COMMAND_LINES
+            ));
+        }
+        lines
+    }
+}
+
+/// How many lines of a command a failure report shows.
+const COMMAND_LINES: usize = 12;
+/// How many characters of one command line a failure report shows.
+const COMMAND_WIDTH: usize = 240;
+/// How many characters of a command's first line a headline shows.
+const HEADLINE_WIDTH: usize = 120;
+
+/// `line` cut to `width` characters, with `…` when it was longer.
+fn cut(line: &str, width: usize) -> String {
+    match line.char_indices().nth(width) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
     }
 }
 
@@ -74,13 +113,12 @@ impl fmt::Display for FailCause {
 }
 
 impl fmt::Display for StepError {
+    /// The report: the cause on the first line, the rest indented below.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` {}", self.command, self.cause)?;
-        if !self.last_lines.is_empty() {
-            write!(f, "; last output:")?;
-            for line in &self.last_lines {
-                write!(f, "\n    {line}")?;
-            }
+        let mut lines = self.report().into_iter();
+        write!(f, "{}", lines.next().unwrap_or_default())?;
+        for line in lines {
+            write!(f, "\n    {line}")?;
         }
         Ok(())
     }

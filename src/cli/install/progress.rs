@@ -23,7 +23,11 @@ fn style(width: usize, rest: &str) -> ProgressStyle {
 }
 
 /// What Ctrl-C does, said when it is pressed.
-pub const CANCELLING: &str = "cancelling: no new step starts; running ones finish";
+pub const CANCELLING: &str =
+    "cancelling: no new step starts; transfers stop (the next run resumes them); running commands finish";
+
+/// What a second Ctrl-C says.
+pub const HURRY: &str = "one more Ctrl-C leaves at once";
 
 /// How often a running host's spinner turns.
 const TICK: Duration = Duration::from_millis(120);
@@ -74,7 +78,11 @@ impl<W: Write> Dashboard<W> {
     pub fn new(plan: &Plan, target: ProgressDrawTarget, out: W) -> Self {
         let multi = MultiProgress::with_draw_target(target);
         let mut hosts: Vec<(HostId, HostLine)> = Vec::new();
-        for step in plan.steps() {
+        // The machine running tug has steps but is not a host of the
+        // cluster: it gets no line and is not counted (its failures are
+        // still reported in full).
+        let local = HostId::new(crate::engine::install::JUMP_HOST);
+        for step in plan.steps().filter(|s| s.host != local) {
             if let Some((_, line)) = hosts.iter_mut().find(|(h, _)| *h == step.host) {
                 line.left += 1;
                 continue;
@@ -98,7 +106,7 @@ impl<W: Write> Dashboard<W> {
             multi,
             width: width.unwrap_or(0),
             hosts,
-            plain: PlainPrinter::new(Vec::new()),
+            plain: PlainPrinter::new(Vec::new(), false),
             failures: Vec::new(),
             started: Instant::now(),
             out,
@@ -235,13 +243,15 @@ impl<W: Write> Dashboard<W> {
     }
 
     /// Show every event until the runner drops its sender, then
-    /// [`Self::finish`]; say [`CANCELLING`] above the lines when `cancel` is.
+    /// [`Self::finish`]; say [`CANCELLING`] above the lines when `cancel` is,
+    /// and [`HURRY`] when `hurry` is.
     pub async fn show_all(
         mut self,
         mut rx: UnboundedReceiver<Event>,
         cancel: CancellationToken,
+        hurry: CancellationToken,
     ) -> io::Result<()> {
-        let mut told = false;
+        let (mut told, mut urged) = (false, false);
         loop {
             tokio::select! {
                 ev = rx.recv() => match ev {
@@ -251,6 +261,10 @@ impl<W: Write> Dashboard<W> {
                 () = cancel.cancelled(), if !told => {
                     told = true;
                     self.multi.println(CANCELLING)?;
+                }
+                () = hurry.cancelled(), if !urged => {
+                    urged = true;
+                    self.multi.println(HURRY)?;
                 }
             }
         }
