@@ -71,8 +71,9 @@ impl<W: Write> PlainPrinter<W> {
                     "done".to_string()
                 } else {
                     let secs = (ev.at - since).num_milliseconds().max(0) as f64 / 1000.0;
+                    // A few bytes (a clock, a small file) are not worth saying.
                     let sent = match sent {
-                        0 => String::new(),
+                        0..1024 => String::new(),
                         n => format!(", sent {}", bytesize::ByteSize(n)),
                     };
                     format!("{}, done in {secs:.1}s{sent}", ev.step.name())
@@ -173,12 +174,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn plain_lines_have_time_host_phase_and_message() {
-        let mut p = PlainPrinter::new(Vec::new());
-        let lines: Vec<String> = [
+    fn kinds() -> Vec<EventKind> {
+        vec![
             EventKind::Started {
-                what: "run: bash init.sh".into(),
+                what: "run: bash -c 'set -e\nbash init.sh'".into(),
             },
             EventKind::Log {
                 stream: Stream::Stderr,
@@ -202,25 +201,63 @@ mod tests {
             },
             EventKind::Failed {
                 error: StepError {
-                    command: "bash init.sh".into(),
+                    command: "bash -c 'set -e\nbash init.sh'".into(),
                     cause: FailCause::Exit(3),
                     last_lines: vec!["boom".into()],
                 },
             },
         ]
-        .into_iter()
-        .filter_map(|k| p.line(&event(k)))
-        .collect();
+    }
+
+    #[test]
+    fn verbose_lines_have_time_host_phase_and_every_message() {
+        let mut p = PlainPrinter::new(Vec::new(), true);
+        let lines: Vec<String> = kinds()
+            .into_iter()
+            .filter_map(|k| p.line(&event(k)))
+            .collect();
         assert_eq!(
             lines,
             [
-                "09:05:07 [10.0.0.2] init: run: bash init.sh",
+                "09:05:07 [10.0.0.2] init: run: bash -c 'set -e\nbash init.sh'",
                 "09:05:07 [10.0.0.2] init: ! warning",
                 "09:05:07 [10.0.0.2] init: sent 5 B of 100 B (5%)",
                 "09:05:07 [10.0.0.2] init: sent 50 B of 100 B (50%)",
                 "09:05:07 [10.0.0.2] init: sent 100 B of 100 B (100%)",
-                "09:05:07 [10.0.0.2] init: FAILED: `bash init.sh` exited with code 3; last output:\n    boom",
+                "09:05:07 [10.0.0.2] init: init failed: exited with code 3\n    \
+                 last output:\n      boom\n    command:\n      bash -c 'set -e\n      bash init.sh'",
             ]
+        );
+    }
+
+    #[test]
+    fn without_verbose_a_step_makes_one_line_and_a_failure_leads_with_its_cause() {
+        let mut p = PlainPrinter::new(Vec::new(), false);
+        let mut lines: Vec<String> = kinds()
+            .into_iter()
+            .filter_map(|k| p.line(&event(k)))
+            .collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("09:05:07 [10.0.0.2] init: init failed: exited with code 3\n"),
+            "{lines:?}"
+        );
+        let started = event(EventKind::Started {
+            what: "send layer".into(),
+        });
+        let progress = event(EventKind::Progress {
+            done: 3 << 20,
+            total: Some(3 << 20),
+        });
+        let mut finished = event(EventKind::Finished);
+        finished.at += chrono::Duration::milliseconds(1234);
+        lines = [started, progress, finished]
+            .iter()
+            .filter_map(|e| p.line(e))
+            .collect();
+        assert_eq!(
+            lines,
+            ["09:05:08 [10.0.0.2] init: init, done in 1.2s, sent 3.0 MiB"]
         );
     }
 }

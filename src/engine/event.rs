@@ -225,3 +225,57 @@ impl StageDone {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_leads_with_the_cause_and_keeps_the_commands_lines() {
+        let wait = "for i in $(seq 600); do\n  sleep 0.2\ndone\necho late >&2";
+        let e = StepError {
+            command: wait.into(),
+            cause: FailCause::Exit(1),
+            last_lines: vec!["late".into()],
+        };
+        assert_eq!(
+            e.report(),
+            [
+                "exited with code 1",
+                "last output:",
+                "  late",
+                "command:",
+                "  for i in $(seq 600); do",
+                "    sleep 0.2",
+                "  done",
+                "  echo late >&2",
+            ]
+        );
+        assert_eq!(
+            e.headline(),
+            "`for i in $(seq 600); do …` exited with code 1"
+        );
+        assert!(!e.to_string().contains("0.2done"), "{e}");
+    }
+
+    #[test]
+    fn a_long_command_is_shortened_in_lines_and_width() {
+        let long: Vec<String> = (0..40).map(|i| format!("echo {i}")).collect();
+        let mut command = long.join("\n");
+        command.push_str(&format!("\n{}", "x".repeat(1000)));
+        let e = StepError {
+            command: format!("{}\n{command}", "y".repeat(1000)),
+            cause: FailCause::TimedOut(Duration::from_secs(5)),
+            last_lines: Vec::new(),
+        };
+        let report = e.report();
+        assert_eq!(report[0], "timed out after 5s");
+        assert_eq!(report[1], "command:");
+        assert_eq!(report.len(), 2 + COMMAND_LINES + 1, "{report:#?}");
+        assert!(report[2].ends_with('…') && report[2].chars().count() <= COMMAND_WIDTH + 3);
+        assert_eq!(
+            report.last().unwrap(),
+            "  … 30 more lines (the host's log holds them)"
+        );
+    }
+}

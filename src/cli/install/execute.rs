@@ -52,7 +52,11 @@ pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow:
 /// Ctrl-C once cancels (said once, above the lines on a terminal), twice
 /// says that a third leaves at once, and the third exits 130 there and
 /// then: the journals already hold every finished step.
-pub(in crate::cli) async fn watch_ctrl_c(fancy: bool, cancel: CancellationToken, hurry: CancellationToken) {
+pub(in crate::cli) async fn watch_ctrl_c(
+    fancy: bool,
+    cancel: CancellationToken,
+    hurry: CancellationToken,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
         return;

@@ -23,8 +23,7 @@ fn style(width: usize, rest: &str) -> ProgressStyle {
 }
 
 /// What Ctrl-C does, said when it is pressed.
-pub const CANCELLING: &str =
-    "cancelling: no new step starts; transfers stop (the next run resumes them); running commands finish";
+pub const CANCELLING: &str = "cancelling: no new step starts; transfers stop (the next run resumes them); running commands finish";
 
 /// What a second Ctrl-C says.
 pub const HURRY: &str = "one more Ctrl-C leaves at once";
@@ -373,7 +372,8 @@ mod tests {
         let out = String::from_utf8(d.out.clone()).unwrap();
         assert!(
             out.contains(
-                "[h2] init: FAILED: `cat /a` exited with code 2; last output:\n    no such file\n"
+                "[h2] init: a failed: exited with code 2\n    last output:\n      no such file\n    \
+                 command:\n      cat /a\n"
             ),
             "{out}"
         );
