@@ -66,7 +66,7 @@ pub enum RunError {
 fn failures_message(failures: &[StepFailure]) -> String {
     let mut msg = failures
         .first()
-        .map(|f| format!("{f}\n    whole output: {}", f.log.display()))
+        .map(|f| format!("{f}\n  whole output: {}", f.log.display()))
         .unwrap_or_default();
     for other in failures.iter().skip(1) {
         msg.push_str(&format!(
