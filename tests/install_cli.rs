@@ -54,7 +54,13 @@ fn setup() -> (Tug, std::path::PathBuf) {
 }
 
 fn check_plan(text: &str) {
-    assert!(text.starts_with("stage 1: preflight"), "{text}");
+    // A summary first, then the detail.
+    assert!(
+        text.starts_with("summary: 17 stages on 4 hosts and this machine\n  to send:\n"),
+        "{text}"
+    );
+    assert!(text.contains("\n    127.250.0.4  164 B\n"), "{text}");
+    assert!(text.contains("\n\nstage 1: preflight"), "{text}");
     assert!(text.contains("[127.250.0.1] run: kubeadm init '--config=/var/lib/sealos/data/demo/etc/kubeadm-init.yaml'"), "{text}");
     assert_eq!(text.matches("run: kubeadm join").count(), 3, "{text}");
     assert!(text.contains("bash init.sh $registryDomain"), "{text}");

@@ -318,8 +318,7 @@ pub(super) async fn apply_locked(
     let hosts = Hosts::ssh(ctx, &spec, Unreachable::Refuse);
     let session = Session::apply(ctx, cf, &spec, how, hosts)?;
     if dry_run {
-        print!("{}", session.plan);
-        return Ok(());
+        return super::plan::print_plan(&session.plan, Some(&session.journal));
     }
     execute(ctx, &session).await?;
     if let Some(phase) = how.until {
