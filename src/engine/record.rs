@@ -39,11 +39,14 @@ pub struct StatusRecorder {
     cf: Clusterfile,
     last: Option<StageDone>,
     marks: Vec<VersionMark>,
+    /// The saved file as it was before this apply (`None`: there was none).
+    before: Option<Vec<u8>>,
 }
 
 impl StatusRecorder {
     /// Mark the apply started and save.
     pub fn start(state: ClusterState, mut cf: Clusterfile) -> Result<Self, StateError> {
+        let before = std::fs::read(state.clusterfile_path()).ok();
         status(&mut cf).apply_started();
         state.save(&cf)?;
         Ok(StatusRecorder {
@@ -51,6 +54,7 @@ impl StatusRecorder {
             cf,
             last: None,
             marks: Vec::new(),
+            before,
         })
     }
 
@@ -102,6 +106,9 @@ impl StatusRecorder {
 
     /// Record how the apply ended and save.
     pub fn finish(mut self, ending: Ending<'_>) -> Result<(), StateError> {
+        if let Ending::Untouched = ending {
+            return self.put_back();
+        }
         let now = Local::now();
         let after = match &self.last {
             Some(s) => format!("after stage {} of {} ({})", s.number, s.of, s.phase),
@@ -125,8 +132,19 @@ impl StatusRecorder {
                 status.apply_failed(STEP_FAILED, message, &now);
             }
             Ending::Error(e) => status.apply_failed(APPLY_FAILED, format!("{e}; {after}"), &now),
+            Ending::Untouched => {}
         }
         self.state.save(&self.cf)
+    }
+
+    /// The saved file as it was before the apply (none if there was none).
+    fn put_back(self) -> Result<(), StateError> {
+        let path = self.state.clusterfile_path();
+        let done = match &self.before {
+            Some(bytes) => crate::fsutil::write_private(&path, bytes),
+            None => std::fs::remove_file(&path),
+        };
+        done.map_err(|source| StateError::Io { path, source })
     }
 }
 
@@ -144,6 +162,10 @@ pub enum Ending<'a> {
     /// It failed around its steps (a host unreachable, the journal not
     /// writable), and why.
     Error(String),
+    /// Nothing ran on any host (not every host could be reached): the
+    /// saved file goes back to what it was, so no failure is recorded for
+    /// an apply that changed nothing.
+    Untouched,
 }
 
 fn status(cf: &mut Clusterfile) -> &mut ClusterStatus {
@@ -204,6 +226,23 @@ mod tests {
             },
             log: format!("/logs/{host}.log").into(),
         }
+    }
+
+    #[test]
+    fn an_apply_that_reached_no_host_leaves_the_saved_file_as_it_was() {
+        let home = tempfile::tempdir().unwrap();
+        let state = ClusterState::new(&Paths::under(home.path()), "c").unwrap();
+        // No file before: none after.
+        recorder(home.path()).finish(Ending::Untouched).unwrap();
+        assert!(!state.clusterfile_path().exists());
+        // A succeeded apply, then one that reached no host: still succeeded.
+        recorder(home.path()).finish(Ending::Succeeded).unwrap();
+        let before = std::fs::read(state.clusterfile_path()).unwrap();
+        let r = recorder(home.path());
+        assert_eq!(saved(home.path()).phase, Some(Phase::ClusterInProcess));
+        r.finish(Ending::Untouched).unwrap();
+        assert_eq!(std::fs::read(state.clusterfile_path()).unwrap(), before);
+        assert_eq!(saved(home.path()).phase, Some(Phase::ClusterSuccess));
     }
 
     #[test]
