@@ -41,12 +41,15 @@ pub struct StatusRecorder {
     marks: Vec<VersionMark>,
     /// The saved file as it was before this apply (`None`: there was none).
     before: Option<Vec<u8>>,
+    /// The Clusterfile as the apply was given it, before any status.
+    given: Clusterfile,
 }
 
 impl StatusRecorder {
     /// Mark the apply started and save.
     pub fn start(state: ClusterState, mut cf: Clusterfile) -> Result<Self, StateError> {
         let before = std::fs::read(state.clusterfile_path()).ok();
+        let given = cf.clone();
         status(&mut cf).apply_started();
         state.save(&cf)?;
         Ok(StatusRecorder {
@@ -55,6 +58,7 @@ impl StatusRecorder {
             last: None,
             marks: Vec::new(),
             before,
+            given,
         })
     }
 
@@ -137,14 +141,15 @@ impl StatusRecorder {
         self.state.save(&self.cf)
     }
 
-    /// The saved file as it was before the apply (none if there was none).
+    /// The saved file as it was before the apply; the Clusterfile as given
+    /// when there was none (the cluster stays known, with nothing recorded).
     fn put_back(self) -> Result<(), StateError> {
         let path = self.state.clusterfile_path();
-        let done = match &self.before {
-            Some(bytes) => crate::fsutil::write_private(&path, bytes),
-            None => std::fs::remove_file(&path),
-        };
-        done.map_err(|source| StateError::Io { path, source })
+        match &self.before {
+            Some(bytes) => crate::fsutil::write_private(&path, bytes)
+                .map_err(|source| StateError::Io { path, source }),
+            None => self.state.save(&self.given),
+        }
     }
 }
 
@@ -163,8 +168,9 @@ pub enum Ending<'a> {
     /// writable), and why.
     Error(String),
     /// Nothing ran on any host (not every host could be reached): the
-    /// saved file goes back to what it was, so no failure is recorded for
-    /// an apply that changed nothing.
+    /// saved file goes back to what it was (the Clusterfile as given when
+    /// there was none), so no failure is recorded for an apply that
+    /// changed nothing.
     Untouched,
 }
 
@@ -232,9 +238,10 @@ mod tests {
     fn an_apply_that_reached_no_host_leaves_the_saved_file_as_it_was() {
         let home = tempfile::tempdir().unwrap();
         let state = ClusterState::new(&Paths::under(home.path()), "c").unwrap();
-        // No file before: none after.
+        // No file before: the Clusterfile as given, no status recorded.
         recorder(home.path()).finish(Ending::Untouched).unwrap();
-        assert!(!state.clusterfile_path().exists());
+        let given = state.load().unwrap().unwrap();
+        assert!(given.cluster.status.is_none());
         // A succeeded apply, then one that reached no host: still succeeded.
         recorder(home.path()).finish(Ending::Succeeded).unwrap();
         let before = std::fs::read(state.clusterfile_path()).unwrap();
