@@ -7,6 +7,7 @@
 //! lines otherwise; Ctrl-C starts no new step and exits 130. The session
 //! itself (spec, plan, journal, status) is the application layer's.
 
+mod echo;
 mod execute;
 mod progress;
 mod teardown;

@@ -3,6 +3,7 @@
 //! cancellation (no new step starts, transfers stop; the binary exits
 //! 130), and a third Ctrl-C leaves at once.
 
+use super::echo::NoControlEcho;
 use super::progress::{CANCELLING, Dashboard, HURRY};
 use crate::app::Cancelled;
 use crate::app::session::{Outcome, Session};
@@ -19,8 +20,12 @@ pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow:
     let hurry = CancellationToken::new();
     let fancy = ctx.fancy;
     let watcher = tokio::spawn(watch_ctrl_c(fancy, cancel.clone(), hurry.clone()));
+    let mut notify = notices();
+    let _no_echo = fancy.then(NoControlEcho::new).flatten();
     let printer = if fancy {
-        tokio::spawn(Dashboard::stderr(&session.plan).show_all(rx, cancel.clone(), hurry))
+        let dashboard = Dashboard::stderr(&session.plan);
+        notify = dashboard.notices();
+        tokio::spawn(dashboard.show_all(rx, cancel.clone(), hurry))
     } else {
         let verbose = ctx.verbose;
         tokio::spawn(async move {
@@ -29,7 +34,7 @@ pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow:
                 .await
         })
     };
-    let outcome = session.run(tx, cancel, notices()).await;
+    let outcome = session.run(tx, cancel, notify).await;
     watcher.abort();
     printer.await??;
     match outcome {
@@ -79,7 +84,11 @@ pub(in crate::cli) async fn watch_ctrl_c(
                 hurry.cancel();
             }
             _ => {
-                eprintln!("\nleft at once; the next run resumes from what finished");
+                // On a terminal, below the host lines (the cursor is at
+                // the end of the last one).
+                let below = if fancy { "\n" } else { "" };
+                eprintln!("{below}left at once; the next run resumes from what finished");
+                super::echo::restore();
                 std::process::exit(130);
             }
         }

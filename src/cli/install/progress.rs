@@ -116,6 +116,16 @@ impl<W: Write> Dashboard<W> {
         dashboard
     }
 
+    /// Notices (a new host key, a warning) said above the lines: printed
+    /// straight to the terminal, they would push the lines down and leave
+    /// a stale copy of them behind.
+    pub fn notices(&self) -> crate::app::session::Notifier {
+        let multi = self.multi.clone();
+        std::sync::Arc::new(move |n| {
+            let _ = multi.println(n.to_string());
+        })
+    }
+
     /// Show one event.
     pub fn show(&mut self, ev: &Event) {
         let failed = matches!(ev.kind, EventKind::Failed { .. });
