@@ -11,7 +11,8 @@ use std::fmt::Write;
 /// What one host will be sent.
 #[derive(Default)]
 struct Sends {
-    /// Bytes known before the run (a compressed-on-the-fly file counts whole).
+    /// Bytes known before the run (a file compressed or cut on the fly
+    /// counts whole: an upper bound).
     bytes: u64,
     /// Trees packed on the fly, whose size shows only as they go.
     trees: usize,
@@ -46,7 +47,9 @@ pub fn summary(plan: &Plan, journal: &Journal) -> String {
             let sends = &mut hosts[at].1;
             match source {
                 Source::Files(files) => sends.bytes += files.iter().map(|f| f.size).sum::<u64>(),
-                Source::Compressed { file, .. } => sends.bytes += file.size,
+                Source::Compressed { file, .. } | Source::WithoutRegistry { file, .. } => {
+                    sends.bytes += file.size
+                }
                 Source::Tar { .. } => sends.trees += 1,
                 Source::Fetched { .. } | Source::Clock => {}
             }
