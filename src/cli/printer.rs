@@ -4,7 +4,7 @@
 //! line and the bytes sent as they go.
 
 use crate::engine::event::{Event, EventKind, SkipReason, Stream};
-use crate::engine::plan::StepId;
+use crate::engine::plan::{Phase, StepId};
 use chrono::{DateTime, Local};
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -52,7 +52,9 @@ impl<W: Write> PlainPrinter<W> {
                 }
                 self.progress(&ev.step, *done, *total)?
             }
-            EventKind::Log { .. } if !self.verbose => return None,
+            // The health wait's lines are its progress (each host's state
+            // as it changes): shown; other output only with -v.
+            EventKind::Log { .. } if !self.verbose && ev.phase != Phase::Health => return None,
             EventKind::Log {
                 stream: Stream::Stdout,
                 line,
