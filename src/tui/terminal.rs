@@ -70,10 +70,14 @@ fn restore_on_signals() -> io::Result<()> {
             _ = term.recv() => 128 + 15,
             _ = hup.recv() => 128 + 1,
         };
-        if OWNED.load(Ordering::SeqCst) {
-            restore();
-        }
         tracing::warn!("ended by a signal; exit {code}");
+        // Held until the process ends: a frame being drawn on another
+        // thread cannot write after the alternate screen is left.
+        let mut out = io::stdout().lock();
+        if OWNED.load(Ordering::SeqCst) {
+            let _ = disable_raw_mode();
+            let _ = execute!(out, LeaveAlternateScreen, Show);
+        }
         std::process::exit(code);
     });
     Ok(())
