@@ -202,6 +202,7 @@ async fn probe(hosts: &Hosts, home: &std::path::Path, trust: &[String]) -> Teste
         paths: Paths::under(home),
         insecure_registries: Vec::new(),
         fancy: false,
+        verbose: false,
         strict_host_keys: false,
         bastion: None,
     };

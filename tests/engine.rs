@@ -304,7 +304,10 @@ async fn a_failure_stops_its_host_but_the_other_hosts_finish_the_stage() {
     last.sort();
     assert_eq!(last, ["disk full", "preparing"]);
     let msg = RunError::Failed(failures.clone()).to_string();
-    assert!(msg.starts_with("[h2] init: `"), "{msg}");
+    assert!(
+        msg.starts_with("[h2] init: init failed: exited with code 3\n"),
+        "{msg}"
+    );
     assert!(
         msg.contains("exit 3") && msg.contains("exited with code 3") && msg.contains("disk full"),
         "{msg}"

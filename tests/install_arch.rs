@@ -259,7 +259,7 @@ fn plans_and_dry_runs_assume_this_machine_and_contact_nobody() {
     let plan = tug.run(&["plan", "-f", f]).ok();
     assert_eq!(plan.stderr, warning);
     assert!(
-        plan.stdout.starts_with("stage 1: preflight"),
+        plan.stdout.starts_with("summary: ") && plan.stdout.contains("\n\nstage 1: preflight"),
         "{}",
         plan.stdout
     );

@@ -161,14 +161,16 @@ fn a_failing_hook_names_host_command_exit_code_and_output_and_a_rerun_completes(
     let out = tug_run(&tug, &args).fails();
     let node = &hosts[1].ip;
     assert!(
-        out.stderr.contains(&format!("[{node}] init: `"))
+        out.stderr
+            .contains(&format!("[{node}] init: init failed: exited with code 1\n"))
+            && out.stderr.contains("\n    last output:\n")
             && out
                 .stderr
-                .contains("init-cri.sh $registryDomain $registryPort && bash init.sh`")
-            && out.stderr.contains("exited with code 1; last output:\n")
+                .contains(&format!("\n      init.sh: failing on purpose ({FAIL})\n"))
+            && out.stderr.contains("\n    command:\n      ")
             && out
                 .stderr
-                .contains(&format!("\n    init.sh: failing on purpose ({FAIL})")),
+                .contains("init-cri.sh $registryDomain $registryPort && bash init.sh\n"),
         "{}",
         out.stderr
     );
@@ -229,8 +231,8 @@ fn sshd_killed_mid_distribution_names_the_host_and_a_rerun_sends_the_others_noth
     let out = out.fails();
     let node = hosts[1].ip.clone();
     assert!(
-        out.stderr.contains(&format!("[{node}] distribute: `"))
-            && out.stderr.contains("lost its connection"),
+        out.stderr.contains(&format!("[{node}] distribute: "))
+            && out.stderr.contains(" failed: lost its connection"),
         "{}",
         out.stderr
     );
@@ -275,7 +277,7 @@ fn a_full_disk_on_one_host_is_named_by_preflight_and_by_the_unpack() {
     skip.push("--skip-checks".into());
     let out = tug_run(&tug, &skip).fails();
     assert!(
-        out.stderr.contains(&format!("[{node}] distribute: `"))
+        out.stderr.contains(&format!("[{node}] distribute: "))
             && out.stderr.contains("No space left on device"),
         "{}",
         out.stderr
@@ -329,10 +331,11 @@ fn hostile_env_values_arrive_byte_exact_and_run_nothing() {
 }
 
 #[test]
-fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
+fn ctrl_c_stops_the_running_transfer_at_once_starts_nothing_more_and_a_rerun_resumes() {
     let hosts = Hosts::start(2);
-    // The node's tar waits for a go-ahead, so a layer is mid-way when
-    // Ctrl-C arrives, and can then finish.
+    // The node's tar waits for a go-ahead that only comes after tug has
+    // ended, so a layer is mid-stream when Ctrl-C arrives and only
+    // stopping the transfer lets the run end.
     fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
     let args = master_and_node(&tug, &hosts);
@@ -340,8 +343,14 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
     fixture::wait_for_held_layer(&hosts[1], &mut child);
     // SAFETY: kill(2) on the pid of a child we own and have not waited for.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    std::thread::sleep(Duration::from_millis(500));
-    fixture::release_layers(&hosts[1]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("tug still waits for the held transfer after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let out: Run = child.wait_with_output().unwrap().into();
     assert_eq!(out.code, 130, "{}", out.stderr);
     assert!(
@@ -350,19 +359,33 @@ fn ctrl_c_lets_the_running_step_finish_starts_nothing_more_and_exits_130() {
         out.stderr
     );
     assert!(
-        hosts[1]
+        !hosts[1]
             .exec_output("test -x /var/lib/sealos/data/default/rootfs/bin/kubeadm")
             .status
             .success(),
-        "the running layer finished unpacking"
+        "the stopped layer was unpacked"
     );
     assert!(!touched_render(&hosts[0]), "no new stage started");
     let file = tug.home().join("state/clusters/default/Clusterfile");
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("phase: ClusterInProcess"), "{saved}");
 
+    // The held tar of the stopped transfer finds its stream cut.
+    fixture::release_layers(&hosts[1]);
     fixture::unhold_layers(&hosts[1]);
-    apply(&tug, "default").ok();
+    let again = apply(&tug, "default").ok();
+    assert!(
+        sent_to(&again).contains(&hosts[1].ip),
+        "the stopped layer was not sent again:\n{}",
+        again.stderr
+    );
+    assert!(
+        hosts[1]
+            .exec_output("test -x /var/lib/sealos/data/default/rootfs/bin/kubeadm")
+            .status
+            .success(),
+        "the re-run did not unpack the layer"
+    );
     assert_eq!(inits(&hosts[0]), 1);
 }
 
@@ -385,7 +408,9 @@ fn preflight_names_every_problem_on_every_host_before_anything_changes() {
     ));
     let busy = std::net::TcpListener::bind((hosts[0].ip.as_str(), 6443)).unwrap();
     let tug = Tug::new();
-    let args = master_and_node(&tug, &hosts);
+    let mut args = master_and_node(&tug, &hosts);
+    // -v: every line the checks print, not only the failure reports.
+    args.push("-v".into());
     let out = tug_run(&tug, &args).fails();
     let (m0, node) = (&hosts[0].ip, &hosts[1].ip);
     for want in [

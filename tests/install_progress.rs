@@ -154,7 +154,7 @@ fn each_host_ends_with_a_tick_and_the_summary_counts_what_was_sent() {
     }
     let summary = screen
         .lines()
-        .find(|l| l.starts_with("3 of 3 hosts done in "))
+        .find(|l| l.starts_with("2 of 2 hosts done in "))
         .unwrap_or_else(|| panic!("no summary in\n{screen}"));
     for host in [&hosts[0].ip, &hosts[1].ip] {
         assert!(summary.contains(&format!(" to {host}")), "{summary}");
@@ -185,9 +185,11 @@ fn a_failed_host_gets_a_cross_and_its_error_in_full_below_the_lines() {
     // The failure in full, as the plain output prints it: host, command,
     // exit code and the last output lines.
     assert!(
-        joined.contains(&format!("[{}] init: FAILED: `", hosts[1].ip))
-            && joined.contains("&& bash init.sh` exited with code 1; last output:\n")
-            && joined.contains(&format!("\n    init.sh: failing on purpose ({FAIL})\n")),
+        joined.contains(&format!(
+            "[{}] init: init failed: exited with code 1\n    last output:\n",
+            hosts[1].ip
+        )) && joined.contains(&format!("\n      init.sh: failing on purpose ({FAIL})\n"))
+            && joined.contains("&& bash init.sh\n"),
         "{joined}"
     );
     assert!(
@@ -232,7 +234,65 @@ fn ctrl_c_is_said_above_the_lines_and_the_hosts_show_where_they_stopped() {
     assert!(node.contains("– stopped after distribute"), "{screen}");
     assert!(!screen.contains('✘'), "{screen}");
     assert!(
-        screen.lines().any(|l| l.contains(" of 3 hosts done in ")),
+        screen.lines().any(|l| l.contains(" of 2 hosts done in ")),
         "{screen}"
     );
+}
+
+#[test]
+fn three_ctrl_c_leave_at_once_while_a_command_runs_each_said_once() {
+    let hosts = Hosts::start(2);
+    // The node's preflight `df` waits for a go-ahead that comes only after
+    // tug has ended: the first Ctrl-C lets that command run on, so only
+    // the third ends the run.
+    let (held, go) = ("/var/lib/tug-test-df-held", "/var/lib/tug-test-df-go");
+    hosts[1].exec(&format!(
+        "printf '#!/bin/sh\\ntouch {held}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /usr/bin/df \"$@\"\\n' > /usr/local/bin/df && chmod 755 /usr/local/bin/df"
+    ));
+    let tug = Tug::new();
+    let nodes = vec!["--nodes".to_string(), hosts[1].addr()];
+    let term = start_in_terminal(&tug, &hosts, &nodes);
+    let wait_for = |what: &str, ok: &dyn Fn(&str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let screen = term.screen(true);
+            if ok(&screen) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no {what}:\n{screen}");
+            assert!(!screen.contains(END), "tug ended early:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let node = &hosts[1];
+    wait_for("held df", &|_| {
+        node.exec_output(&format!("test -e {held}"))
+            .status
+            .success()
+    });
+    term.ctrl_c();
+    wait_for("cancelling", &|s| {
+        s.contains("cancelling: no new step starts")
+    });
+    term.ctrl_c();
+    wait_for("the warning", &|s| {
+        s.contains("one more Ctrl-C leaves at once")
+    });
+    term.ctrl_c();
+    let Screen { rows, joined } = term.wait();
+    hosts[1].exec(&format!("touch {go}; rm -f /usr/local/bin/df"));
+    assert!(rows.contains(&format!("{END} 130")), "{rows}");
+    for once in [
+        "cancelling: no new step starts",
+        "one more Ctrl-C leaves at once",
+        "left at once",
+    ] {
+        assert_eq!(joined.matches(once).count(), 1, "{once}:\n{joined}");
+    }
+    assert!(!rows.contains("^C"), "{rows}");
+    // No stale copy of a host's line above the notices.
+    for h in [&hosts[0].ip, &hosts[1].ip] {
+        let lines = rows.lines().filter(|l| l.starts_with(&format!("{h} ")));
+        assert_eq!(lines.count(), 1, "{h}:\n{rows}");
+    }
 }

@@ -270,3 +270,44 @@ fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
         .ok();
     assert_success(&tug, total);
 }
+
+#[test]
+fn status_says_when_the_hosts_contradict_a_saved_success() {
+    let hosts = Hosts::start(2);
+    let tug = Tug::new();
+    tug.run(
+        &run_args(&tug, &hosts)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+    .ok();
+    let agreed = tug.run(&["status", "--cluster", "default"]).ok();
+    assert!(
+        agreed
+            .stdout
+            .starts_with("cluster default: ClusterSuccess\n"),
+        "{}",
+        agreed.stdout
+    );
+    // Both hosts wiped by hand: the saved success no longer holds.
+    for h in hosts.iter() {
+        h.exec("rm -rf /var/lib/sealos/data/default");
+    }
+    let status = tug.run(&["status", "--cluster", "default"]).ok();
+    let first = status.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("cluster default: ClusterSuccess as saved, but no host that answered holds its files now")
+            && first.contains("`tug apply -f "),
+        "{}",
+        status.stdout
+    );
+    let json = tug.run(&["status", "--cluster", "default", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        v["disagreement"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("no host")),
+        "{v}"
+    );
+}

@@ -151,7 +151,7 @@ fn store_names(tug: &Tug) -> Vec<String> {
 
 /// Temp files tug left in the store's scratch dir (lock files aside).
 fn leftover_temp_files(tug: &Tug) -> Vec<PathBuf> {
-    std::fs::read_dir(tug.home().join("data/images.tmp"))
+    std::fs::read_dir(tug.home().join("data/.images.tmp"))
         .map(|d| {
             d.map(|e| e.unwrap().path())
                 .filter(|p| p.extension().is_none_or(|e| e != "lock"))
@@ -609,7 +609,7 @@ fn a_registry_killed_mid_blob_fails_the_pull_and_the_rerun_fetches_only_what_is_
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let tmp = tug.home().join("data/images.tmp");
+    let tmp = tug.home().join("data/.images.tmp");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let partial = std::fs::read_dir(&tmp)
@@ -664,7 +664,7 @@ fn ctrl_c_stops_a_pull_with_130_and_leaves_no_temp_files() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let tmp = tug.home().join("data/images.tmp");
+    let tmp = tug.home().join("data/.images.tmp");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !std::fs::read_dir(&tmp)
         .map(|d| {

@@ -57,6 +57,13 @@ fn a_host_gone_at_install_time_is_named_and_r_installs_once_it_is_back() {
         journal(&hosts[1]).is_empty(),
         "nothing ran on the node while the master was gone"
     );
+    // An install that changed nothing records no failure.
+    let status = home.run(&["status"]).ok();
+    assert!(
+        !status.stdout.contains("ClusterFailed"),
+        "{}",
+        status.stdout
+    );
 
     hosts[0].restart();
     term.keys(&["r"]);

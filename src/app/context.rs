@@ -18,6 +18,8 @@ pub struct Settings {
     pub insecure_registries: Vec<String>,
     /// Print plain lines even on a terminal.
     pub plain: bool,
+    /// Plain lines show whole scripts and every output line (`-v`).
+    pub verbose: bool,
     /// Refuse unknown SSH host keys instead of trusting them on first use.
     pub strict_host_keys: bool,
     /// Reach every host through this bastion (`--bastion`).
@@ -34,6 +36,9 @@ pub struct Context {
     /// Whether stderr is a terminal and plain output was not asked for:
     /// progress bars then, plain lines otherwise.
     pub fancy: bool,
+    /// Plain lines show whole scripts and every output line, not one line
+    /// per step.
+    pub verbose: bool,
     /// Refuse unknown SSH host keys instead of trusting them on first use.
     pub strict_host_keys: bool,
     /// The bastion `--bastion` named: every host is reached through it,
@@ -55,6 +60,7 @@ impl Context {
             paths,
             insecure_registries,
             fancy: !settings.plain && std::io::stderr().is_terminal(),
+            verbose: settings.verbose,
             strict_host_keys: settings.strict_host_keys,
             bastion: settings.bastion,
         })

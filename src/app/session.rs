@@ -296,13 +296,18 @@ impl Session {
                 )));
             }))
         });
-        let outcome = self.execute(events, cancel, stages, &notify).await;
+        let (outcome, touched) = self.execute(events, cancel, stages, &notify).await;
         let Some(following) = following else {
             return outcome;
         };
+        let ending = if touched {
+            self.ending(&outcome)
+        } else {
+            Ending::Untouched
+        };
         let finished = match following.await {
             Ok(recorder) => recorder
-                .finish(self.ending(&outcome))
+                .finish(ending)
                 .context("saving the cluster's status"),
             Err(e) => Err(anyhow::Error::new(e).context("recording the cluster's status")),
         };
@@ -327,13 +332,15 @@ impl Session {
         }
     }
 
+    /// Connect and run; also whether anything could have changed on a
+    /// host (false when not every host could be reached).
     async fn execute(
         &self,
         events: UnboundedSender<Event>,
         cancel: CancellationToken,
         stages: UnboundedSender<StageDone>,
         notify: &Notifier,
-    ) -> Outcome {
+    ) -> (Outcome, bool) {
         let hosts = match &self.hosts {
             Hosts::Ready(h) => h.clone(),
             Hosts::Ssh {
@@ -353,27 +360,29 @@ impl Session {
                 match connected {
                     Ok(h) => h,
                     Err(e) => {
-                        return Outcome::error(anyhow::Error::new(e).context(
+                        let e = anyhow::Error::new(e).context(
                             "Not every host could be reached, so nothing was changed on any host",
-                        ));
+                        );
+                        return (Outcome::error(e), false);
                     }
                 }
             }
         };
         let mut journal = match Journal::load(&self.journal) {
             Ok(j) => j,
-            Err(e) => return Outcome::error(anyhow::Error::new(e)),
+            Err(e) => return (Outcome::error(anyhow::Error::new(e)), true),
         };
         let runner = Runner::new(hosts, &self.logs, events)
             .with_options(self.options.clone())
             .with_cancel(cancel)
             .with_stage_reports(stages);
-        match runner.run(&self.plan, &mut journal).await {
+        let outcome = match runner.run(&self.plan, &mut journal).await {
             Ok(report) => Outcome::Done(report),
             Err(RunError::Cancelled) => Outcome::Cancelled,
             Err(RunError::Failed(f)) => Outcome::Failed(f),
             Err(e) => Outcome::error(anyhow::Error::new(e)),
-        }
+        };
+        (outcome, true)
     }
 }
 

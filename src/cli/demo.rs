@@ -67,12 +67,20 @@ pub async fn plain(ctx: &Context, demo: Demo) -> anyhow::Result<()> {
     let run = install(ctx, demo)?;
     eprintln!("demo: simulated hosts (nothing is contacted)");
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let printer =
-        tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await });
-    let outcome = run
-        .session
-        .run(tx, CancellationToken::new(), super::notices())
-        .await;
+    let verbose = ctx.verbose;
+    let printer = tokio::spawn(async move {
+        PlainPrinter::new(std::io::stderr(), verbose)
+            .print_all(rx)
+            .await
+    });
+    let cancel = CancellationToken::new();
+    let watcher = tokio::spawn(super::install::watch_ctrl_c(
+        false,
+        cancel.clone(),
+        CancellationToken::new(),
+    ));
+    let outcome = run.session.run(tx, cancel, super::notices()).await;
+    watcher.abort();
     printer.await??;
     match outcome {
         Outcome::Done(_) => {
@@ -86,7 +94,7 @@ pub async fn plain(ctx: &Context, demo: Demo) -> anyhow::Result<()> {
             let first = f.first().map(ToString::to_string).unwrap_or_default();
             anyhow::bail!("the demo failed: {first}");
         }
-        Outcome::Cancelled => anyhow::bail!("the demo did not finish: cancelled"),
+        Outcome::Cancelled => Err(crate::app::Cancelled.into()),
         Outcome::Error(e) => Err(anyhow::anyhow!("{e}").context("the demo did not finish")),
     }
 }

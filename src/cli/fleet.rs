@@ -108,6 +108,7 @@ async fn run_plan(
     let session = fleet::session(ctx, state, hosts, plan);
     let plain = Context {
         fancy: false,
+        verbose: true,
         ..ctx.clone()
     };
     let result = execute(&plain, &session).await;

@@ -7,9 +7,11 @@
 //! lines otherwise; Ctrl-C starts no new step and exits 130. The session
 //! itself (spec, plan, journal, status) is the application layer's.
 
+mod echo;
 mod execute;
 mod progress;
 mod teardown;
+pub(super) use execute::watch_ctrl_c;
 
 use super::cluster::ClusterArgs;
 use super::{Context, notices};
@@ -317,8 +319,7 @@ pub(super) async fn apply_locked(
     let hosts = Hosts::ssh(ctx, &spec, Unreachable::Refuse);
     let session = Session::apply(ctx, cf, &spec, how, hosts)?;
     if dry_run {
-        print!("{}", session.plan);
-        return Ok(());
+        return super::plan::print_plan(&session.plan, Some(&session.journal));
     }
     execute(ctx, &session).await?;
     if let Some(phase) = how.until {

@@ -58,6 +58,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub plain: bool,
 
+    /// Plain lines show whole scripts and every line the hosts print
+    /// (else one line per step; the hosts' logs hold everything).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
     /// Refuse SSH hosts whose key is not already in tug's or your
     /// known_hosts, instead of recording it on first use.
     #[arg(long, global = true)]
@@ -135,6 +140,7 @@ impl Cli {
         Settings {
             insecure_registries: self.insecure_registries.clone(),
             plain: self.plain,
+            verbose: self.verbose,
             strict_host_keys: self.strict_host_keys,
             bastion: self.bastion.clone().map(|addr| BastionSpec {
                 addr,

@@ -1,5 +1,6 @@
 //! `tug plan`: show what installing a Clusterfile will do before anything runs:
-//! every stage, host and command (secrets masked), or with `--kubeadm-config`
+//! a summary (stages, hosts, bytes per host, what is skipped), then every
+//! stage, host and command (secrets masked), or with `--kubeadm-config`
 //! exactly the kubeadm configuration of one step. Hosts' facts not known
 //! before install (the CRI socket, the cgroup driver) show the defaults they
 //! fall back to.
@@ -10,10 +11,15 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 
+mod summary;
+
 use super::{Context, notices};
+use crate::app::session::INSTALL_JOURNAL;
 use crate::app::spec::{install_plan, spec_of};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
+use crate::engine::journal::Journal;
+use crate::engine::plan::Plan;
 use crate::kubeadm::{self, JoinSecrets};
 
 /// The plan command.
@@ -58,11 +64,11 @@ impl PlanCommand {
         for p in cf.warnings() {
             eprintln!("warning: {p}");
         }
-        let Some(kubeadm_config) = kubeadm_config else {
-            print!("{}", install_plan(ctx, &cf, false, notices().as_ref())?);
-            return Ok(());
-        };
         let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
+        let Some(kubeadm_config) = kubeadm_config else {
+            let plan = install_plan(ctx, &cf, false, notices().as_ref())?;
+            return print_plan(&plan, Some(&state.dir().join(INSTALL_JOURNAL)));
+        };
         let inputs = spec_of(ctx, &cf, &state, notices().as_ref())?.kubeadm;
         let effective = kubeadm::effective(&inputs)
             .with_context(|| format!("kubeadm configuration for {}", clusterfile.display()))?;
@@ -81,6 +87,20 @@ impl PlanCommand {
         print!("{text}");
         Ok(())
     }
+}
+
+/// Print `plan`: its summary first (what `journal` holds counts as done),
+/// then every stage.
+pub(in crate::cli) fn print_plan(
+    plan: &Plan,
+    journal: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let journal = match journal {
+        Some(path) => Journal::load(path)?,
+        None => Journal::in_memory(),
+    };
+    print!("{}{plan}", summary::summary(plan, &journal));
+    Ok(())
 }
 
 /// The host whose join config to show: `host` when it is one of `joining`, else the first.

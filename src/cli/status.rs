@@ -44,6 +44,9 @@ struct ClusterView {
     condition: Option<String>,
     kubeconfig: Option<String>,
     hosts: Vec<HostView>,
+    /// Where the hosts' answers contradict the saved phase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disagreement: Option<String>,
 }
 
 /// One host of a cluster.
@@ -124,6 +127,7 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
         for (host, answer) in v.hosts.iter_mut().zip(answers) {
             host.answer = Some(answer);
         }
+        v.disagreement = disagreement(&v, &state.clusterfile_path());
     }
     if json {
         return print_json(&v);
@@ -138,7 +142,10 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
             eprintln!("warning: {w}");
         }
     }
-    println!("cluster {}: {}", v.name, v.phase);
+    match &v.disagreement {
+        Some(why) => println!("cluster {}: {} as saved, but {why}", v.name, v.phase),
+        None => println!("cluster {}: {}", v.name, v.phase),
+    }
     if let Some(c) = &v.condition {
         println!("last: {c}");
     }
@@ -220,6 +227,40 @@ async fn show(ctx: &Context, name: &str, offline: bool, json: bool) -> anyhow::R
     Ok(())
 }
 
+/// Why the hosts' answers contradict a saved `ClusterSuccess`: hosts that
+/// answered without the cluster's files (reset or replaced by hand).
+fn disagreement(v: &ClusterView, clusterfile: &std::path::Path) -> Option<String> {
+    if v.phase != "ClusterSuccess" {
+        return None;
+    }
+    let answered: Vec<bool> = v
+        .hosts
+        .iter()
+        .filter_map(|h| match &h.answer {
+            Some(Answer::Reachable { data, .. }) => Some(*data),
+            _ => None,
+        })
+        .collect();
+    let missing = answered.iter().filter(|d| !**d).count();
+    if missing == 0 {
+        return None;
+    }
+    let which = if missing == answered.len() {
+        "no host that answered".to_string()
+    } else {
+        format!("{missing} of {} hosts that answered do not", answered.len())
+    };
+    Some(format!(
+        "{which} {} its files now (reset or replaced?); `tug apply -f {}` installs them again",
+        if missing == answered.len() {
+            "holds"
+        } else {
+            "hold"
+        },
+        clusterfile.display()
+    ))
+}
+
 /// The saved facts of a cluster.
 fn view(state: &ClusterState, cf: &Clusterfile) -> anyhow::Result<ClusterView> {
     let cluster = &cf.cluster;
@@ -261,5 +302,6 @@ fn view(state: &ClusterState, cf: &Clusterfile) -> anyhow::Result<ClusterView> {
         condition,
         kubeconfig: admin.is_file().then(|| admin.display().to_string()),
         hosts,
+        disagreement: None,
     })
 }

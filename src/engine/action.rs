@@ -134,7 +134,7 @@ impl Source {
                 )
             }
             Source::Fetched { path, .. } => path.display().to_string(),
-            Source::Clock => "the jump host's clock".to_string(),
+            Source::Clock => "the clock of the machine running tug".to_string(),
         }
     }
 }

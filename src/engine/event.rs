@@ -52,13 +52,52 @@ impl StepError {
         }
     }
 
-    /// The command and why it failed, on one line, without the output.
+    /// The command and why it failed, on one line, without the output
+    /// (a command of many lines shows its first, then `…`).
     pub fn headline(&self) -> String {
-        StepError {
-            last_lines: Vec::new(),
-            ..self.clone()
+        let mut lines = self.command.lines();
+        let first = cut(lines.next().unwrap_or_default(), HEADLINE_WIDTH);
+        let more = if lines.next().is_some() { " …" } else { "" };
+        format!("`{first}{more}` {}", self.cause)
+    }
+
+    /// The report, a line each: the cause first, then the last output
+    /// lines, then the command with its own lines kept (a long one
+    /// shortened: the host's log holds it whole). Lines after the first
+    /// are indented under their heading.
+    pub fn report(&self) -> Vec<String> {
+        let mut lines = vec![self.cause.to_string()];
+        if !self.last_lines.is_empty() {
+            lines.push("last output:".to_string());
+            lines.extend(self.last_lines.iter().map(|l| format!("  {l}")));
         }
-        .to_string()
+        lines.push("command:".to_string());
+        let all: Vec<&str> = self.command.lines().collect();
+        for line in all.iter().take(COMMAND_LINES) {
+            lines.push(format!("  {}", cut(line, COMMAND_WIDTH)));
+        }
+        if all.len() > COMMAND_LINES {
+            lines.push(format!(
+                "  … {} more lines (the host's log holds them)",
+                all.len() - COMMAND_LINES
+            ));
+        }
+        lines
+    }
+}
+
+/// How many lines of a command a failure report shows.
+const COMMAND_LINES: usize = 12;
+/// How many characters of one command line a failure report shows.
+const COMMAND_WIDTH: usize = 240;
+/// How many characters of a command's first line a headline shows.
+const HEADLINE_WIDTH: usize = 120;
+
+/// `line` cut to `width` characters, with `…` when it was longer.
+fn cut(line: &str, width: usize) -> String {
+    match line.char_indices().nth(width) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
     }
 }
 
@@ -74,13 +113,12 @@ impl fmt::Display for FailCause {
 }
 
 impl fmt::Display for StepError {
+    /// The report: the cause on the first line, the rest indented below.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` {}", self.command, self.cause)?;
-        if !self.last_lines.is_empty() {
-            write!(f, "; last output:")?;
-            for line in &self.last_lines {
-                write!(f, "\n    {line}")?;
-            }
+        let mut lines = self.report().into_iter();
+        write!(f, "{}", lines.next().unwrap_or_default())?;
+        for line in lines {
+            write!(f, "\n    {line}")?;
         }
         Ok(())
     }
@@ -185,5 +223,59 @@ impl StageDone {
             phase: stage.phase,
             hosts,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_leads_with_the_cause_and_keeps_the_commands_lines() {
+        let wait = "for i in $(seq 600); do\n  sleep 0.2\ndone\necho late >&2";
+        let e = StepError {
+            command: wait.into(),
+            cause: FailCause::Exit(1),
+            last_lines: vec!["late".into()],
+        };
+        assert_eq!(
+            e.report(),
+            [
+                "exited with code 1",
+                "last output:",
+                "  late",
+                "command:",
+                "  for i in $(seq 600); do",
+                "    sleep 0.2",
+                "  done",
+                "  echo late >&2",
+            ]
+        );
+        assert_eq!(
+            e.headline(),
+            "`for i in $(seq 600); do …` exited with code 1"
+        );
+        assert!(!e.to_string().contains("0.2done"), "{e}");
+    }
+
+    #[test]
+    fn a_long_command_is_shortened_in_lines_and_width() {
+        let long: Vec<String> = (0..40).map(|i| format!("echo {i}")).collect();
+        let mut command = long.join("\n");
+        command.push_str(&format!("\n{}", "x".repeat(1000)));
+        let e = StepError {
+            command: format!("{}\n{command}", "y".repeat(1000)),
+            cause: FailCause::TimedOut(Duration::from_secs(5)),
+            last_lines: Vec::new(),
+        };
+        let report = e.report();
+        assert_eq!(report[0], "timed out after 5s");
+        assert_eq!(report[1], "command:");
+        assert_eq!(report.len(), 2 + COMMAND_LINES + 1, "{report:#?}");
+        assert!(report[2].ends_with('…') && report[2].chars().count() <= COMMAND_WIDTH + 3);
+        assert_eq!(
+            report.last().unwrap(),
+            "  … 30 more lines (the host's log holds them)"
+        );
     }
 }

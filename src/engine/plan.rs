@@ -210,6 +210,15 @@ impl StepId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The step's kind as its planner named it (`init`, `fetch-admin-conf`,
+    /// a layer's key): the id without its phase, host and hash, for a
+    /// report that names the step in a few words.
+    pub fn name(&self) -> &str {
+        let rest = self.0.split_once('/').map_or(self.0.as_str(), |(_, r)| r);
+        let rest = rest.split_once('/').map_or(rest, |(_, r)| r);
+        rest.rsplit_once('/').map_or(rest, |(name, _)| name)
+    }
 }
 
 impl fmt::Display for StepId {

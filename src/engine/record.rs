@@ -39,11 +39,17 @@ pub struct StatusRecorder {
     cf: Clusterfile,
     last: Option<StageDone>,
     marks: Vec<VersionMark>,
+    /// The saved file as it was before this apply (`None`: there was none).
+    before: Option<Vec<u8>>,
+    /// The Clusterfile as the apply was given it, before any status.
+    given: Clusterfile,
 }
 
 impl StatusRecorder {
     /// Mark the apply started and save.
     pub fn start(state: ClusterState, mut cf: Clusterfile) -> Result<Self, StateError> {
+        let before = std::fs::read(state.clusterfile_path()).ok();
+        let given = cf.clone();
         status(&mut cf).apply_started();
         state.save(&cf)?;
         Ok(StatusRecorder {
@@ -51,6 +57,8 @@ impl StatusRecorder {
             cf,
             last: None,
             marks: Vec::new(),
+            before,
+            given,
         })
     }
 
@@ -102,6 +110,9 @@ impl StatusRecorder {
 
     /// Record how the apply ended and save.
     pub fn finish(mut self, ending: Ending<'_>) -> Result<(), StateError> {
+        if let Ending::Untouched = ending {
+            return self.put_back();
+        }
         let now = Local::now();
         let after = match &self.last {
             Some(s) => format!("after stage {} of {} ({})", s.number, s.of, s.phase),
@@ -125,8 +136,20 @@ impl StatusRecorder {
                 status.apply_failed(STEP_FAILED, message, &now);
             }
             Ending::Error(e) => status.apply_failed(APPLY_FAILED, format!("{e}; {after}"), &now),
+            Ending::Untouched => {}
         }
         self.state.save(&self.cf)
+    }
+
+    /// The saved file as it was before the apply; the Clusterfile as given
+    /// when there was none (the cluster stays known, with nothing recorded).
+    fn put_back(self) -> Result<(), StateError> {
+        let path = self.state.clusterfile_path();
+        match &self.before {
+            Some(bytes) => crate::fsutil::write_private(&path, bytes)
+                .map_err(|source| StateError::Io { path, source }),
+            None => self.state.save(&self.given),
+        }
     }
 }
 
@@ -144,6 +167,11 @@ pub enum Ending<'a> {
     /// It failed around its steps (a host unreachable, the journal not
     /// writable), and why.
     Error(String),
+    /// Nothing ran on any host (not every host could be reached): the
+    /// saved file goes back to what it was (the Clusterfile as given when
+    /// there was none), so no failure is recorded for an apply that
+    /// changed nothing.
+    Untouched,
 }
 
 fn status(cf: &mut Clusterfile) -> &mut ClusterStatus {
@@ -204,6 +232,24 @@ mod tests {
             },
             log: format!("/logs/{host}.log").into(),
         }
+    }
+
+    #[test]
+    fn an_apply_that_reached_no_host_leaves_the_saved_file_as_it_was() {
+        let home = tempfile::tempdir().unwrap();
+        let state = ClusterState::new(&Paths::under(home.path()), "c").unwrap();
+        // No file before: the Clusterfile as given, no status recorded.
+        recorder(home.path()).finish(Ending::Untouched).unwrap();
+        let given = state.load().unwrap().unwrap();
+        assert!(given.cluster.status.is_none());
+        // A succeeded apply, then one that reached no host: still succeeded.
+        recorder(home.path()).finish(Ending::Succeeded).unwrap();
+        let before = std::fs::read(state.clusterfile_path()).unwrap();
+        let r = recorder(home.path());
+        assert_eq!(saved(home.path()).phase, Some(Phase::ClusterInProcess));
+        r.finish(Ending::Untouched).unwrap();
+        assert_eq!(std::fs::read(state.clusterfile_path()).unwrap(), before);
+        assert_eq!(saved(home.path()).phase, Some(Phase::ClusterSuccess));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! step; bounded retries with backoff for connection errors only. The
 //! first failure lets the stage's running steps finish, starts nothing
 //! new, and returns every failure with its host, command, exit code and
-//! last output lines. Cancelling starts no new step and lets running ones
-//! finish or time out. Every finished step is saved to the journal at
+//! last output lines. Cancelling starts no new step, stops running
+//! transfers at once (a layer's marker is only written once it is whole,
+//! so the next run sends it again) and lets running commands finish or
+//! time out. Every finished step is saved to the journal at
 //! once, so the next run skips it; every host's output is appended to
 //! `<log dir>/<host>.log`; events report everything.
 

@@ -59,13 +59,68 @@ impl StoredImage {
     }
 }
 
+/// The store's scratch space: a hidden sibling of `root` (`.images.tmp`
+/// beside `images`), on the same filesystem so finished blobs are renamed
+/// into place, and out of sight in the data dir.
+fn scratch_dir(root: &Path) -> PathBuf {
+    let name = root
+        .file_name()
+        .map_or_else(|| "store".into(), |n| n.to_string_lossy().into_owned());
+    root.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Best effort: drop what processes that are gone left in the scratch
+/// space (`<what>-<pid>-<n>` entries of a pid no longer running), and the
+/// visible `<root>.tmp` dir older versions of tug used, when it holds
+/// nothing but such entries and lock files.
+fn clear_stale_scratch(root: &Path, tmp: &Path) {
+    let old = root.with_extension("tmp");
+    if root.extension().is_none()
+        && let Ok(entries) = fs::read_dir(&old)
+    {
+        let ours = entries.flatten().all(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.ends_with(".lock") || writer_of(&name).is_some()
+        });
+        if ours {
+            let _ = fs::remove_dir_all(&old);
+        }
+    }
+    let Ok(entries) = fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let gone = writer_of(&name).is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists());
+        if gone {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+        }
+    }
+}
+
+/// The pid in a scratch entry's name (`blob-<pid>-…`, `<what>-<pid>-<n>`):
+/// its first all-digit part after the first.
+fn writer_of(name: &str) -> Option<u32> {
+    name.split('-')
+        .skip(1)
+        .find(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?
+        .parse()
+        .ok()
+}
+
 impl Store {
     /// Open the store at `root`, creating an empty layout if there is none.
     pub fn open(root: &Path) -> Result<Store> {
         let blobs = root.join("blobs").join("sha256");
         fs::create_dir_all(&blobs).map_err(io_err("create", &blobs))?;
-        let tmp = root.with_extension("tmp");
+        let tmp = scratch_dir(root);
         fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+        clear_stale_scratch(root, &tmp);
         let layout = root.join("oci-layout");
         if !layout.exists() {
             write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;

@@ -123,6 +123,7 @@ pub(super) async fn run(
     } = io;
     let sent = wrap(line, &sudo);
     let (mut read, write) = channel.split();
+    let write = std::sync::Arc::new(write);
     let start_err = |reason: String| SshError::Start {
         addr: addr.into(),
         command: shown.into(),
@@ -132,6 +133,7 @@ pub(super) async fn run(
         .exec(true, sent)
         .await
         .map_err(|e| start_err(e.to_string()))?;
+    let mut abandon = Abandon(Some(write.clone()));
 
     let password = match &sudo {
         Sudo::Password(pw) => Some(*pw),
@@ -151,6 +153,7 @@ pub(super) async fn run(
                     // Try to stop the command before it sees the input end. OpenSSH refuses
                     // signals for root sessions, so it may still get EOF: commands fed this
                     // way must detect a truncated input themselves (tar does).
+                    abandon.0 = None;
                     let _ = write.signal(russh::Sig::TERM).await;
                     let _ = write.close().await;
                     return Err(SshError::Input { addr: addr.into(), command: shown.into(), source });
@@ -161,6 +164,7 @@ pub(super) async fn run(
                     None => out.push(&data, on_line),
                     Some((buf, limit)) if buf.len() + data.len() <= *limit => buf.extend_from_slice(&data),
                     Some((_, limit)) => {
+                        abandon.0 = None;
                         let _ = write.close().await;
                         return Err(SshError::TooLarge { addr: addr.into(), command: shown.into(), limit: *limit });
                     }
@@ -169,7 +173,10 @@ pub(super) async fn run(
                     sudo_said = sudo_said.take().or_else(|| sudo_failure(&line.text));
                     on_line(line)
                 }),
-                Some(ChannelMsg::Failure) => return Err(start_err("the server refused to run it".into())),
+                Some(ChannelMsg::Failure) => {
+                    abandon.0 = None;
+                    return Err(start_err("the server refused to run it".into()));
+                }
                 Some(ChannelMsg::ExitStatus { exit_status }) => exit = Some(Exit::Code(exit_status)),
                 Some(ChannelMsg::ExitSignal { signal_name, .. }) => exit = Some(Exit::Signal(format!("{signal_name:?}"))),
                 Some(_) => {}
@@ -177,6 +184,7 @@ pub(super) async fn run(
             },
         }
     }
+    abandon.0 = None;
     out.finish(on_line);
     err.finish(on_line);
     let exit = exit.ok_or_else(|| SshError::Lost {
@@ -194,6 +202,24 @@ pub(super) async fn run(
             addr: addr.into(),
             user: user.into(),
         }),
+    }
+}
+
+/// Stops the command and closes its channel when [`run`] is dropped before
+/// the command ends (a cancelled transfer), so nothing keeps waiting on the
+/// host for input that will never come.
+struct Abandon(Option<std::sync::Arc<russh::ChannelWriteHalf<Msg>>>);
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        if let Some(write) = self.0.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            rt.spawn(async move {
+                let _ = write.signal(russh::Sig::TERM).await;
+                let _ = write.close().await;
+            });
+        }
     }
 }
 

@@ -100,6 +100,13 @@ impl Tmux {
             == "1"
     }
 
+    /// Whether the pane shows its cursor.
+    pub fn cursor_shown(&self) -> bool {
+        self.tmux(&["display-message", "-t", "t", "-p", "#{cursor_flag}"])
+            .trim()
+            == "1"
+    }
+
     /// Poll the screen until `ok` holds (two minutes at most); returns it.
     #[track_caller]
     pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {

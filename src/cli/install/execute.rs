@@ -1,8 +1,10 @@
 //! Running a session from the command line: its events show as a line per
 //! host on a terminal or as plain lines otherwise; Ctrl-C is its
-//! cancellation (no new step starts; the binary exits 130).
+//! cancellation (no new step starts, transfers stop; the binary exits
+//! 130), and a third Ctrl-C leaves at once.
 
-use super::progress::{CANCELLING, Dashboard};
+use super::echo::NoControlEcho;
+use super::progress::{CANCELLING, Dashboard, HURRY};
 use crate::app::Cancelled;
 use crate::app::session::{Outcome, Session};
 use crate::cli::printer::PlainPrinter;
@@ -15,23 +17,24 @@ use tokio_util::sync::CancellationToken;
 pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow::Result<Report> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
+    let hurry = CancellationToken::new();
     let fancy = ctx.fancy;
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            // On a terminal the dashboard says it above its lines.
-            if !fancy {
-                eprintln!("{CANCELLING}");
-            }
-            on_ctrl_c.cancel();
-        }
-    });
+    let watcher = tokio::spawn(watch_ctrl_c(fancy, cancel.clone(), hurry.clone()));
+    let mut notify = notices();
+    let _no_echo = fancy.then(NoControlEcho::new).flatten();
     let printer = if fancy {
-        tokio::spawn(Dashboard::stderr(&session.plan).show_all(rx, cancel.clone()))
+        let dashboard = Dashboard::stderr(&session.plan);
+        notify = dashboard.notices();
+        tokio::spawn(dashboard.show_all(rx, cancel.clone(), hurry))
     } else {
-        tokio::spawn(async move { PlainPrinter::new(std::io::stderr()).print_all(rx).await })
+        let verbose = ctx.verbose;
+        tokio::spawn(async move {
+            PlainPrinter::new(std::io::stderr(), verbose)
+                .print_all(rx)
+                .await
+        })
     };
-    let outcome = session.run(tx, cancel, notices()).await;
+    let outcome = session.run(tx, cancel, notify).await;
     watcher.abort();
     printer.await??;
     match outcome {
@@ -48,5 +51,46 @@ pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow:
         Outcome::Cancelled => Err(Cancelled.into()),
         Outcome::Failed(f) => Err(RunError::Failed(f).into()),
         Outcome::Error(e) => Err(e.into()),
+    }
+}
+
+/// Ctrl-C once cancels (said once, above the lines on a terminal), twice
+/// says that a third leaves at once, and the third exits 130 there and
+/// then: the journals already hold every finished step.
+pub(in crate::cli) async fn watch_ctrl_c(
+    fancy: bool,
+    cancel: CancellationToken,
+    hurry: CancellationToken,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
+        return;
+    };
+    let mut pressed = 0;
+    while interrupts.recv().await.is_some() {
+        pressed += 1;
+        match pressed {
+            1 => {
+                // On a terminal the dashboard says it above its lines.
+                if !fancy {
+                    eprintln!("{CANCELLING}");
+                }
+                cancel.cancel();
+            }
+            2 => {
+                if !fancy {
+                    eprintln!("{HURRY}");
+                }
+                hurry.cancel();
+            }
+            _ => {
+                // On a terminal, below the host lines (the cursor is at
+                // the end of the last one).
+                let below = if fancy { "\n" } else { "" };
+                eprintln!("{below}left at once; the next run resumes from what finished");
+                super::echo::restore();
+                std::process::exit(130);
+            }
+        }
     }
 }

@@ -23,7 +23,10 @@ fn style(width: usize, rest: &str) -> ProgressStyle {
 }
 
 /// What Ctrl-C does, said when it is pressed.
-pub const CANCELLING: &str = "cancelling: no new step starts; running ones finish";
+pub const CANCELLING: &str = "cancelling: no new step starts; transfers stop (the next run resumes them); running commands finish";
+
+/// What a second Ctrl-C says.
+pub const HURRY: &str = "one more Ctrl-C leaves at once";
 
 /// How often a running host's spinner turns.
 const TICK: Duration = Duration::from_millis(120);
@@ -74,7 +77,11 @@ impl<W: Write> Dashboard<W> {
     pub fn new(plan: &Plan, target: ProgressDrawTarget, out: W) -> Self {
         let multi = MultiProgress::with_draw_target(target);
         let mut hosts: Vec<(HostId, HostLine)> = Vec::new();
-        for step in plan.steps() {
+        // The machine running tug has steps but is not a host of the
+        // cluster: it gets no line and is not counted (its failures are
+        // still reported in full).
+        let local = HostId::new(crate::engine::install::JUMP_HOST);
+        for step in plan.steps().filter(|s| s.host != local) {
             if let Some((_, line)) = hosts.iter_mut().find(|(h, _)| *h == step.host) {
                 line.left += 1;
                 continue;
@@ -98,7 +105,7 @@ impl<W: Write> Dashboard<W> {
             multi,
             width: width.unwrap_or(0),
             hosts,
-            plain: PlainPrinter::new(Vec::new()),
+            plain: PlainPrinter::new(Vec::new(), false),
             failures: Vec::new(),
             started: Instant::now(),
             out,
@@ -107,6 +114,16 @@ impl<W: Write> Dashboard<W> {
             line.bar.set_style(style(dashboard.width, "  {wide_msg}"));
         }
         dashboard
+    }
+
+    /// Notices (a new host key, a warning) said above the lines: printed
+    /// straight to the terminal, they would push the lines down and leave
+    /// a stale copy of them behind.
+    pub fn notices(&self) -> crate::app::session::Notifier {
+        let multi = self.multi.clone();
+        std::sync::Arc::new(move |n| {
+            let _ = multi.println(n.to_string());
+        })
     }
 
     /// Show one event.
@@ -235,13 +252,15 @@ impl<W: Write> Dashboard<W> {
     }
 
     /// Show every event until the runner drops its sender, then
-    /// [`Self::finish`]; say [`CANCELLING`] above the lines when `cancel` is.
+    /// [`Self::finish`]; say [`CANCELLING`] above the lines when `cancel` is,
+    /// and [`HURRY`] when `hurry` is.
     pub async fn show_all(
         mut self,
         mut rx: UnboundedReceiver<Event>,
         cancel: CancellationToken,
+        hurry: CancellationToken,
     ) -> io::Result<()> {
-        let mut told = false;
+        let (mut told, mut urged) = (false, false);
         loop {
             tokio::select! {
                 ev = rx.recv() => match ev {
@@ -251,6 +270,10 @@ impl<W: Write> Dashboard<W> {
                 () = cancel.cancelled(), if !told => {
                     told = true;
                     self.multi.println(CANCELLING)?;
+                }
+                () = hurry.cancelled(), if !urged => {
+                    urged = true;
+                    self.multi.println(HURRY)?;
                 }
             }
         }
@@ -359,7 +382,8 @@ mod tests {
         let out = String::from_utf8(d.out.clone()).unwrap();
         assert!(
             out.contains(
-                "[h2] init: FAILED: `cat /a` exited with code 2; last output:\n    no such file\n"
+                "[h2] init: a failed: exited with code 2\n    last output:\n      no such file\n    \
+                 command:\n      cat /a\n"
             ),
             "{out}"
         );

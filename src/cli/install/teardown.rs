@@ -85,8 +85,7 @@ pub(super) async fn delete(
     let ids: Vec<HostId> = gone.iter().map(|ip| HostId::new(ip.to_string())).collect();
     let plan = plan_delete(&spec, &ids, InstallOptions::default().parallel)?;
     if dry_run {
-        print!("{plan}");
-        return Ok(());
+        return crate::cli::plan::print_plan(&plan, None);
     }
     teardown(ctx, &spec, plan, &state).await?;
     for host in &mut cf.cluster.spec.hosts {

@@ -35,9 +35,11 @@ use crate::kubeadm;
 use crate::template::TemplateError;
 use std::collections::{BTreeMap, HashMap};
 
-/// The jump host as the plan names it: steps that compare facts gathered
-/// from the hosts run there, over a local transport.
-pub const JUMP_HOST: &str = "jump-host";
+/// The machine running tug as the plan names it: steps that compare facts
+/// gathered from the hosts run there, over a local transport. Not a host
+/// of the cluster: views neither count it as one nor call it a jump host
+/// (a bastion, to many admins).
+pub const JUMP_HOST: &str = "local";
 
 /// Where sealos's scripts expect the registry data (`registryData`).
 pub const DEFAULT_REGISTRY_DATA: &str = "/var/lib/registry";

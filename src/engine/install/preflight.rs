@@ -44,10 +44,10 @@ done
 if [ -r /proc/swaps ] && [ "$(wc -l < /proc/swaps)" -gt 1 ]; then problem "swap is on (kubelet needs it off: swapoff -a)"; fi
 if [ "$problems" -gt 0 ]; then echo "preflight: $problems problem(s); fix them or run with --skip-checks" >&2; exit 1; fi"#;
 
-pub(crate) const CLOCK: &str = r#"read -r now || { echo "preflight: no time from the jump host" >&2; exit 1; }
+pub(crate) const CLOCK: &str = r#"read -r now || { echo "preflight: no time from the machine running tug" >&2; exit 1; }
 skew=$(( $(date +%s) - now ))
 if [ "${skew#-}" -gt "$1" ]; then
-  echo "preflight: this host's clock is ${skew}s off the jump host's (at most $1s allowed)" >&2
+  echo "preflight: this host's clock is ${skew}s off the machine running tug (at most $1s allowed)" >&2
   exit 1
 fi"#;
 

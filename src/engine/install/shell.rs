@@ -97,6 +97,33 @@ mod tests {
         assert!(c.to_string().contains("registryPort=5000"));
     }
 
+    #[tokio::test]
+    async fn a_hooks_own_error_is_named_after_the_hook_and_its_line() {
+        use crate::engine::transport::{Transport, local::LocalTransport};
+        let dir = tempfile::tempdir().unwrap();
+        let scripts = dir.path().join("scripts");
+        std::fs::create_dir(&scripts).unwrap();
+        std::fs::write(
+            scripts.join("init.sh"),
+            "#!/usr/bin/env bash\necho start\nno-such-program-here\nexit 3\n",
+        )
+        .unwrap();
+        let cmd = hook(dir.path().to_str().unwrap(), &env(&[("A", "1")]), "init.sh");
+        let mut lines = Vec::new();
+        let code = LocalTransport::new()
+            .run(&cmd, &mut |_, l| lines.push(l.to_string()))
+            .await
+            .unwrap();
+        assert_eq!(code, 3);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("init.sh: line 3: no-such-program-here")),
+            "{lines:?}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("tug:")), "{lines:?}");
+    }
+
     #[test]
     fn hosts_entries_replace_old_ones_and_keep_the_rest() {
         let dir = tempfile::tempdir().unwrap();

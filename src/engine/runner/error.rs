@@ -24,7 +24,14 @@ pub struct StepFailure {
 
 impl fmt::Display for StepFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}: {}", self.host, self.phase, self.error)
+        write!(
+            f,
+            "[{}] {}: {} failed: {}",
+            self.host,
+            self.phase,
+            self.step.name(),
+            self.error
+        )
     }
 }
 

@@ -55,17 +55,20 @@ impl Runner {
             Action::WaitReady(w) => w.timeout + WAIT_GRACE,
             _ => self.options.step_timeout,
         };
-        // A wait changes nothing on the host: Ctrl-C stops it at once.
-        let waiting = matches!(step.action, Action::WaitReady(_));
+        // A transfer stops at once on cancel (its bytes are resent on the
+        // next run: a layer's marker is written only once it is whole), and
+        // so does a wait, which changes nothing on the host; a command runs
+        // to its end, so no host is left half-configured.
+        let stops = matches!(step.action, Action::Send { .. } | Action::WaitReady(_));
         let mut tries = 1;
         let cause = loop {
             let attempted = tokio::select! {
-                a = tokio::time::timeout(
+                attempted = tokio::time::timeout(
                     timeout,
                     attempt(transport, &mut out, self.options.fetch_limit),
-                ) => a,
-                () = self.cancel.cancelled(), if waiting => {
-                    out.log("<== cancelled");
+                ) => attempted,
+                () = self.cancel.cancelled(), if stops => {
+                    out.log("<== cancelled: stopped at once; the next run does it again");
                     return (step, Outcome::Cancelled);
                 }
             };

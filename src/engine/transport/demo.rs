@@ -161,7 +161,7 @@ fn lines_for(cmd: &str, hostname: &str) -> Vec<String> {
             "ports 10250 6443 2379 free, swap off",
         ]
     } else if has("read -r now") {
-        &["clock within 1s of the jump host"]
+        &["clock within 1s of the machine running tug"]
     } else if has("kubeadm") && has(" init") {
         &[
             "[init] Using Kubernetes version: v1.28.9",

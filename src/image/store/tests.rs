@@ -64,3 +64,30 @@ fn gc_waits_for_writers_so_a_blob_about_to_be_named_survives() {
     gc.join().unwrap();
     assert!(s.has_blob(&blob));
 }
+
+#[test]
+fn the_scratch_space_is_hidden_and_what_gone_processes_left_is_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("images");
+    // What an older tug left: a visible `images.tmp` of locks and a blob.
+    fs::create_dir(dir.path().join("images.tmp")).unwrap();
+    fs::write(dir.path().join("images.tmp/gc.lock"), "").unwrap();
+    fs::write(dir.path().join("images.tmp/blob-999999999-ab-0"), "x").unwrap();
+    let s = Store::open(&root).unwrap();
+    assert_eq!(s.tmp_dir(), dir.path().join(".images.tmp"));
+    assert!(!dir.path().join("images.tmp").exists());
+    // A dead writer's leftovers go on the next open; a live one's stay.
+    let dead = s.tmp_dir().join("blob-999999999-ab-0");
+    let live = s.tmp_dir().join(format!("layer-{}-0", std::process::id()));
+    fs::write(&dead, "x").unwrap();
+    fs::create_dir(&live).unwrap();
+    Store::open(&root).unwrap();
+    assert!(!dead.exists());
+    assert!(live.exists());
+    let visible: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(visible, ["images"]);
+}

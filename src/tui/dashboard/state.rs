@@ -55,7 +55,7 @@ pub enum HostStatus {
 pub struct HostRow {
     /// The host.
     pub id: HostId,
-    /// Its roles, as shown ("master", "node", "jump host").
+    /// Its roles, as shown ("master", "node", "this machine").
     pub roles: String,
     /// Steps the plan has for it.
     pub steps: usize,
@@ -180,7 +180,7 @@ impl HostRow {
 /// The whole run as the dashboard shows it.
 #[derive(Clone, Debug)]
 pub struct RunState {
-    /// A row per host, in plan order (the jump host last).
+    /// A row per host, in plan order (the machine running tug last).
     pub hosts: Vec<HostRow>,
     /// When the first event came.
     pub started: Option<DateTime<Local>>,
@@ -215,7 +215,7 @@ impl RunState {
         }
         for step in plan.steps() {
             let role = if step.host.as_str() == crate::engine::install::JUMP_HOST {
-                "jump host"
+                "this machine"
             } else {
                 ""
             };

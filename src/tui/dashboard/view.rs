@@ -45,18 +45,20 @@ fn overall_gauge(
     now: Option<DateTime<Local>>,
 ) {
     let (ended, all) = run.overall();
-    let done_hosts = run
-        .hosts
-        .iter()
-        .filter(|h| h.status() == HostStatus::Done)
-        .count();
+    // The machine running tug has steps but is not a host of the cluster.
+    let hosts = || {
+        run.hosts
+            .iter()
+            .filter(|h| h.id.as_str() != crate::engine::install::JUMP_HOST)
+    };
+    let done_hosts = hosts().filter(|h| h.status() == HostStatus::Done).count();
     let elapsed = match (run.started, now) {
         (Some(s), Some(n)) => format!(" · {}", clock((n - s).num_seconds().max(0) as u64)),
         _ => String::new(),
     };
     let label = format!(
         "{ended}/{all} steps · {done_hosts}/{} hosts done{elapsed}",
-        run.hosts.len()
+        hosts().count()
     );
     let ratio = if all == 0 {
         0.0
