@@ -64,7 +64,7 @@ pub enum Source {
         /// The layer blob.
         file: LocalFile,
         /// How the blob is compressed.
-        stored: crate::engine::layer_scan::BlobCompression,
+        stored: Compression,
         /// Where the derived file is kept.
         cache: PathBuf,
     },
@@ -168,7 +168,7 @@ pub enum Action {
     },
     /// Ask the API server (kubectl on this host) until every node named is
     /// Ready, telling each one's state; fails when one is not in time.
-    WaitReady(super::health::WaitReady),
+    WaitReady(super::health::wait_ready::WaitReady),
     /// Copy a small file from the host to the jump host (mode 0600).
     Fetch {
         /// The path on the host.

@@ -10,6 +10,7 @@ pub mod configs;
 pub mod event;
 pub mod fleet;
 pub mod health;
+mod host_id;
 pub mod inputs;
 pub mod install;
 pub mod journal;

@@ -272,6 +272,11 @@ fn send_steps(
         (Some(cache), Some(stored))
             if d.part == Part::WithoutRegistry && d.layer.content.registry =>
         {
+            let stored = match stored {
+                BlobCompression::None => Compression::None,
+                BlobCompression::Gzip => Compression::Gzip,
+                BlobCompression::Zstd => Compression::Zstd,
+            };
             Some((cache.to_path_buf(), stored))
         }
         _ => None,
