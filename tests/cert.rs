@@ -210,6 +210,7 @@ fn renew_renews_then_restarts_the_control_plane_one_master_at_a_time() {
             "--renew",
             "--yes",
             "--plain",
+            "-v",
         ])
         .ok();
     let out: Vec<String> = renewed.stderr.lines().map(str::to_string).collect();
