@@ -44,7 +44,7 @@ impl Terminal {
         // The shell outlives a Ctrl-C (a trap with a command is not passed
         // on to tug, whose own handler then runs) to print the exit code.
         let script = format!(
-            "trap true INT; {} </dev/null; echo {END} $?; sleep 600",
+            "trap true INT; {} </dev/null; echo {END} $?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echoctl'; sleep 600",
             line.join(" ")
         );
         sh(Command::new("tmux")
@@ -62,6 +62,19 @@ impl Terminal {
             ])
             .arg(script));
         Terminal { socket }
+    }
+
+    /// Send `signal` to the command the pane's shell runs.
+    fn kill(&self, signal: &str) {
+        let shell = sh(Command::new("tmux").args([
+            "-L",
+            &self.socket,
+            "display-message",
+            "-p",
+            "#{pane_pid}",
+        ]));
+        let child = sh(Command::new("pgrep").args(["-P", shell.trim()]));
+        sh(Command::new("kill").args([&format!("-{signal}"), child.trim()]));
     }
 
     /// Press Ctrl-C in the pane.
@@ -237,6 +250,50 @@ fn ctrl_c_is_said_above_the_lines_and_the_hosts_show_where_they_stopped() {
         screen.lines().any(|l| l.contains(" of 2 hosts done in ")),
         "{screen}"
     );
+}
+
+#[test]
+fn sigterm_and_sighup_while_the_lines_are_drawn_leave_the_terminal_as_it_was() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
+        let hosts = Hosts::start(1);
+        // The preflight `df` waits for a go-ahead: tug is mid-run.
+        let (held, go) = ("/var/lib/tug-test-df-held", "/var/lib/tug-test-df-go");
+        hosts[0].exec(&format!(
+            "printf '#!/bin/sh\\ntouch {held}\\nwhile [ ! -e {go} ]; do sleep 0.05; done\\nexec /usr/bin/df \"$@\"\\n' > /usr/local/bin/df && chmod 755 /usr/local/bin/df"
+        ));
+        let tug = Tug::new();
+        let term = start_in_terminal(&tug, &hosts, &[]);
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while !hosts[0]
+            .exec_output(&format!("test -e {held}"))
+            .status
+            .success()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "no held df:\n{}",
+                term.screen(true)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        term.kill(signal);
+        let Screen { rows, .. } = term.wait();
+        hosts[0].exec(&format!("touch {go}; rm -f /usr/local/bin/df"));
+        assert!(rows.contains(&format!("{END} {code}")), "{signal}:\n{rows}");
+        // Control keys echo again, as they did before tug drew its lines
+        // (the shell prints the setting right after the exit code).
+        let after = |rows: &str| {
+            let line = rows.lines().skip_while(|l| !l.contains(END)).nth(1);
+            line.map(|l| l.trim().to_string()).unwrap_or_default()
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut rows = rows;
+        while after(&rows).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            rows = term.screen(false);
+        }
+        assert_eq!(after(&rows), "echoctl", "{signal}:\n{rows}");
+    }
 }
 
 #[test]

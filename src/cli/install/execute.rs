@@ -56,7 +56,9 @@ pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow:
 
 /// Ctrl-C once cancels (said once, above the lines on a terminal), twice
 /// says that a third leaves at once, and the third exits 130 there and
-/// then: the journals already hold every finished step.
+/// then: the journals already hold every finished step. On a terminal,
+/// SIGTERM and SIGHUP put its settings back before they end tug (with
+/// 128 + the signal, as their default action would).
 pub(in crate::cli) async fn watch_ctrl_c(
     fancy: bool,
     cancel: CancellationToken,
@@ -66,6 +68,9 @@ pub(in crate::cli) async fn watch_ctrl_c(
     let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
         return;
     };
+    if fancy {
+        tokio::spawn(restore_on_end_signals());
+    }
     let mut pressed = 0;
     while interrupts.recv().await.is_some() {
         pressed += 1;
@@ -93,4 +98,22 @@ pub(in crate::cli) async fn watch_ctrl_c(
             }
         }
     }
+}
+
+/// On SIGTERM or SIGHUP: the terminal's echo settings back, then exit.
+async fn restore_on_end_signals() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    let code = tokio::select! {
+        _ = term.recv() => 128 + 15,
+        _ = hup.recv() => 128 + 1,
+    };
+    eprintln!("\nended by a signal; the next run resumes from what finished");
+    super::echo::restore();
+    std::process::exit(code);
 }
