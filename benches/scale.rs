@@ -14,11 +14,9 @@ mod support;
 
 use std::process::Command;
 use std::time::Duration;
-use support::cluster_image::{gz_tar, put_image};
 use support::fixture;
 use support::hosts::Hosts;
 use support::tug::Tug;
-use tug::image::Store;
 
 fn main() {
     // `cargo bench` passes --bench; test runners do not, and a benchmark is not a test.
@@ -43,45 +41,14 @@ fn main() {
     println!("scale tug peak RSS = {} MiB", rss5.max(rssn) >> 10);
 }
 
-/// 64 MiB of text that compresses to about two thirds of it.
-fn registry_data() -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..64 << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            CHARS[(x % 64) as usize] as char
-        })
-        .collect()
-}
-
 /// A fresh home with the images, `n` fresh hosts, one timed `tug run`:
 /// its wall time and peak RSS (KiB).
 fn run_on(n: usize) -> (Duration, u64) {
     let hosts = Hosts::start(n);
     let tug = Tug::new();
     let mut images = fixture::build_images(&tug);
-    let data = registry_data();
-    put_image(
-        &Store::open(&tug.store()).unwrap(),
-        "tugtest/mixed:v1",
-        serde_json::json!({
-            "architecture": "amd64", "os": "linux",
-            "config": {"Labels": {"sealos.io.type": "patch"}},
-            "rootfs": {"type": "layers", "diff_ids": []},
-        }),
-        &[gz_tar(&[
-            (
-                "registry/docker/registry/v2/blobs/sha256/ab/abcd/data",
-                data.as_str(),
-                0o644,
-            ),
-            ("etc/scale.conf", "scale\n", 0o644),
-        ])],
-    );
-    images.insert(1, "tugtest/mixed:v1".into());
+    fixture::put_mixed_patch(&tug, 64 << 20, "scale.conf");
+    images.insert(1, fixture::MIXED.into());
     let addrs: Vec<String> = hosts.iter().map(|h| h.addr()).collect();
     let nodes = addrs[1..].join(",");
     let key = hosts.key.display().to_string();

@@ -5,14 +5,12 @@
 
 mod support;
 
-use support::cluster_image::{gz_tar, put_image};
 use support::fixture;
 use support::hosts::Hosts;
 use support::tug::Tug;
-use tug::image::Store;
 
 const DATA: &str = "/var/lib/sealos/data/default";
-const BLOB: &str = "registry/docker/registry/v2/blobs/sha256/ab/abcd/data";
+const BLOB: &str = fixture::MIXED_BLOB;
 
 /// Bytes tug reports sent to `ip` (`sent 2.1 MiB to 127.0.10.3`).
 fn sent(stderr: &str, ip: &str) -> u64 {
@@ -24,42 +22,13 @@ fn sent(stderr: &str, ip: &str) -> u64 {
     line.parse::<bytesize::ByteSize>().unwrap().as_u64()
 }
 
-/// 3 MiB of text that compresses to about 2 MiB.
-fn noise() -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..3 << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            CHARS[(x % 64) as usize] as char
-        })
-        .collect()
-}
-
 #[test]
 fn a_mixed_layer_reaches_a_node_without_its_registry_data() {
     let hosts = Hosts::start(2);
     let tug = Tug::new();
     let mut images = fixture::build_images(&tug);
-    // One layer with both, as `COPY . .` of a context holding registry/
-    // makes it in other builders (tug build splits registry/ out).
-    let noise = noise();
-    put_image(
-        &Store::open(&tug.store()).unwrap(),
-        "tugtest/mixed:v1",
-        serde_json::json!({
-            "architecture": "amd64", "os": "linux",
-            "config": {"Labels": {"sealos.io.type": "patch"}},
-            "rootfs": {"type": "layers", "diff_ids": []},
-        }),
-        &[gz_tar(&[
-            (BLOB, noise.as_str(), 0o644),
-            ("etc/split-extra.conf", "extra\n", 0o644),
-        ])],
-    );
-    images.insert(1, "tugtest/mixed:v1".into());
+    fixture::put_mixed_patch(&tug, 3 << 20, "split-extra.conf");
+    images.insert(1, fixture::MIXED.into());
 
     let key = hosts.key.display().to_string();
     let mut args: Vec<String> = vec!["run".into()];

@@ -20,6 +20,42 @@ pub const FAIL: &str = "/var/lib/tug-fixture-fail";
 /// Lines `<name> <ip>` here are the nodes master0's kubectl knows.
 pub const NODES: &str = "/var/lib/tug-fixture-nodes";
 
+/// The patch image [`put_mixed_patch`] makes.
+pub const MIXED: &str = "tugtest/mixed:v1";
+/// Where its registry data lies in its one layer.
+pub const MIXED_BLOB: &str = "registry/docker/registry/v2/blobs/sha256/ab/abcd/data";
+
+/// Put the patch image [`MIXED`] in `tug`'s store: its one layer holds
+/// `registry_bytes` of registry data (text that gzips to about two thirds)
+/// beside `etc/<extra>`, as `COPY . .` of a context holding `registry/`
+/// makes it in other builders (`tug build` gives registry/ a layer of its
+/// own).
+pub fn put_mixed_patch(tug: &Tug, registry_bytes: usize, extra: &str) {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let data: String = (0..registry_bytes)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            CHARS[(x % 64) as usize] as char
+        })
+        .collect();
+    put_image(
+        &Store::open(&tug.store()).unwrap(),
+        MIXED,
+        serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Labels": {"sealos.io.type": "patch"}},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }),
+        &[gz_tar(&[
+            (MIXED_BLOB, data.as_str(), 0o644),
+            (&format!("etc/{extra}"), "extra\n", 0o644),
+        ])],
+    );
+}
+
 /// A fixture build context under `tests/fixtures`.
 pub fn context(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
