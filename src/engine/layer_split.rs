@@ -8,7 +8,8 @@
 //! their extension headers (GNU long names, PAX records), so what a host
 //! unpacks is exactly what it would have taken from the whole layer.
 
-use super::layer_scan::{BlobCompression, normalise};
+use super::layer_scan::normalise;
+use super::plan::Compression;
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -26,7 +27,7 @@ const MAX_EXTENSION: u64 = 1 << 20;
 /// every host of a run asks at once), then reused.
 pub async fn without_registry(
     blob: &Path,
-    compression: BlobCompression,
+    compression: Compression,
     cache: &Path,
     name: &str,
 ) -> io::Result<PathBuf> {
@@ -52,7 +53,7 @@ pub async fn without_registry(
 
 /// Write the filtered layer to a temporary file beside `out`, then rename:
 /// `out` is whole or absent, whatever stops the process.
-fn make(blob: &Path, compression: BlobCompression, out: &Path) -> io::Result<()> {
+fn make(blob: &Path, compression: Compression, out: &Path) -> io::Result<()> {
     let dir = out.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = out.file_name().unwrap_or_default().to_string_lossy();
@@ -68,7 +69,7 @@ fn make(blob: &Path, compression: BlobCompression, out: &Path) -> io::Result<()>
 }
 
 /// The layer at `blob` without `registry/`, gzipped into the file `to`.
-fn write_filtered(blob: &Path, compression: BlobCompression, to: &Path) -> io::Result<()> {
+fn write_filtered(blob: &Path, compression: Compression, to: &Path) -> io::Result<()> {
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -77,9 +78,9 @@ fn write_filtered(blob: &Path, compression: BlobCompression, to: &Path) -> io::R
         .open(to)?;
     let input = BufReader::with_capacity(1 << 20, std::fs::File::open(blob)?);
     let decoded: Box<dyn Read> = match compression {
-        BlobCompression::None => Box::new(input),
-        BlobCompression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
-        BlobCompression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(input)?),
+        Compression::None => Box::new(input),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(input)?),
     };
     let sink = BufWriter::with_capacity(1 << 20, &file);
     let mut gz = flate2::write::GzEncoder::new(sink, flate2::Compression::fast());
@@ -302,8 +303,8 @@ mod tests {
         std::fs::write(&blob, gz.finish().unwrap()).unwrap();
         let cache = dir.path().join("cache");
         let (a, b) = tokio::join!(
-            without_registry(&blob, BlobCompression::Gzip, &cache, "x.tar.gz"),
-            without_registry(&blob, BlobCompression::Gzip, &cache, "x.tar.gz"),
+            without_registry(&blob, Compression::Gzip, &cache, "x.tar.gz"),
+            without_registry(&blob, Compression::Gzip, &cache, "x.tar.gz"),
         );
         assert_eq!(a.unwrap(), b.unwrap());
         let made = std::fs::read(cache.join("x.tar.gz")).unwrap();

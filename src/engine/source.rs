@@ -3,7 +3,6 @@
 //! a thread writing into a pipe (optionally gzip/zstd compressed). Memory
 //! stays bounded by the pipe and a few buffers; nothing is copied to disk.
 
-use super::layer_scan::BlobCompression;
 use super::plan::{Compression, LocalFile, Source};
 use super::transport::ByteStream;
 use std::io::{self, Write};
@@ -40,13 +39,8 @@ pub async fn open(source: &Source) -> io::Result<ByteStream<'static>> {
         } => {
             drop(open_files(std::slice::from_ref(file)).await?);
             let name = format!("{}.no-registry.tar.gz", file.identity.replace(':', "-"));
-            let stored = match stored {
-                Compression::None => BlobCompression::None,
-                Compression::Gzip => BlobCompression::Gzip,
-                Compression::Zstd => BlobCompression::Zstd,
-            };
             let made =
-                super::layer_split::without_registry(&file.path, stored, cache, &name).await?;
+                super::layer_split::without_registry(&file.path, *stored, cache, &name).await?;
             let opened = tokio::fs::File::open(&made)
                 .await
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", made.display())))?;
