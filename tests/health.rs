@@ -15,26 +15,6 @@ use support::tug::{Run, Tug};
 /// Lines `<name or ip>\t<reason>\t<message>` here keep nodes NotReady.
 const NOT_READY: &str = "/var/lib/tug-fixture-notready";
 
-/// `tug run` of the fixture images over `hosts[0]` (master) and `hosts[1]` (node).
-fn run_args(tug: &Tug, hosts: &Hosts, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["run".to_string()];
-    args.extend(fixture::build_images(tug));
-    args.extend(
-        [
-            "--masters",
-            &hosts[0].addr(),
-            "--nodes",
-            &hosts[1].addr(),
-            "--pk",
-            &hosts.key.display().to_string(),
-            "--plain",
-        ]
-        .map(str::to_string),
-    );
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
 /// Run tug with owned arguments.
 fn run(tug: &Tug, args: &[String]) -> Run {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -76,7 +56,7 @@ fn the_run_waits_until_every_node_is_ready_telling_each_hosts_state() {
         "KubeletNotReady",
         "container runtime network not ready",
     );
-    let mut child = tug.spawn(&run_args(&tug, &hosts, &["--wait", "5m"]));
+    let mut child = tug.spawn(&fixture::run_args(&tug, &hosts, &["--wait", "5m"]));
     // Once master0 was asked a second time (so the first answer, NotReady,
     // is complete), the node becomes Ready.
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -118,7 +98,7 @@ fn a_node_that_stays_not_ready_fails_the_run_naming_it_and_a_rerun_only_waits() 
         "KubeletNotReady",
         "cni plugin not initialized \\033[2J",
     );
-    let failed = run(&tug, &run_args(&tug, &hosts, &["--wait", "6s"])).fails();
+    let failed = run(&tug, &fixture::run_args(&tug, &hosts, &["--wait", "6s"])).fails();
     let n1 = hosts[1].ip.as_str();
     let err = &failed.stderr;
     let named = format!(
@@ -165,20 +145,24 @@ fn no_wait_leaves_the_wait_out_and_add_waits_for_the_new_node() {
     let hosts = Hosts::start(3);
     let tug = Tug::new();
     keep_not_ready(&hosts, "node2", "KubeletNotReady", "not yet");
-    let planned = run(&tug, &run_args(&tug, &hosts, &["--dry-run"])).ok();
+    let planned = run(&tug, &fixture::run_args(&tug, &hosts, &["--dry-run"])).ok();
     assert!(
         planned.stdout.contains(": health (one by one)"),
         "{}",
         planned.stdout
     );
-    let unwaited = run(&tug, &run_args(&tug, &hosts, &["--no-wait", "--dry-run"])).ok();
+    let unwaited = run(
+        &tug,
+        &fixture::run_args(&tug, &hosts, &["--no-wait", "--dry-run"]),
+    )
+    .ok();
     assert!(
         !unwaited.stdout.contains(": health ("),
         "{}",
         unwaited.stdout
     );
 
-    let run = run(&tug, &run_args(&tug, &hosts, &["--no-wait"])).ok();
+    let run = run(&tug, &fixture::run_args(&tug, &hosts, &["--no-wait"])).ok();
     assert_eq!(health_asks(&hosts), 0, "{}", run.stderr);
     assert!(!run.stderr.contains("health:"), "{}", run.stderr);
 

@@ -30,21 +30,7 @@ fn a_mixed_layer_reaches_a_node_without_its_registry_data() {
     fixture::put_mixed_patch(&tug, 3 << 20, "split-extra.conf");
     images.insert(1, fixture::MIXED.into());
 
-    let key = hosts.key.display().to_string();
-    let mut args: Vec<String> = vec!["run".into()];
-    args.extend(images);
-    args.extend(
-        [
-            "--masters",
-            &hosts[0].addr(),
-            "--nodes",
-            &hosts[1].addr(),
-            "--pk",
-            &key,
-            "--plain",
-        ]
-        .map(String::from),
-    );
+    let args = fixture::run_args_of(images, &hosts, &[]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = tug.run(&argv).ok();
 

@@ -8,26 +8,6 @@ use support::fixture::{self, calls, calls_of};
 use support::hosts::{Host, Hosts};
 use support::tug::{Run, Tug};
 
-/// `tug run` of the fixture images: hosts[0] the master, hosts[1] a node.
-fn run_args(tug: &Tug, hosts: &Hosts) -> Vec<String> {
-    let mut args = vec!["run".to_string()];
-    args.extend(fixture::build_images(tug));
-    let key = hosts.key.display().to_string();
-    args.extend(
-        [
-            "--masters",
-            &hosts[0].addr(),
-            "--nodes",
-            &hosts[1].addr(),
-            "--pk",
-            &key,
-            "--plain",
-        ]
-        .map(String::from),
-    );
-    args
-}
-
 fn clusterfile(tug: &Tug) -> std::path::PathBuf {
     tug.home().join("state/clusters/default/Clusterfile")
 }
@@ -48,7 +28,7 @@ fn a_second_run_of_a_busy_cluster_says_who_holds_it_and_changes_nothing() {
     let hosts = Hosts::start(2);
     fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
-    let args = run_args(&tug, &hosts);
+    let args = fixture::run_args(&tug, &hosts, &[]);
     let mut first = tug.spawn(&args);
     fixture::wait_for_held_layer(&hosts[1], &mut first);
 
@@ -81,7 +61,7 @@ fn a_second_run_of_a_busy_cluster_says_who_holds_it_and_changes_nothing() {
 fn a_reset_that_cannot_reach_a_host_keeps_the_cluster_and_a_rerun_finishes_it() {
     let mut hosts = Hosts::start(2);
     let tug = Tug::new();
-    let args = run_args(&tug, &hosts);
+    let args = fixture::run_args(&tug, &hosts, &[]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     tug.run(&argv).ok();
 
@@ -128,7 +108,7 @@ fn a_reset_that_cannot_reach_a_host_keeps_the_cluster_and_a_rerun_finishes_it() 
 fn a_host_that_lost_its_files_is_redone_and_the_others_are_not() {
     let hosts = Hosts::start(2);
     let tug = Tug::new();
-    let args = run_args(&tug, &hosts);
+    let args = fixture::run_args(&tug, &hosts, &[]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     tug.run(&argv).ok();
     let inits = |h: &Host| {

@@ -14,25 +14,6 @@ use support::tug::{Run, Tug};
 use tug::cluster::clusterfile::Clusterfile;
 use tug::cluster::model::{ClusterStatus, Condition, Phase};
 
-/// `tug run` of the fixture images: `hosts[0]` the master, `hosts[1]` a node.
-fn run_args(tug: &Tug, hosts: &Hosts) -> Vec<String> {
-    let mut args = vec!["run".to_string()];
-    args.extend(fixture::build_images(tug));
-    args.extend(
-        [
-            "--masters",
-            &hosts[0].addr(),
-            "--nodes",
-            &hosts[1].addr(),
-            "--pk",
-            &hosts.key.display().to_string(),
-            "--plain",
-        ]
-        .map(str::to_string),
-    );
-    args
-}
-
 fn saved_path(tug: &Tug) -> PathBuf {
     tug.home().join("state/clusters/default/Clusterfile")
 }
@@ -137,7 +118,7 @@ fn a_failed_join_is_saved_with_the_stages_before_it_and_a_rerun_of_the_file_succ
     let hosts = Hosts::start(2);
     hosts[1].exec(&format!("echo kubeadm join > {FAIL}"));
     let tug = Tug::new();
-    let args = run_args(&tug, &hosts);
+    let args = fixture::run_args(&tug, &hosts, &[]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = tug.run(&argv).fails();
 
@@ -208,7 +189,7 @@ fn the_file_is_saved_while_the_run_is_under_way_and_a_ctrl_c_is_recorded() {
     // the run is held inside its first distribute stage.
     fixture::hold_layers(&hosts[1]);
     let tug = Tug::new();
-    let args = run_args(&tug, &hosts);
+    let args = fixture::run_args(&tug, &hosts, &[]);
     let mut child = tug.spawn(&args);
     fixture::wait_for_held_layer(&hosts[1], &mut child);
 
@@ -276,7 +257,7 @@ fn status_says_when_the_hosts_contradict_a_saved_success() {
     let hosts = Hosts::start(2);
     let tug = Tug::new();
     tug.run(
-        &run_args(&tug, &hosts)
+        &fixture::run_args(&tug, &hosts, &[])
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>(),

@@ -3,7 +3,7 @@
 //! stand-in programs write on every host they run on.
 
 use super::cluster_image::{gz_tar, put_image};
-use super::hosts::Host;
+use super::hosts::{Host, Hosts};
 use super::tug::Tug;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -54,6 +54,31 @@ pub fn put_mixed_patch(tug: &Tug, registry_bytes: usize, extra: &str) {
             (&format!("etc/{extra}"), "extra\n", 0o644),
         ])],
     );
+}
+
+/// `tug run IMAGES` with `hosts[0]` the master and `hosts[1]` a node, by
+/// key, plain lines; then `extra`.
+pub fn run_args_of(images: Vec<String>, hosts: &Hosts, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["run".to_string()];
+    args.extend(images);
+    let key = hosts.key.display().to_string();
+    let (master, node) = (hosts[0].addr(), hosts[1].addr());
+    let fixed = [
+        "--masters",
+        &master,
+        "--nodes",
+        &node,
+        "--pk",
+        &key,
+        "--plain",
+    ];
+    args.extend(fixed.iter().chain(extra).map(|s| s.to_string()));
+    args
+}
+
+/// [`run_args_of`] the fixture images, built in `tug`'s store.
+pub fn run_args(tug: &Tug, hosts: &Hosts, extra: &[&str]) -> Vec<String> {
+    run_args_of(build_images(tug), hosts, extra)
 }
 
 /// A fixture build context under `tests/fixtures`.
