@@ -23,8 +23,19 @@ pub struct Installed {
     pub image: Result<String, String>,
     /// How many hosts it lists.
     pub hosts: usize,
+    /// Each host's address and roles, in the Clusterfile's order.
+    pub members: Vec<Member>,
     /// Where its last apply got to, in a few words.
     pub phase: &'static str,
+}
+
+/// One host of an installed cluster, as its list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Its address as the Clusterfile writes it (`ip` or `ip:port`).
+    pub address: String,
+    /// Its roles, joined by commas.
+    pub roles: String,
 }
 
 /// Every cluster with a saved Clusterfile, by name.
@@ -34,10 +45,19 @@ pub fn installed(paths: &Paths) -> Vec<Installed> {
         .filter_map(|name| {
             let state = ClusterState::new(paths, &name).ok()?;
             let clusterfile = state.clusterfile_path();
-            let (image, hosts, phase) = match Clusterfile::load(&clusterfile) {
+            let (image, members, phase) = match Clusterfile::load(&clusterfile) {
                 Ok(cf) => {
                     let spec = &cf.cluster.spec;
-                    let hosts = spec.hosts.iter().map(|h| h.ips.len()).sum();
+                    let members = spec
+                        .hosts
+                        .iter()
+                        .flat_map(|h| {
+                            h.ips.iter().map(|ip| Member {
+                                address: ip.clone(),
+                                roles: h.roles.join(","),
+                            })
+                        })
+                        .collect();
                     let phase = match cf.cluster.status.as_ref().and_then(|s| s.phase) {
                         Some(Phase::ClusterSuccess) => "installed",
                         Some(Phase::ClusterFailed) => "failed",
@@ -45,15 +65,16 @@ pub fn installed(paths: &Paths) -> Vec<Installed> {
                         None => "saved, not installed",
                     };
                     let image = spec.image.first().cloned().unwrap_or_default();
-                    (Ok(image), hosts, phase)
+                    (Ok(image), members, phase)
                 }
-                Err(e) => (Err(e.to_string()), 0, "unreadable"),
+                Err(e) => (Err(e.to_string()), Vec::new(), "unreadable"),
             };
             Some(Installed {
                 name,
                 clusterfile,
                 image,
-                hosts,
+                hosts: members.len(),
+                members,
                 phase,
             })
         })

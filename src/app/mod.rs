@@ -3,8 +3,9 @@
 //! The context (paths, registry settings, flags), the registry client,
 //! the layer prescan, the spec of a Clusterfile, connecting hosts with a
 //! host-key policy, the install [`session`] (resolve → plan → run with
-//! journal, logs and status, yielding engine events), the connection test,
-//! and how hosts are reached ([`reach`]: SSH, or the demo's simulated
+//! journal, logs and status, yielding engine events), the [`teardown`] of
+//! hosts and clusters, both as one [`work::Work`] a face runs, the
+//! connection test, and how hosts are reached ([`reach`]: SSH, or the demo's simulated
 //! ones). Faces parse and print, or draw; they never import each other.
 
 pub mod arch;
@@ -24,7 +25,9 @@ pub mod reach;
 pub mod registry;
 pub mod session;
 pub mod spec;
+pub mod teardown;
 pub mod upgrade;
+pub mod work;
 
 pub use context::{Cancelled, Context, Settings};
 pub use error::AppError;

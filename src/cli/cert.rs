@@ -132,7 +132,7 @@ async fn run_plan(
 ) -> anyhow::Result<()> {
     let _lock = ClusterLock::take(state.dir(), state.name(), command)?;
     let session = fleet::session(ctx, state, masters, plan);
-    execute(ctx, &session).await?;
+    execute(ctx, &session.into()).await?;
     let _ = std::fs::remove_file(state.dir().join(FLEET_JOURNAL));
     Ok(())
 }

@@ -111,7 +111,7 @@ async fn run_plan(
         verbose: true,
         ..ctx.clone()
     };
-    let result = execute(&plain, &session).await;
+    let result = execute(&plain, &session.into()).await;
     let _ = std::fs::remove_file(state.dir().join(FLEET_JOURNAL));
     result.map(drop)
 }

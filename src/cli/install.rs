@@ -303,7 +303,7 @@ async fn bring_images(ctx: &Context, cf: &mut Clusterfile) -> anyhow::Result<()>
 }
 
 /// [`apply`] for a caller that holds the cluster's lock (or a dry run).
-pub(super) async fn apply_locked(
+async fn apply_locked(
     ctx: &Context,
     cf: Clusterfile,
     how: How,
@@ -321,7 +321,8 @@ pub(super) async fn apply_locked(
     if dry_run {
         return super::plan::print_plan(&session.plan, Some(&session.journal));
     }
-    execute(ctx, &session).await?;
+    let upgrade = session.upgrade.clone();
+    execute(ctx, &session.into()).await?;
     if let Some(phase) = how.until {
         eprintln!(
             "cluster {}: stopped after {phase} as asked; `tug apply -f {}` finishes it",
@@ -330,7 +331,7 @@ pub(super) async fn apply_locked(
         );
         return Ok(());
     }
-    match &session.upgrade {
+    match &upgrade {
         Some(up) => eprintln!(
             "cluster {} upgraded from {} to {} on every host; kubeconfig: {}",
             spec.name,

@@ -7,7 +7,7 @@ use super::dashboard::state::RunState;
 use super::dashboard::{self, Dashboard};
 use super::done::{self, Done};
 use super::help;
-use super::target::Target;
+use super::target::{Doing, Target};
 use super::theme::Theme;
 use super::wizard::{self, Wizard};
 use chrono::{DateTime, Local};
@@ -112,15 +112,29 @@ impl App {
         }
     }
 
+    /// What the planned run does (an install until a teardown is planned).
+    fn doing(&self) -> Doing {
+        self.target
+            .as_ref()
+            .map(|t| t.doing.clone())
+            .unwrap_or_default()
+    }
+
     /// What to print once the terminal is restored: where a ready
-    /// cluster's kubeconfig is (nothing for the demo's simulated one).
+    /// cluster's kubeconfig is (nothing for the demo's simulated one), or
+    /// that a reset cluster is gone.
     pub fn farewell(&self) -> Option<String> {
         match &self.screen {
             Screen::Done(d) if matches!(d.outcome, RunOutcome::Done(_)) && !self.demo => {
                 let path = d.kubeconfig.display();
-                Some(format!(
-                    "cluster ready; kubeconfig: {path}\ntry: kubectl --kubeconfig {path} get nodes"
-                ))
+                Some(match self.target.as_ref().map(|t| (&t.doing, &t.cluster)) {
+                    Some((Doing::Reset, name)) => format!(
+                        "cluster {name} is reset: every host is clean and its Clusterfile is archived"
+                    ),
+                    _ => format!(
+                        "cluster ready; kubeconfig: {path}\ntry: kubectl --kubeconfig {path} get nodes"
+                    ),
+                })
             }
             _ => None,
         }
@@ -169,6 +183,7 @@ impl App {
                 .unwrap_or_default();
             let mut done = Done::new(run, outcome, kubeconfig, d.selected, self.demo);
             done.editable = self.edit.is_some();
+            done.doing = self.doing();
             self.screen = Screen::Done(done);
         }
         if self.quit_when_stopped {
@@ -253,10 +268,17 @@ impl App {
     }
 
     /// Back from an install that did not run to the wizard's hosts screen
-    /// (then SSH, configuration and a new plan).
+    /// (then SSH, configuration and a new plan); from a teardown that did
+    /// not run, to the clusters screen.
     fn back_to_hosts(&mut self) -> Vec<Effect> {
         if let Some(mut w) = self.edit.take() {
-            w.step = wizard::Step::Hosts;
+            // A teardown started from the clusters screen goes back there.
+            w.step = if self.doing() == Doing::Install {
+                wizard::Step::Hosts
+            } else {
+                w.clusters.takedown = None;
+                wizard::Step::Clusters
+            };
             self.target = None;
             self.screen = Screen::Wizard(w);
         }
@@ -317,10 +339,8 @@ impl App {
                 None => "wizard: a new cluster".to_string(),
             },
             (_, None) => "wizard: a new cluster".to_string(),
-            (Screen::Install(_), Some(t)) => {
-                format!("installing cluster {} ({})", t.cluster, t.image)
-            }
-            (Screen::Done(_), Some(t)) => format!("install of cluster {} ({})", t.cluster, t.image),
+            (Screen::Install(_), Some(t)) => t.doing.running(t),
+            (Screen::Done(_), Some(t)) => t.doing.ended(t),
         };
         let mut title = vec![
             Span::styled(" tug ", theme.accent()),

@@ -22,10 +22,11 @@ pub async fn dashboard(ctx: &Context, demo: Demo) -> anyhow::Result<()> {
         plan: run.session.plan.clone(),
         roles: run.spec.role_names(),
         kubeconfig: run.dir.join("admin.conf"),
+        doing: Default::default(),
     };
     let (app, first) = App::installing(target, true, Theme::from_env()?);
     let reach = Reach::Simulated(demo.simulated());
-    let exit = super::run(app, first, ctx, &reach, Some(run.session))
+    let exit = super::run(app, first, ctx, &reach, Some(run.session.into()))
         .await?
         .exit;
     left(exit, &format!("logs in {}", run.dir.join("logs").display()))

@@ -4,6 +4,7 @@
 
 use super::dashboard::state::RunState;
 use super::dashboard::view::{hosts_table, log_pane};
+use super::target::Doing;
 use super::theme::Theme;
 use super::wrap::wrap;
 use crate::app::session::Outcome as RunOutcome;
@@ -45,6 +46,8 @@ pub struct Done {
     pub scroll: u16,
     /// The install came from the wizard, which it can go back to.
     pub editable: bool,
+    /// What the run did to the cluster.
+    pub doing: Doing,
     /// The summary's width when last drawn: how far its wrapped rows scroll.
     width: std::cell::Cell<u16>,
 }
@@ -66,6 +69,7 @@ impl Done {
             demo,
             scroll: 0,
             editable: false,
+            doing: Doing::Install,
             width: std::cell::Cell::new(80),
         }
     }
@@ -133,8 +137,9 @@ impl Done {
         log_pane(f, log, self.run.hosts.get(self.selected), theme);
     }
 
-    fn summary(&self, theme: &Theme) -> (&'static str, ratatui::style::Style, Vec<Line<'_>>) {
+    fn summary(&self, theme: &Theme) -> (String, ratatui::style::Style, Vec<Line<'_>>) {
         match &self.outcome {
+            RunOutcome::Done(_) if self.doing != Doing::Install => self.torn_down(theme),
             RunOutcome::Done(_) => {
                 let hint = if self.demo {
                     "demo: the hosts and this kubeconfig are simulated; no cluster exists"
@@ -146,7 +151,7 @@ impl Done {
                     )
                 };
                 (
-                    " cluster ready ",
+                    " cluster ready ".to_string(),
                     theme.ok(),
                     vec![
                         Line::styled("Every host is installed.", theme.ok()),
@@ -156,7 +161,7 @@ impl Done {
                 )
             }
             RunOutcome::Cancelled => (
-                " cancelled ",
+                " cancelled ".to_string(),
                 theme.warn(),
                 vec![
                     Line::styled(
@@ -167,15 +172,17 @@ impl Done {
                 ],
             ),
             RunOutcome::Error(e) => (
-                " install did not run ",
+                format!(" {} did not run ", self.doing.noun()),
                 theme.error(),
                 e.lines()
                     .into_iter()
                     .map(|l| Line::styled(l, theme.error()))
-                    .chain([Line::from(if self.editable {
-                        "r tries again; e goes back to the hosts and SSH screens to fix them."
-                    } else {
-                        "r tries again."
+                    .chain([Line::from(match (self.editable, &self.doing) {
+                        (false, _) => "r tries again.",
+                        (true, Doing::Install) => {
+                            "r tries again; e goes back to the hosts and SSH screens to fix them."
+                        }
+                        (true, _) => "r tries again; e goes back to the list of clusters.",
                     })])
                     .collect(),
             ),
@@ -201,11 +208,49 @@ impl Done {
                         theme.dim(),
                     ));
                 }
-                lines.push(Line::from(
-                    "r retries: a re-apply that skips every step that finished.",
-                ));
-                (" install failed ", theme.error(), lines)
+                lines.push(Line::from(if self.doing == Doing::Install {
+                    "r retries: a re-apply that skips every step that finished."
+                } else {
+                    "r retries: every host's teardown runs again; a host already clean stays clean."
+                }));
+                (
+                    format!(" {} failed ", self.doing.noun()),
+                    theme.error(),
+                    lines,
+                )
             }
+        }
+    }
+
+    /// The summary of a teardown that finished.
+    fn torn_down(&self, theme: &Theme) -> (String, ratatui::style::Style, Vec<Line<'_>>) {
+        match &self.doing {
+            Doing::Remove(hosts) => (
+                " hosts removed ".to_string(),
+                theme.ok(),
+                vec![
+                    Line::styled(
+                        format!(
+                            "{hosts}: drained, deleted from Kubernetes and reset; \
+                             the other hosts follow the new set."
+                        ),
+                        theme.ok(),
+                    ),
+                    Line::from(format!("kubeconfig: {}", self.kubeconfig.display())),
+                ],
+            ),
+            _ => (
+                " cluster reset ".to_string(),
+                theme.ok(),
+                vec![
+                    Line::styled(
+                        "Every host is clean: kubeadm reset, the image's clean scripts, \
+                         tug's files removed.",
+                        theme.ok(),
+                    ),
+                    Line::from("The cluster's Clusterfile is archived in its state dir."),
+                ],
+            ),
         }
     }
 }

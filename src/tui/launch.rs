@@ -1,19 +1,20 @@
-//! Starting an install from the wizard: the application layer's session
-//! runs in the background, every engine event becomes an
+//! Starting a run from the wizard: the application layer's install or
+//! teardown runs in the background, every engine event becomes an
 //! [`Action::Engine`], and one [`Action::RunDone`] follows the last.
 //! Notices (a status that cannot be saved) go to tug's log: the screen is
 //! the wizard's.
 
 use super::action::Action;
-use crate::app::session::{Outcome, Session};
+use crate::app::session::Outcome;
+use crate::app::work::Work;
 use crate::app::{AppError, Notice};
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// Start `session` in the background, its events and then its outcome
+/// Start `work` in the background, its events and then its outcome
 /// arriving on `tx`. Cancelling the token returned starts no new step.
-pub fn start(session: Session, tx: UnboundedSender<Action>) -> CancellationToken {
+pub fn start(work: Work, tx: UnboundedSender<Action>) -> CancellationToken {
     let cancel = CancellationToken::new();
     let token = cancel.clone();
     tokio::spawn(async move {
@@ -24,10 +25,10 @@ pub fn start(session: Session, tx: UnboundedSender<Action>) -> CancellationToken
             }
         };
         let notify = Arc::new(|n: Notice| tracing::warn!("{n}"));
-        let outcome = match session.lock("tug (wizard)") {
+        let outcome = match work.lock("tug (wizard)") {
             // The session drops its sender when it ends, so `forward` ends
             // after the last event.
-            Ok(_lock) => tokio::join!(session.run(etx, token, notify), forward).0,
+            Ok(_lock) => tokio::join!(work.run(etx, token, notify), forward).0,
             Err(e) => Outcome::Error(AppError::from(anyhow::Error::new(e))),
         };
         let _ = tx.send(Action::RunDone(outcome));

@@ -24,7 +24,7 @@ pub mod wizard;
 pub mod wrap;
 
 use crate::app::reach::Reach;
-use crate::app::session::Session;
+use crate::app::work::Work;
 use crate::app::{Cancelled, Context};
 use crate::cluster::clusterfile::Clusterfile;
 use action::{Action, Effect};
@@ -53,14 +53,14 @@ pub struct Left {
 }
 
 /// Run the wizard on the terminal until the user leaves. `launch` is the
-/// session to start (the demo's); the wizard's screens plan their own, with
+/// run to start (the demo's); the wizard's screens plan their own, with
 /// the paths and settings of `ctx`, over hosts reached as `reach` says.
 pub async fn run(
     mut app: App,
     first: Vec<Effect>,
     ctx: &Context,
     reach: &Reach,
-    launch: Option<Session>,
+    launch: Option<Work>,
 ) -> anyhow::Result<Left> {
     let left = |app: &App, exit: Exit| {
         Ok(Left {
@@ -80,8 +80,8 @@ pub async fn run(
             match effect {
                 Effect::Quit => return left(&app, app.exit()),
                 Effect::StartRun => {
-                    let session = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    if let Some(s) = session {
+                    let work = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    if let Some(s) = work {
                         cancel = Some(launch::start(s, tx.clone()));
                     }
                 }

@@ -1,6 +1,7 @@
 //! What the wizard is installing, as its screens show it: made when a plan
 //! is ready (the review, the demo), read by the dashboard and the done
-//! screen.
+//! screen. A teardown (hosts removed, the cluster reset) is shown the same
+//! way, under its own titles.
 
 use crate::engine::plan::{HostId, Plan};
 use std::collections::BTreeMap;
@@ -20,4 +21,47 @@ pub struct Target {
     pub roles: BTreeMap<HostId, String>,
     /// Where the kubeconfig lands.
     pub kubeconfig: PathBuf,
+    /// What the run does to the cluster.
+    pub doing: Doing,
+}
+
+/// What a run does to its cluster, as the titles say it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Doing {
+    /// Installs it (or resumes, adds hosts, upgrades).
+    #[default]
+    Install,
+    /// Takes these hosts out (as shown: addresses joined by commas).
+    Remove(String),
+    /// Takes the whole cluster down.
+    Reset,
+}
+
+impl Doing {
+    /// The title while it runs.
+    pub fn running(&self, t: &Target) -> String {
+        match self {
+            Doing::Install => format!("installing cluster {} ({})", t.cluster, t.image),
+            Doing::Remove(hosts) => format!("removing {hosts} from cluster {}", t.cluster),
+            Doing::Reset => format!("resetting cluster {}", t.cluster),
+        }
+    }
+
+    /// The title once it ended.
+    pub fn ended(&self, t: &Target) -> String {
+        match self {
+            Doing::Install => format!("install of cluster {} ({})", t.cluster, t.image),
+            Doing::Remove(hosts) => format!("removal of {hosts} from cluster {}", t.cluster),
+            Doing::Reset => format!("reset of cluster {}", t.cluster),
+        }
+    }
+
+    /// The run in one word, for what did not run.
+    pub fn noun(&self) -> &'static str {
+        match self {
+            Doing::Install => "install",
+            Doing::Remove(_) => "removal",
+            Doing::Reset => "reset",
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod dashboard;
 mod done;
 mod many_hosts;
 mod snapshots;
+mod takedown;
 
 use super::action::{Action, Effect, RunOutcome};
 use super::app::{App, Exit, Screen};
@@ -58,6 +59,7 @@ fn target() -> Target {
         },
         roles,
         kubeconfig: "/state/demo/admin.conf".into(),
+        doing: Default::default(),
     }
 }
 

@@ -6,15 +6,16 @@
 use super::echo::NoControlEcho;
 use super::progress::{CANCELLING, Dashboard, HURRY};
 use crate::app::Cancelled;
-use crate::app::session::{Outcome, Session};
+use crate::app::session::Outcome;
+use crate::app::work::Work;
 use crate::cli::printer::PlainPrinter;
 use crate::cli::{Context, notices};
 use crate::engine::runner::{Report, RunError};
 use tokio_util::sync::CancellationToken;
 
-/// Run `session`, showing its events, and say how it ended: the report,
+/// Run `work`, showing its events, and say how it ended: the report,
 /// or an error that keeps its causes.
-pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow::Result<Report> {
+pub(in crate::cli) async fn execute(ctx: &Context, work: &Work) -> anyhow::Result<Report> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let hurry = CancellationToken::new();
@@ -23,7 +24,7 @@ pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow:
     let mut notify = notices();
     let _no_echo = fancy.then(NoControlEcho::new).flatten();
     let printer = if fancy {
-        let dashboard = Dashboard::stderr(&session.plan);
+        let dashboard = Dashboard::stderr(&work.plan());
         notify = dashboard.notices();
         tokio::spawn(dashboard.show_all(rx, cancel.clone(), hurry))
     } else {
@@ -34,7 +35,7 @@ pub(in crate::cli) async fn execute(ctx: &Context, session: &Session) -> anyhow:
                 .await
         })
     };
-    let outcome = session.run(tx, cancel, notify).await;
+    let outcome = work.run(tx, cancel, notify).await;
     watcher.abort();
     printer.await??;
     match outcome {

@@ -1,20 +1,19 @@
-//! Taking hosts out and clusters down: `tug delete` (asked first, then
-//! drained, deleted and reset, the rest re-applied) and `tug reset` (the
-//! record kept, marked, until every host is clean).
+//! `tug delete` and `tug reset` on the command line: the flags read, the
+//! user asked (or the plan printed), the cluster locked; the teardown
+//! itself is the application layer's ([`crate::app::teardown`]).
 
-use super::{How, apply_locked, execute};
+use super::execute;
 use crate::app::lock::ClusterLock;
-use crate::app::session::{INSTALL_JOURNAL, RESET_JOURNAL, Session};
-use crate::app::spec::{spec_for_run, spec_of};
+use crate::app::teardown::{Purpose, Teardown};
 use crate::cli::{Context, notices};
 use crate::cluster::hosts::parse_ip_list;
 use crate::cluster::state::ClusterState;
-use crate::engine::install::InstallOptions;
-use crate::engine::plan::{HostId, Plan};
-use crate::engine::reset::{plan_delete, plan_reset};
-use crate::engine::spec::ClusterSpec;
-use crate::engine::transport::select::Unreachable;
 use anyhow::Context as _;
+use std::net::IpAddr;
+
+/// What follows a delete's own steps.
+const REAPPLY: &str = "then the remaining hosts are re-applied (as `tug apply` would: \
+                       what they already have is skipped) to follow the new set of hosts";
 
 /// Whether a delete runs, and whether the user said yes already.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,7 +28,7 @@ pub(super) enum Asked {
 
 /// Ask on the terminal whether to drain and reset `hosts` of cluster
 /// `name`; without a terminal, say that `--yes` is needed.
-fn confirm_delete(name: &str, hosts: &[std::net::IpAddr]) -> anyhow::Result<()> {
+fn confirm_delete(name: &str, hosts: &[IpAddr]) -> anyhow::Result<()> {
     use std::io::{BufRead, IsTerminal, Write};
     let list: Vec<String> = hosts.iter().map(ToString::to_string).collect();
     let list = list.join(", ");
@@ -50,16 +49,8 @@ fn confirm_delete(name: &str, hosts: &[std::net::IpAddr]) -> anyhow::Result<()> 
     Ok(())
 }
 
-pub(super) async fn delete(
-    ctx: &Context,
-    name: &str,
-    masters: Option<&str>,
-    nodes: Option<&str>,
-    asked: Asked,
-) -> anyhow::Result<()> {
-    let dry_run = asked == Asked::DryRun;
-    let state = ClusterState::new(&ctx.paths, name)?;
-    let mut cf = state.load_existing()?;
+/// The addresses `--masters` and `--nodes` name.
+fn named(masters: Option<&str>, nodes: Option<&str>) -> anyhow::Result<Vec<IpAddr>> {
     let mut gone = Vec::new();
     for (flag, list) in [("masters", masters), ("nodes", nodes)] {
         if let Some(list) = list {
@@ -67,90 +58,57 @@ pub(super) async fn delete(
             gone.extend(addresses.into_iter().map(|a| a.ip));
         }
     }
+    Ok(gone)
+}
+
+pub(super) async fn delete(
+    ctx: &Context,
+    name: &str,
+    masters: Option<&str>,
+    nodes: Option<&str>,
+    asked: Asked,
+) -> anyhow::Result<()> {
+    let gone = named(masters, nodes)?;
+    let notify = notices();
+    if asked == Asked::DryRun {
+        let teardown = Teardown::delete(ctx, name, &gone, Purpose::Show, notify.as_ref()).await?;
+        crate::cli::plan::print_plan(teardown.plan(), None)?;
+        eprintln!("{REAPPLY}");
+        return Ok(());
+    }
+    let state = ClusterState::new(&ctx.paths, name)?;
+    state.load_existing()?;
     if gone.is_empty() {
         anyhow::bail!("nothing to delete: give --masters or --nodes");
     }
     if asked == Asked::Ask {
         confirm_delete(name, &gone)?;
     }
-    let _lock = (!dry_run)
-        .then(|| ClusterLock::take(state.dir(), name, "tug delete"))
-        .transpose()?;
-    let notify = notices();
-    let spec = if dry_run {
-        spec_of(ctx, &cf, &state, notify.as_ref())?
-    } else {
-        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate, notify.as_ref()).await?
-    };
-    let ids: Vec<HostId> = gone.iter().map(|ip| HostId::new(ip.to_string())).collect();
-    let plan = plan_delete(&spec, &ids, InstallOptions::default().parallel)?;
-    if dry_run {
-        return crate::cli::plan::print_plan(&plan, None);
-    }
-    teardown(ctx, &spec, plan, &state).await?;
-    for host in &mut cf.cluster.spec.hosts {
-        host.ips.retain(|a| {
-            a.parse::<crate::cluster::hosts::Address>()
-                .map_or(true, |a| !gone.contains(&a.ip))
-        });
-    }
-    cf.cluster.spec.hosts.retain(|h| !h.ips.is_empty());
-    // The remaining hosts follow the new master set (IPVS rules, lvscare).
-    let how = How {
-        skip_checks: true,
-        ..How::default()
-    };
-    apply_locked(ctx, cf, how, false).await
-}
-
-/// Run a delete or reset plan, going on past hosts that cannot be
-/// reached; its journal lasts only as long as the run.
-async fn teardown(
-    ctx: &Context,
-    spec: &ClusterSpec,
-    plan: Plan,
-    state: &ClusterState,
-) -> anyhow::Result<()> {
-    let session = Session::teardown(ctx, spec, plan, state);
-    let result = execute(ctx, &session).await;
-    let _ = std::fs::remove_file(state.dir().join(RESET_JOURNAL));
-    result.map(drop)
+    let _lock = ClusterLock::take(state.dir(), name, "tug delete")?;
+    let teardown = Teardown::delete(ctx, name, &gone, Purpose::Run, notify.as_ref()).await?;
+    execute(ctx, &teardown.into()).await?;
+    let list: Vec<String> = gone.iter().map(ToString::to_string).collect();
+    eprintln!(
+        "{} deleted from cluster {name}, which is ready; kubeconfig: {}",
+        list.join(", "),
+        state.admin_conf().display()
+    );
+    Ok(())
 }
 
 pub(super) async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
-    let state = ClusterState::new(&ctx.paths, name)?;
-    let cf = state.load_existing()?;
     let notify = notices();
-    let spec = if force {
-        spec_for_run(ctx, &cf, &state, Unreachable::Tolerate, notify.as_ref()).await?
-    } else {
-        spec_of(ctx, &cf, &state, notify.as_ref())?
-    };
-    let plan = plan_reset(&spec, InstallOptions::default().parallel)?;
     if !force {
-        print!("{plan}");
+        let teardown = Teardown::reset(ctx, name, Purpose::Show, notify.as_ref()).await?;
+        print!("{}", teardown.plan());
         eprintln!("this is what `tug reset --cluster {name} --force` would do");
         return Ok(());
     }
-    let _lock = ClusterLock::take(state.dir(), name, "tug reset")?;
-    // The record stays, marked, until every host is clean; from here the
-    // install journal no longer describes the hosts.
-    let mut cf = cf;
-    cf.cluster
-        .status
-        .get_or_insert_with(Default::default)
-        .reset_started(&chrono::Local::now());
-    state.save(&cf)?;
-    let _ = std::fs::remove_file(state.dir().join(INSTALL_JOURNAL));
-    if let Err(e) = teardown(ctx, &spec, plan, &state).await {
-        eprintln!(
-            "cluster {name} is kept, marked resetting, until every host is clean: \
-             `tug reset --cluster {name} --force` continues the reset"
-        );
-        return Err(e);
-    }
-    if let Some(kept) = state.archive()? {
-        eprintln!("the Clusterfile is kept as {}", kept.display());
-    }
-    Ok(())
+    let _lock = ClusterLock::take(
+        ClusterState::new(&ctx.paths, name)?.dir(),
+        name,
+        "tug reset",
+    )?;
+    let teardown = Teardown::reset(ctx, name, Purpose::Run, notify.as_ref()).await?;
+    execute(ctx, &teardown.into()).await.map(drop)
 }

@@ -6,7 +6,7 @@
 
 use super::snapshots::{IMAGE, snap, wizard as store_wizard};
 use crate::app::AppError;
-use crate::app::clusters::Installed;
+use crate::app::clusters::{Installed, Member};
 use crate::cluster::create::{NewCluster, generate};
 use crate::cluster::model::Ssh;
 use crate::engine::plan::Plan;
@@ -18,18 +18,26 @@ use crate::tui::theme::Theme;
 use crate::tui::wizard::{Job, Opened, Planned, Reply, Step, Wizard};
 use crossterm::event::KeyCode;
 
-fn installed(name: &str, phase: &'static str) -> Installed {
+pub(super) fn installed(name: &str, phase: &'static str) -> Installed {
     Installed {
         name: name.into(),
         clusterfile: format!("/state/clusters/{name}/Clusterfile").into(),
         image: Ok(IMAGE.into()),
         hosts: 3,
+        members: ["192.168.100.201", "192.168.100.202:2222", "192.168.100.203"]
+            .iter()
+            .zip(["master", "node", "node"])
+            .map(|(a, r)| Member {
+                address: a.to_string(),
+                roles: r.to_string(),
+            })
+            .collect(),
         phase,
     }
 }
 
 /// The wizard over the snapshot store's images and two installed clusters.
-fn with_clusters() -> App {
+pub(super) fn with_clusters() -> App {
     let choices = match &store_wizard().screen {
         Screen::Wizard(w) => w.image.choices.clone(),
         _ => unreachable!(),
@@ -71,6 +79,7 @@ fn target() -> Target {
         plan: Plan::default(),
         roles: Default::default(),
         kubeconfig: "/state/clusters/default/admin.conf".into(),
+        doing: Default::default(),
     }
 }
 

@@ -35,6 +35,7 @@ fn thousand() -> App {
         },
         roles,
         kubeconfig: "/k".into(),
+        doing: Default::default(),
     };
     App::installing(target, false, Theme::default()).0
 }

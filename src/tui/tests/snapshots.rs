@@ -181,6 +181,7 @@ fn the_review_screen() {
         plan: Plan::default(),
         roles: Default::default(),
         kubeconfig: "/k".into(),
+        doing: Default::default(),
     };
     let lines = (0..40).map(|i| format!("line {i} of the plan")).collect();
     app.update(Action::Wizard(Reply::Planned(Ok(Planned {
@@ -324,6 +325,7 @@ fn installing_long_hosts() -> App {
         plan: Plan::default(),
         roles,
         kubeconfig: "/k".into(),
+        doing: Default::default(),
     };
     App::installing(target, false, Theme::default()).0
 }

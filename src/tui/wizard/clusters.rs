@@ -1,11 +1,14 @@
 //! The screen before all others when this machine has installed (or
 //! saved) clusters: each with its image, hosts and how its last apply
 //! ended. Enter on one opens its Clusterfile in the wizard (to add hosts,
-//! or retry); `n` starts a new cluster under a name none holds; `o` opens
-//! a Clusterfile from a path. Nothing here replaces an installed cluster:
-//! the other screens refuse a name another cluster holds.
+//! or retry); `d` takes hosts out of it and `r` resets it (each shown as a
+//! plan first, see [`super::takedown`]); `n` starts a new cluster under a
+//! name none holds; `o` opens a Clusterfile from a path. Nothing here
+//! replaces an installed cluster: the other screens refuse a name another
+//! cluster holds.
 
 use super::field::Field;
+use super::takedown::TakedownPanel;
 use super::{Draft, Flow, Job, Keys, Page, Replied, Reply};
 use crate::app::clusters::Installed;
 use crate::tui::theme::Theme;
@@ -30,6 +33,8 @@ pub struct ClustersScreen {
     pub input: Option<Field>,
     /// Why opening failed.
     pub note: Option<String>,
+    /// Hosts being taken out of a cluster, or a cluster being reset.
+    pub takedown: Option<TakedownPanel>,
 }
 
 impl ClustersScreen {
@@ -77,10 +82,15 @@ impl ClustersScreen {
 
 impl Page for ClustersScreen {
     fn keys(&self) -> Keys {
+        if let Some(panel) = &self.takedown {
+            return panel.keys();
+        }
         &[
             ("↑/↓", "select a cluster"),
             ("Enter", "open it (add hosts, retry) or start the new one"),
             ("n", "new: a cluster under a name no cluster holds"),
+            ("d", "delete: take hosts out of it (drained, reset)"),
+            ("r", "reset: take it down on every host"),
             ("o", "open a Clusterfile from a path"),
             ("q Esc", "quit"),
         ]
@@ -104,6 +114,12 @@ impl Page for ClustersScreen {
         if self.input.is_some() {
             return self.input_key(key);
         }
+        if let Some(panel) = &mut self.takedown {
+            return panel.handle_key(key).unwrap_or_else(|| {
+                self.takedown = None;
+                Flow::Stay
+            });
+        }
         match key.code {
             KeyCode::Esc => return Flow::Back,
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
@@ -113,6 +129,20 @@ impl Page for ClustersScreen {
             KeyCode::Char('n') => {
                 self.opened = None;
                 return Flow::Next;
+            }
+            KeyCode::Char('d') => {
+                if let Some(c) = self.installed.get(self.selected) {
+                    self.note = None;
+                    self.takedown = Some(TakedownPanel::delete(c));
+                }
+            }
+            KeyCode::Char('r') => {
+                if let Some(c) = self.installed.get(self.selected) {
+                    self.note = None;
+                    let (panel, job) = TakedownPanel::reset(c);
+                    self.takedown = Some(panel);
+                    return Flow::Job(job);
+                }
             }
             KeyCode::Char('o') => {
                 self.input = Some(Field::new("Clusterfile", "", false));
@@ -133,8 +163,25 @@ impl Page for ClustersScreen {
         Flow::Stay
     }
 
-    fn reply(&mut self, reply: &Reply, draft: &Draft, _out: &mut Replied) {
+    fn reply(&mut self, reply: &Reply, draft: &Draft, out: &mut Replied) {
         match reply {
+            Reply::TeardownPlanned(planned) => {
+                let Some(panel) = self.takedown.as_mut().filter(|p| p.planning()) else {
+                    return;
+                };
+                match planned {
+                    Ok(p) => {
+                        panel.planned(p.lines.clone());
+                        out.target = Some(p.target.clone());
+                    }
+                    Err(e) => {
+                        if !panel.refused(e.lines().join(": ")) {
+                            self.note = panel.note.take();
+                            self.takedown = None;
+                        }
+                    }
+                }
+            }
             Reply::Opened(Ok(o)) => {
                 self.opened = o.opened.clone();
                 self.note = None;
@@ -154,6 +201,9 @@ impl Page for ClustersScreen {
     fn render(&self, f: &mut Frame<'_>, area: Rect, theme: &Theme, draft: &Draft) {
         let [list, status] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
+        if let Some(panel) = &self.takedown {
+            return panel.render(f, list, status, theme);
+        }
         let mut items: Vec<ListItem<'_>> = self
             .installed
             .iter()
@@ -197,9 +247,8 @@ impl Page for ClustersScreen {
         } else {
             let hint = match self.installed.get(self.selected) {
                 Some(c) => format!(
-                    "removing hosts: tug delete --cluster {n} --nodes IP; \
-                     reset: tug reset --cluster {n} --force",
-                    n = c.name
+                    "Enter opens {} to add hosts or retry; d takes hosts out of it, r resets it",
+                    c.name
                 ),
                 None => "an installed cluster is never replaced: \
                          a new one gets a name no cluster holds"

@@ -2,12 +2,13 @@
 //! application layer: connection tests (all hosts at once, each also asked
 //! its arch; or the simulated hosts' answers, see [`Reach`]), fetching
 //! images (see [`super::image::fetch`]), planning (the install session the
-//! CLI's `apply` makes too), saving the Clusterfile and reading one to
-//! open. Planning and saving refuse a name another installed cluster
+//! CLI's `apply` makes too, or the teardown its `delete` and `reset`
+//! make), saving the Clusterfile and reading one to open. Planning and saving refuse a name another installed cluster
 //! holds, so nothing installed is replaced. Each answers with an action.
 
 use super::config::job::{Previewed, preview};
 use super::ssh::Tested;
+use super::takedown::Takedown;
 use super::{Ask, Job, Opened, Planned, Reply};
 use crate::app::clusters::claim;
 use crate::app::notice::ignore;
@@ -15,6 +16,8 @@ use crate::app::probe::test_all;
 use crate::app::reach::Reach;
 use crate::app::session::{How, Session};
 use crate::app::spec::spec_as_written;
+use crate::app::teardown::{Purpose, Teardown};
+use crate::app::work::Work;
 use crate::app::{AppError, Context};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::model::Phase;
@@ -23,13 +26,13 @@ use crate::engine::install::shell::is_secret_key;
 use crate::engine::spec::{ImageKind, ImageSpec};
 use crate::secret::Secret;
 use crate::tui::action::Action;
-use crate::tui::target::Target;
+use crate::tui::target::{Doing, Target};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Where a planned session waits for the install to start.
-pub type LaunchSlot = Arc<Mutex<Option<Session>>>;
+/// Where a planned run waits for Enter to start it.
+pub type LaunchSlot = Arc<Mutex<Option<Work>>>;
 
 /// Start `job` over hosts reached as `reach` says; its reply arrives on `tx`.
 pub fn spawn(
@@ -71,6 +74,11 @@ pub fn spawn(
             Job::Save(cf, opened) => reply(Reply::Saved(save(&ctx, &cf, opened.as_deref()))),
             Job::Open(path, opened) => reply(Reply::Opened(open(path, opened))),
             Job::Fetch(source) => super::image::fetch::run(&ctx, source, &tx).await,
+            Job::Teardown(t) => {
+                reply(Reply::TeardownPlanned(
+                    plan_teardown(&ctx, t, &slot).await.map_err(AppError::from),
+                ));
+            }
             Job::Preview(cf) => {
                 let image = cf.cluster.spec.image.first().cloned().unwrap_or_default();
                 let p = tokio::task::spawn_blocking(move || preview(&ctx, &cf)).await;
@@ -121,8 +129,53 @@ fn plan(
         plan: session.plan.clone(),
         roles: spec.role_names(),
         kubeconfig: state.admin_conf(),
+        doing: Doing::Install,
     };
-    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.into());
+    Ok(Planned { target, lines })
+}
+
+/// Plan the delete or reset `t` asks for, as `tug delete` and `tug reset
+/// --force` would, and leave it in `slot` for Enter to start.
+async fn plan_teardown(ctx: &Context, t: Takedown, slot: &LaunchSlot) -> anyhow::Result<Planned> {
+    let (teardown, doing, what) = match t {
+        Takedown::Delete { cluster, hosts } => {
+            let teardown = Teardown::delete(ctx, &cluster, &hosts, Purpose::Run, &ignore).await?;
+            let list: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+            let list = list.join(", ");
+            let what = format!(
+                "# {list}: each drained and deleted from Kubernetes (kubectl on master0), \
+                 then reset (kubeadm reset, the image's clean scripts, tug's files removed); \
+                 the other hosts then follow the new set."
+            );
+            (teardown, Doing::Remove(list), what)
+        }
+        Takedown::Reset { cluster } => {
+            let teardown = Teardown::reset(ctx, &cluster, Purpose::Run, &ignore).await?;
+            let what = format!(
+                "# Every host of cluster {cluster}: kubeadm reset, the image's clean scripts, \
+                 tug's files removed. Its workloads and data are gone; the Clusterfile is archived."
+            );
+            (teardown, Doing::Reset, what)
+        }
+    };
+    let spec = teardown.spec();
+    let mut lines = vec![what, String::new(), "# Plan".to_string()];
+    lines.extend(teardown.plan().to_string().lines().map(str::to_string));
+    if teardown.reapplies() {
+        lines.push(
+            "# Then the remaining hosts are re-applied; what they already have is skipped.".into(),
+        );
+    }
+    let target = Target {
+        cluster: spec.name.clone(),
+        image: shown(&spec.images),
+        plan: teardown.whole_plan(),
+        roles: spec.role_names(),
+        kubeconfig: teardown.kubeconfig(),
+        doing,
+    };
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(teardown.into());
     Ok(Planned { target, lines })
 }
 
@@ -175,8 +228,8 @@ fn masked(cf: &Clusterfile) -> anyhow::Result<String> {
 }
 
 /// The hosts an installed cluster's `saved` Clusterfile lists are all in
-/// `now`: the wizard adds hosts; removing one drains it first, which
-/// `tug delete` does. (A cluster whose install never finished may lose
+/// `now`: the wizard adds hosts here; removing one drains it first, which
+/// `d` on the clusters screen does. (A cluster whose install never finished may lose
 /// hosts: a re-apply is how it gets its first finish.)
 fn kept_hosts(saved: &Clusterfile, now: &Clusterfile) -> Result<(), String> {
     let ips = |cf: &Clusterfile| -> Vec<std::net::IpAddr> {
@@ -195,8 +248,8 @@ fn kept_hosts(saved: &Clusterfile, now: &Clusterfile) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "{} left the host list: removing hosts drains them first, which \
-         `tug delete --cluster {} --nodes {}` does (masters: --masters)",
+        "{} left the host list: removing hosts drains them first, which d on the list of \
+         clusters does (or `tug delete --cluster {} --nodes {}`)",
         gone.join(", "),
         saved.cluster.name(),
         gone.join(",")

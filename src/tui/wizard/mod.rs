@@ -21,6 +21,7 @@ pub mod prefs;
 pub mod review;
 pub mod scroll;
 pub mod ssh;
+pub mod takedown;
 #[cfg(test)]
 mod tests;
 
@@ -60,6 +61,8 @@ pub enum Job {
     Fetch(image::Source),
     /// Read the image's env and merge the kubeadm configuration.
     Preview(Box<Clusterfile>),
+    /// Plan taking hosts out of an installed cluster, or resetting it.
+    Teardown(takedown::Takedown),
 }
 
 /// How the review asks for a plan.
@@ -99,6 +102,8 @@ pub enum Reply {
     Previewed(config::job::Previewed),
     /// A Clusterfile read to open, or why it cannot be.
     Opened(Result<Opened, String>),
+    /// The plan of a delete or reset, or why there is none.
+    TeardownPlanned(Result<Planned, AppError>),
 }
 
 /// A plan ready to review and install.

@@ -112,6 +112,7 @@ fn the_ssh_screen_tests_then_trusts_only_the_keys_shown_and_review_installs() {
         plan: Plan::default(),
         roles: Default::default(),
         kubeconfig: "/k".into(),
+        doing: Default::default(),
     };
     app.update(Action::Wizard(Reply::Planned(Ok(Planned {
         target,
