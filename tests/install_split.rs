@@ -49,4 +49,25 @@ fn a_mixed_layer_reaches_a_node_without_its_registry_data() {
         .unwrap()
         .count();
     assert_eq!(kept, 1, "one derived layer, kept by its digest");
+
+    // Removing the image frees what was derived from its layer; the
+    // rootfs's layers keep their scans.
+    let scans = || {
+        std::fs::read_dir(tug.home().join("data/layer-scans"))
+            .unwrap()
+            .count()
+    };
+    let before = scans();
+    let rmi = tug.run(&["rmi", fixture::MIXED]).ok();
+    assert!(
+        rmi.stdout
+            .contains("2 file(s) derived from their layers removed"),
+        "{}",
+        rmi.stdout
+    );
+    let kept = std::fs::read_dir(tug.home().join("data/layer-derived"))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 0, "{}", rmi.stdout);
+    assert_eq!(scans(), before - 1, "{}", rmi.stdout);
 }

@@ -2,6 +2,7 @@
 
 use super::Context;
 use super::output::{print_json, table};
+use crate::engine::layer_caches;
 use crate::image::archive;
 use crate::image::cluster_image::ClusterImage;
 use crate::image::oci::{Descriptor, Platform};
@@ -322,9 +323,16 @@ fn rmi(ctx: &Context, store: &Store, args: &[String], force: bool) -> anyhow::Re
     }
     let (blobs, bytes) = store.gc()?;
     let trees = RootfsCache::new(ctx.paths.rootfs_cache()).prune(store)?;
+    let (cached, cached_bytes) = layer_caches::prune(
+        &ctx.paths.layer_scans(),
+        &ctx.paths.layer_derived(),
+        &store.live()?,
+    )?;
     println!(
-        "removed {blobs} blob(s), {} freed; {trees} unpacked tree(s) removed",
-        bytesize::ByteSize(bytes)
+        "removed {blobs} blob(s), {} freed; {trees} unpacked tree(s) removed; \
+         {cached} file(s) derived from their layers removed, {} freed",
+        bytesize::ByteSize(bytes),
+        bytesize::ByteSize(cached_bytes)
     );
     Ok(())
 }

@@ -164,8 +164,21 @@ fn keep(entry: &Path, digest: &Digest, scanned: &Scanned) {
 
 /// The cache file of a layer's scan.
 fn cache_name(digest: &Digest) -> String {
-    format!("v2-{}-{}.json", digest.algorithm(), digest.hex())
+    format!("{SCAN_PREFIX}{}-{}.json", digest.algorithm(), digest.hex())
 }
+
+/// The layer digest a scan cache file's name keeps, if it is one of ours
+/// (of this format: older formats' files name nothing and go).
+pub fn scan_digest(name: &str) -> Option<Digest> {
+    let (algorithm, hex) = name
+        .strip_prefix(SCAN_PREFIX)?
+        .strip_suffix(".json")?
+        .split_once('-')?;
+    format!("{algorithm}:{hex}").parse().ok()
+}
+
+/// How a scan cache file's name starts (the format's version).
+const SCAN_PREFIX: &str = "v2-";
 
 /// Scan the blob at `path` of media type `media_type`; `layer` (its
 /// digest) names it in errors.

@@ -10,6 +10,7 @@
 
 use super::layer_scan::normalise;
 use super::plan::Compression;
+use crate::image::digest::Digest;
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -21,6 +22,21 @@ const BLOCK: usize = 512;
 /// Entries whose extension headers run at most this long: a PAX or GNU
 /// long-name record beyond it is not a path.
 const MAX_EXTENSION: u64 = 1 << 20;
+
+/// What the registry-less form of the layer `identity` (its digest) is
+/// kept as in the cache.
+pub fn derived_name(identity: &str) -> String {
+    format!("{}{DERIVED_SUFFIX}", identity.replace(':', "-"))
+}
+
+/// The layer digest a cache file's name keeps, if it is one of ours.
+pub fn derived_digest(name: &str) -> Option<Digest> {
+    let (algorithm, hex) = name.strip_suffix(DERIVED_SUFFIX)?.split_once('-')?;
+    format!("{algorithm}:{hex}").parse().ok()
+}
+
+/// How a registry-less layer's file name ends.
+const DERIVED_SUFFIX: &str = ".no-registry.tar.gz";
 
 /// The layer at `blob` without `registry/`, gzipped, as the file
 /// `<cache>/<name>`: made on the first call (one at a time per file, as

@@ -14,6 +14,7 @@ mod host_id;
 pub mod inputs;
 pub mod install;
 pub mod journal;
+pub mod layer_caches;
 pub mod layer_scan;
 pub mod layer_split;
 pub mod plan;

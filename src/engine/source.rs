@@ -38,7 +38,7 @@ pub async fn open(source: &Source) -> io::Result<ByteStream<'static>> {
             cache,
         } => {
             drop(open_files(std::slice::from_ref(file)).await?);
-            let name = format!("{}.no-registry.tar.gz", file.identity.replace(':', "-"));
+            let name = super::layer_split::derived_name(&file.identity);
             let made =
                 super::layer_split::without_registry(&file.path, *stored, cache, &name).await?;
             let opened = tokio::fs::File::open(&made)

@@ -8,7 +8,7 @@
 use super::digest::Digest;
 use super::layer::{self, DecodingLayer, LayerError};
 use super::store::{Store, StoreError, StoredImage};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -116,10 +116,7 @@ impl RootfsCache {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return Ok(0);
         };
-        let mut keep = BTreeSet::new();
-        for d in store.read_index()?.manifests {
-            store.reachable(&d, &mut keep)?;
-        }
+        let keep = store.live()?;
         let mut removed = 0;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();

@@ -364,6 +364,16 @@ impl Store {
             })
     }
 
+    /// Every blob some name in the store reaches: what [`Store::gc`] keeps,
+    /// and what caches kept by blob digest may keep.
+    pub fn live(&self) -> Result<BTreeSet<Digest>> {
+        let mut keep = BTreeSet::new();
+        for d in self.read_index()?.manifests {
+            self.reachable(&d, &mut keep)?;
+        }
+        Ok(keep)
+    }
+
     /// Every blob reachable from a descriptor (itself, and for manifests and
     /// indexes what they reference). Missing children are not an error here.
     pub fn reachable(&self, top: &Descriptor, into: &mut BTreeSet<Digest>) -> Result<()> {
@@ -388,10 +398,7 @@ impl Store {
     pub fn gc(&self) -> Result<(usize, u64)> {
         let _writers_done = FileLock::acquire(&self.tmp.join("gc.lock"), true)?;
         let _lock = self.lock()?;
-        let mut keep = BTreeSet::new();
-        for d in self.read_index()?.manifests {
-            self.reachable(&d, &mut keep)?;
-        }
+        let keep = self.live()?;
         let dir = self.root.join("blobs").join("sha256");
         let mut removed = (0, 0);
         for entry in fs::read_dir(&dir).map_err(io_err("list", &dir))? {
