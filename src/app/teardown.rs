@@ -186,7 +186,7 @@ impl Teardown {
                 Outcome::Done(report)
             }
             (Then::Archive, other) => {
-                notify(Notice::Warning(format!(
+                notify(Notice::Note(format!(
                     "cluster {name} is kept, marked resetting, until every host is clean: \
                      `tug reset --cluster {name} --force` continues the reset"
                 )));
