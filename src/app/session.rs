@@ -5,6 +5,7 @@
 //! with per-host logs and sends every engine event to the face. How it
 //! ended is an [`Outcome`]; errors keep their causes.
 
+use super::cert_warning;
 use super::lock::{ClusterLock, LockError};
 use super::upgrade::Lifecycle;
 use super::{AppError, Context, Notice};
@@ -17,7 +18,7 @@ use crate::engine::journal::Journal;
 use crate::engine::plan::{HostId, Phase, Plan};
 use crate::engine::record::{Ending, StatusRecorder, VersionMark};
 use crate::engine::runner::{Report, RunError, RunOptions, Runner, StepFailure};
-use crate::engine::spec::{ClusterSpec, HostSpec};
+use crate::engine::spec::{ClusterSpec, HostSpec, Role};
 use crate::engine::transport::Transport;
 use crate::engine::transport::select::Unreachable;
 use crate::engine::upgrade::{UpgradeOptions, plan_upgrade, target_version};
@@ -274,12 +275,6 @@ impl Session {
         cancel: CancellationToken,
         notify: Notifier,
     ) -> Outcome {
-        // Certificates near their end, as last asked (`tug status`, `tug cert`).
-        if let Some((state, _)) = &self.record {
-            for w in super::inspect::recorded_warnings(state) {
-                notify(Notice::Warning(w));
-            }
-        }
         let recorder = match &self.record {
             Some((state, cf)) => match StatusRecorder::start(state.clone(), cf.clone()) {
                 Ok(r) => Some(r.with_versions(self.versions.clone())),
@@ -368,6 +363,7 @@ impl Session {
                 }
             }
         };
+        self.warn_certificates(&hosts, notify).await;
         let mut journal = match Journal::load(&self.journal) {
             Ok(j) => j,
             Err(e) => return (Outcome::error(anyhow::Error::new(e)), true),
@@ -383,6 +379,35 @@ impl Session {
             Err(e) => Outcome::error(anyhow::Error::new(e)),
         };
         (outcome, true)
+    }
+
+    /// Warn about masters' certificates near their end before the plan
+    /// runs: asked of the masters now over SSH (refreshing the record
+    /// `tug status` keeps), as last recorded for hosts that cannot be asked
+    /// (the demo's); nothing for sessions that record no cluster
+    /// (teardowns, exec and copy).
+    async fn warn_certificates(
+        &self,
+        transports: &HashMap<HostId, Arc<dyn Transport>>,
+        notify: &Notifier,
+    ) {
+        let Some((state, _)) = &self.record else {
+            return;
+        };
+        let warnings = match &self.hosts {
+            Hosts::Ssh { hosts, .. } => {
+                let masters: Vec<HostId> = hosts
+                    .iter()
+                    .filter(|h| h.has(Role::Master))
+                    .map(|h| h.id.clone())
+                    .collect();
+                cert_warning::live(state, &masters, transports, &self.options.secrets).await
+            }
+            Hosts::Ready(_) => cert_warning::recorded(state),
+        };
+        for w in warnings {
+            notify(Notice::Warning(w));
+        }
     }
 }
 
