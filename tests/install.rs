@@ -195,10 +195,10 @@ fn three_masters_and_two_nodes_over_ssh_then_a_no_op_reapply() {
         .run(&["apply", "-f", file.to_str().unwrap(), "--plain"])
         .ok();
     assert!(!again.stderr.contains("sent "), "{}", again.stderr);
-    for i in 0..5 {
+    for (i, before) in before.iter().enumerate() {
         let after = journal(i);
         let new = after
-            .strip_prefix(&before[i])
+            .strip_prefix(before.as_str())
             .unwrap_or_else(|| panic!("{i}: the journal was rewritten:\n{after}"));
         let ran: Vec<String> = calls(new)
             .into_iter()
