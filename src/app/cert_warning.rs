@@ -1,17 +1,18 @@
 //! The certificate warning a run starts with: once the hosts are
-//! connected, the masters that hold a control plane are asked, all at
-//! once and briefly, when their certificates expire (`kubeadm certs
-//! check-expiration`, read as `tug status` reads it); each master with
-//! fewer than [`CERT_WARN_DAYS`](inspect::CERT_WARN_DAYS) left is a warning, and the record `tug
-//! status` and `tug cert` keep is refreshed from the answers. A master
-//! that does not answer in time is warned about as last recorded; one
-//! without a control plane yet (a fresh install) is not asked. The check
-//! never fails a run.
+//! connected, the masters are asked, all at once and briefly, when their
+//! certificates expire (`kubeadm certs check-expiration`, read as `tug
+//! status` reads it); each master with fewer than
+//! [`CERT_WARN_DAYS`](inspect::CERT_WARN_DAYS) left is a warning, and the
+//! record `tug status` and `tug cert` keep is refreshed from the answers.
+//! A master that does not answer in time is warned about as last
+//! recorded; one without a control plane yet (a fresh install) runs no
+//! kubeadm and has no entry. The check never fails a run.
 
 use super::inspect::{self, Expiry, ask_within, certs_in, expiry_warning, read_record};
 use crate::cluster::state::ClusterState;
 use crate::engine::command::Command;
 use crate::engine::plan::HostId;
+use crate::engine::spec::{HostSpec, Role};
 use crate::engine::transport::Transport;
 use crate::secret::{MASK, Secret};
 use chrono::{DateTime, Utc};
@@ -37,10 +38,29 @@ enum Asked {
     Silent,
 }
 
-/// The warnings a run over an installed cluster starts with, asked of
-/// `masters` over `transports` now (`secrets` masked in what they print).
-/// Refreshes the record in `state`.
-pub async fn live(
+/// The warnings a run of the cluster in `state` starts with: asked now of
+/// the masters among `hosts` over `transports` (`secrets` masked in what
+/// they print), refreshing the record; as last recorded when the hosts
+/// cannot be asked (`None`: the demo's).
+pub async fn at_start(
+    state: &ClusterState,
+    hosts: Option<&[HostSpec]>,
+    transports: &HashMap<HostId, Arc<dyn Transport>>,
+    secrets: &[Secret],
+) -> Vec<String> {
+    let Some(hosts) = hosts else {
+        return warnings(read_record(state), state.name(), Utc::now());
+    };
+    let masters: Vec<HostId> = hosts
+        .iter()
+        .filter(|h| h.has(Role::Master))
+        .map(|h| h.id.clone())
+        .collect();
+    live(state, &masters, transports, secrets).await
+}
+
+/// The warnings about `masters`, asked now; refreshes the record.
+async fn live(
     state: &ClusterState,
     masters: &[HostId],
     transports: &HashMap<HostId, Arc<dyn Transport>>,
@@ -82,12 +102,6 @@ fn refreshed(
             Asked::Silent => old.iter().find(|(h, _)| h == m).cloned(),
         })
         .collect()
-}
-
-/// The warnings a run starts with when its hosts cannot be asked (the
-/// demo's): as last recorded.
-pub fn recorded(state: &ClusterState) -> Vec<String> {
-    warnings(read_record(state), state.name(), Utc::now())
 }
 
 /// Each master of `record` whose certificate has fewer than

@@ -1,6 +1,7 @@
 //! One install session, the same for the command line and the wizard: a
 //! Clusterfile's spec becomes a plan; running it connects the hosts (unless
-//! they are the demo's), loads the journal that makes a second run a
+//! they are the demo's), warns about masters' certificates near their end
+//! ([`super::cert_warning`]), loads the journal that makes a second run a
 //! resume, records the cluster's status after every stage, runs the plan
 //! with per-host logs and sends every engine event to the face. How it
 //! ended is an [`Outcome`]; errors keep their causes.
@@ -18,7 +19,7 @@ use crate::engine::journal::Journal;
 use crate::engine::plan::{HostId, Phase, Plan};
 use crate::engine::record::{Ending, StatusRecorder, VersionMark};
 use crate::engine::runner::{Report, RunError, RunOptions, Runner, StepFailure};
-use crate::engine::spec::{ClusterSpec, HostSpec, Role};
+use crate::engine::spec::{ClusterSpec, HostSpec};
 use crate::engine::transport::Transport;
 use crate::engine::transport::select::Unreachable;
 use crate::engine::upgrade::{UpgradeOptions, plan_upgrade, target_version};
@@ -394,18 +395,11 @@ impl Session {
         let Some((state, _)) = &self.record else {
             return;
         };
-        let warnings = match &self.hosts {
-            Hosts::Ssh { hosts, .. } => {
-                let masters: Vec<HostId> = hosts
-                    .iter()
-                    .filter(|h| h.has(Role::Master))
-                    .map(|h| h.id.clone())
-                    .collect();
-                cert_warning::live(state, &masters, transports, &self.options.secrets).await
-            }
-            Hosts::Ready(_) => cert_warning::recorded(state),
+        let asked = match &self.hosts {
+            Hosts::Ssh { hosts, .. } => Some(hosts.as_slice()),
+            Hosts::Ready(_) => None,
         };
-        for w in warnings {
+        for w in cert_warning::at_start(state, asked, transports, &self.options.secrets).await {
             notify(Notice::Warning(w));
         }
     }
