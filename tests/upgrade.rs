@@ -250,12 +250,16 @@ fn an_upgrade_that_fails_on_the_node_resumes_without_redoing_master0() {
         "{}",
         resumed.stderr
     );
-    // master0 ran only the node's uncordon: no drain of its own, no
+    // master0 was asked for its certificates' expiry (as every run
+    // starts) and ran only the node's uncordon: no drain of its own, no
     // upgrade apply, no kubelet restart; the node's drain is not repeated.
     let m0_again = since(&hosts, 0, &m0_first);
     assert_eq!(
         m0_again,
-        vec![format!("kubectl uncordon {}", hosts[1].hostname)],
+        vec![
+            "kubeadm certs check-expiration".to_string(),
+            format!("kubectl uncordon {}", hosts[1].hostname)
+        ],
         "{m0_again:#?}"
     );
     let n1 = since(&hosts, 1, &before[1]);

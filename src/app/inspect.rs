@@ -5,7 +5,8 @@
 //! masters the control-plane certificates' expiry (`kubeadm certs
 //! check-expiration`). Both faces use it (`tug status`, `tug cert`). The
 //! soonest expiry of each master is recorded in the cluster's state dir,
-//! so a run can warn about it at its start without asking the hosts.
+//! which a run's own check at its start ([`super::cert_warning`]) refreshes
+//! and falls back to for a master that does not answer.
 
 use super::Context;
 use super::connect::connect_with;
@@ -111,19 +112,28 @@ async fn connect(
 
 /// Run `cmd` on `t` and keep its output lines (made safe for the terminal).
 async fn ask(t: &dyn Transport, cmd: &Command) -> Result<(i32, Vec<String>), String> {
+    ask_within(t, cmd, ASK_TIMEOUT).await
+}
+
+/// [`ask`], waiting at most `limit` for the answer.
+pub(super) async fn ask_within(
+    t: &dyn Transport,
+    cmd: &Command,
+    limit: Duration,
+) -> Result<(i32, Vec<String>), String> {
     let mut lines = Vec::new();
     let mut sink = |_: Stream, line: &str| {
         if lines.len() < MAX_LINES {
             lines.push(crate::sanitize::terminal_safe(line).into_owned());
         }
     };
-    match tokio::time::timeout(ASK_TIMEOUT, t.run(cmd, &mut sink)).await {
+    match tokio::time::timeout(limit, t.run(cmd, &mut sink)).await {
         Ok(Ok(code)) => Ok((code, lines)),
         Ok(Err(TransportError::Connection(e))) => {
             Err(crate::sanitize::terminal_safe(&e).into_owned())
         }
         Ok(Err(e)) => Err(crate::sanitize::terminal_safe(&e.to_string()).into_owned()),
-        Err(_) => Err(format!("no answer within {}s", ASK_TIMEOUT.as_secs())),
+        Err(_) => Err(format!("no answer within {}s", limit.as_secs())),
     }
 }
 
@@ -131,7 +141,17 @@ async fn ask(t: &dyn Transport, cmd: &Command) -> Result<(i32, Vec<String>), Str
 async fn certs_of(t: &dyn Transport, now: DateTime<Utc>) -> Result<Vec<Expiry>, String> {
     let cmd = Command::new("kubeadm").args(["certs", "check-expiration"]);
     let (code, lines) = ask(t, &cmd).await?;
-    let certs: Vec<Expiry> = expiry::parse(&lines)
+    certs_in(code, &lines, now)
+}
+
+/// The certificates in what `kubeadm certs check-expiration` printed
+/// (`lines`, ending with exit `code`), or why there are none.
+pub(super) fn certs_in(
+    code: i32,
+    lines: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Expiry>, String> {
+    let certs: Vec<Expiry> = expiry::parse(lines)
         .iter()
         .filter_map(|c| Expiry::of(c, now))
         .collect();
@@ -271,11 +291,21 @@ pub async fn certificates(
     Ok(all)
 }
 
-/// Remember each master's soonest expiry (best effort: a run only warns from it).
-fn save_record(state: &ClusterState, record: &[(HostId, Expiry)]) {
+/// Remember each master's soonest expiry (best effort: a run falls back
+/// to it only for a master that does not answer).
+pub(super) fn save_record(state: &ClusterState, record: &[(HostId, Expiry)]) {
     if let Ok(json) = serde_json::to_vec_pretty(record) {
         let _ = crate::fsutil::write_private(&state.dir().join(CERT_RECORD), &json);
     }
+}
+
+/// Each master's soonest expiry as last recorded (empty when none was, or
+/// the record cannot be read).
+pub(super) fn read_record(state: &ClusterState) -> Vec<(HostId, Expiry)> {
+    std::fs::read(state.dir().join(CERT_RECORD))
+        .ok()
+        .and_then(|text| serde_json::from_slice(&text).ok())
+        .unwrap_or_default()
 }
 
 /// The warning for a certificate with fewer than [`CERT_WARN_DAYS`] left,
@@ -297,25 +327,6 @@ pub fn expiry_warning(host: &HostId, e: &Expiry, cluster: &str) -> Option<String
         "certificate {} of master {host} {when}: `tug cert --cluster {cluster} --renew` renews them",
         e.name
     ))
-}
-
-/// The warnings a run starts with: each master whose recorded soonest
-/// certificate has fewer than [`CERT_WARN_DAYS`] left now.
-pub fn recorded_warnings(state: &ClusterState) -> Vec<String> {
-    let Ok(text) = std::fs::read(state.dir().join(CERT_RECORD)) else {
-        return Vec::new();
-    };
-    let Ok(record) = serde_json::from_slice::<Vec<(HostId, Expiry)>>(&text) else {
-        return Vec::new();
-    };
-    let now = Utc::now();
-    record
-        .into_iter()
-        .filter_map(|(host, mut e)| {
-            e.days_left = (e.expires - now).num_days();
-            expiry_warning(&host, &e, state.name())
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! ones). Faces parse and print, or draw; they never import each other.
 
 pub mod arch;
+pub mod cert_warning;
 pub mod clusters;
 pub mod connect;
 pub mod context;

@@ -1,10 +1,12 @@
 //! One install session, the same for the command line and the wizard: a
 //! Clusterfile's spec becomes a plan; running it connects the hosts (unless
-//! they are the demo's), loads the journal that makes a second run a
+//! they are the demo's), warns about masters' certificates near their end
+//! ([`super::cert_warning`]), loads the journal that makes a second run a
 //! resume, records the cluster's status after every stage, runs the plan
 //! with per-host logs and sends every engine event to the face. How it
 //! ended is an [`Outcome`]; errors keep their causes.
 
+use super::cert_warning;
 use super::lock::{ClusterLock, LockError};
 use super::upgrade::Lifecycle;
 use super::{AppError, Context, Notice};
@@ -274,12 +276,6 @@ impl Session {
         cancel: CancellationToken,
         notify: Notifier,
     ) -> Outcome {
-        // Certificates near their end, as last asked (`tug status`, `tug cert`).
-        if let Some((state, _)) = &self.record {
-            for w in super::inspect::recorded_warnings(state) {
-                notify(Notice::Warning(w));
-            }
-        }
         let recorder = match &self.record {
             Some((state, cf)) => match StatusRecorder::start(state.clone(), cf.clone()) {
                 Ok(r) => Some(r.with_versions(self.versions.clone())),
@@ -368,6 +364,7 @@ impl Session {
                 }
             }
         };
+        self.warn_certificates(&hosts, notify).await;
         let mut journal = match Journal::load(&self.journal) {
             Ok(j) => j,
             Err(e) => return (Outcome::error(anyhow::Error::new(e)), true),
@@ -383,6 +380,28 @@ impl Session {
             Err(e) => Outcome::error(anyhow::Error::new(e)),
         };
         (outcome, true)
+    }
+
+    /// Warn about masters' certificates near their end before the plan
+    /// runs: asked of the masters now over SSH (refreshing the record
+    /// `tug status` keeps), as last recorded for hosts that cannot be asked
+    /// (the demo's); nothing for sessions that record no cluster
+    /// (teardowns, exec and copy).
+    async fn warn_certificates(
+        &self,
+        transports: &HashMap<HostId, Arc<dyn Transport>>,
+        notify: &Notifier,
+    ) {
+        let Some((state, _)) = &self.record else {
+            return;
+        };
+        let asked = match &self.hosts {
+            Hosts::Ssh { hosts, .. } => Some(hosts.as_slice()),
+            Hosts::Ready(_) => None,
+        };
+        for w in cert_warning::at_start(state, asked, transports, &self.options.secrets).await {
+            notify(Notice::Warning(w));
+        }
     }
 }
 

@@ -19,6 +19,8 @@ pub enum Action {
     Resize,
     /// The engine reported something about a step.
     Engine(Event),
+    /// The run told the user something on its way (a warning).
+    Notice(crate::app::Notice),
     /// The run returned.
     RunDone(RunOutcome),
     /// A wizard job answered.

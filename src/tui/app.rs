@@ -154,6 +154,12 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Notice(n) => {
+                if let Screen::Install(d) = &mut self.screen {
+                    d.run.notice(&n.to_string());
+                }
+                Vec::new()
+            }
             Action::RunDone(outcome) => self.run_done(outcome),
             Action::Key(key) => self.key(key),
             Action::Wizard(reply) => {

@@ -137,7 +137,20 @@ impl Done {
         log_pane(f, log, self.run.hosts.get(self.selected), theme);
     }
 
+    /// The summary's title, colour and lines: how the run ended, then what
+    /// it told the user on its way.
     fn summary(&self, theme: &Theme) -> (String, ratatui::style::Style, Vec<Line<'_>>) {
+        let (title, style, mut lines) = self.ending(theme);
+        lines.extend(
+            self.run
+                .notices
+                .iter()
+                .map(|n| Line::styled(n.as_str(), theme.warn())),
+        );
+        (title, style, lines)
+    }
+
+    fn ending(&self, theme: &Theme) -> (String, ratatui::style::Style, Vec<Line<'_>>) {
         match &self.outcome {
             RunOutcome::Done(_) if self.doing != Doing::Install => self.torn_down(theme),
             RunOutcome::Done(_) => {

@@ -1,8 +1,8 @@
 //! Starting a run from the wizard: the application layer's install or
 //! teardown runs in the background, every engine event becomes an
 //! [`Action::Engine`], and one [`Action::RunDone`] follows the last.
-//! Notices (a status that cannot be saved) go to tug's log: the screen is
-//! the wizard's.
+//! Notices (a certificate near its end, a status that cannot be saved)
+//! go to tug's log and, as [`Action::Notice`], to the dashboard.
 
 use super::action::Action;
 use crate::app::session::Outcome;
@@ -24,7 +24,11 @@ pub fn start(work: Work, tx: UnboundedSender<Action>) -> CancellationToken {
                 let _ = tx.send(Action::Engine(ev));
             }
         };
-        let notify = Arc::new(|n: Notice| tracing::warn!("{n}"));
+        let notices = tx.clone();
+        let notify = Arc::new(move |n: Notice| {
+            tracing::warn!("{n}");
+            let _ = notices.send(Action::Notice(n));
+        });
         let outcome = match work.lock("tug (wizard)") {
             // The session drops its sender when it ends, so `forward` ends
             // after the last event.

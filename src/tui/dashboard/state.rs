@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// How many log lines each host keeps.
 pub const LOG_LINES: usize = 1000;
+/// How many notices a run keeps.
+pub const MAX_NOTICES: usize = 20;
 /// How far back throughput is measured, in milliseconds.
 const WINDOW_MS: i64 = 3000;
 
@@ -187,6 +189,9 @@ pub struct RunState {
     /// Each host's row in `hosts`: an event finds its host at once, however
     /// many hosts there are.
     index: HashMap<HostId, usize>,
+    /// What the run told the user on its way (a certificate near its end),
+    /// as `warning: …` lines; the first [`MAX_NOTICES`] are kept.
+    pub notices: Vec<String>,
 }
 
 impl RunState {
@@ -209,6 +214,7 @@ impl RunState {
             hosts: Vec::new(),
             started: None,
             index: HashMap::new(),
+            notices: Vec::new(),
         };
         for (id, r) in roles {
             run.row(id, r);
@@ -233,6 +239,14 @@ impl RunState {
         self.hosts.push(HostRow::new(id.clone(), roles.to_string()));
         self.index.insert(id.clone(), self.hosts.len() - 1);
         self.hosts.len() - 1
+    }
+
+    /// Take a notice of the run (one line, made safe for the terminal).
+    pub fn notice(&mut self, text: &str) {
+        if self.notices.len() < MAX_NOTICES {
+            let line = crate::sanitize::terminal_safe(text).replace('\n', " ");
+            self.notices.push(line);
+        }
     }
 
     /// Steps ended and steps in all.

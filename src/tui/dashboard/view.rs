@@ -24,15 +24,34 @@ pub fn dashboard(
     now: Option<DateTime<Local>>,
 ) {
     let table_height = (d.run.hosts.len() as u16 + 3).min(area.height / 2).max(4);
-    let [overall, table, log] = Layout::vertical([
+    let notes = notices(&d.run.notices, area.width);
+    let notes_height = u16::try_from(notes.len())
+        .unwrap_or(u16::MAX)
+        .min(area.height / 4);
+    let [overall, notes_area, table, log] = Layout::vertical([
         Constraint::Length(2),
+        Constraint::Length(notes_height),
         Constraint::Length(table_height),
         Constraint::Min(3),
     ])
     .areas(area);
     overall_gauge(f, overall, &d.run, d.cancelling, theme, now);
+    // The first notices, wrapped whole (the done screen keeps them all).
+    let shown: Vec<Line<'_>> = notes
+        .into_iter()
+        .map(|l| Line::styled(l, theme.warn()))
+        .collect();
+    f.render_widget(Paragraph::new(shown), notes_area);
     hosts_table(f, table, &d.run, d.selected, false, theme);
     log_pane(f, log, d.run.hosts.get(d.selected), theme);
+}
+
+/// The run's notices as rows of at most `width` characters.
+fn notices(notices: &[String], width: u16) -> Vec<String> {
+    notices
+        .iter()
+        .flat_map(|n| crate::tui::wrap::wrap(n, usize::from(width)))
+        .collect()
 }
 
 /// Overall progress: steps ended of all, hosts done, elapsed time.

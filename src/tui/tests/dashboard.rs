@@ -229,3 +229,32 @@ fn a_bar_never_moves_back_when_counting_turns_from_bytes_to_steps() {
     feed(&mut app, vec![end]);
     assert_eq!(dashboard(&app).run.hosts[0].ratio(), 1.0);
 }
+
+#[test]
+fn a_warning_of_the_run_shows_whole_on_the_dashboard_and_stays_on_the_done_screen() {
+    let mut app = app();
+    let warning = "certificate apiserver of master 10.0.0.1 expires in 9 days (2026-12-16): \
+                   `tug cert --cluster c1 --renew` renews them";
+    app.update(Action::Notice(crate::app::Notice::Warning(
+        warning.to_string(),
+    )));
+    let flat = |screen: &str| {
+        screen
+            .lines()
+            .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '│'))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let screen = draw(&app, 80, 24);
+    assert!(
+        flat(&screen).contains(&format!("warning: {warning}")),
+        "{screen}"
+    );
+    app.update(Action::RunDone(RunOutcome::Done(Default::default())));
+    let screen = draw(&app, 80, 24);
+    assert!(matches!(app.screen, Screen::Done(_)), "{screen}");
+    assert!(
+        flat(&screen).contains(&format!("warning: {warning}")),
+        "{screen}"
+    );
+}

@@ -152,13 +152,43 @@ impl Page for Review {
         if self.lines.is_empty() && self.note.is_none() {
             lines.push(Line::styled("planning…", theme.warn()));
         }
+        let width = usize::from(inner.width);
         lines.extend(
             self.lines
                 .iter()
                 .skip(self.scroll.top)
+                .flat_map(|l| rows(l, width))
                 .take(inner.height as usize)
-                .map(|l| Line::styled(l.as_str(), theme.text())),
+                .map(|l| Line::styled(l, theme.text())),
         );
         f.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// One line of the review in rows of `width`: a heading (`# …`, such as
+/// the upgrade's) wrapped so it reads whole at 80 columns; the
+/// Clusterfile and the plan as they are (a long command is cut at the
+/// edge: the host's log holds it whole).
+fn rows(line: &str, width: usize) -> Vec<String> {
+    if line.starts_with("# ") {
+        wrap(line, width)
+    } else {
+        vec![line.to_string()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rows;
+
+    #[test]
+    fn a_heading_wraps_whole_and_the_clusterfile_and_plan_lines_do_not() {
+        let heading = "# Upgrade: the cluster runs Kubernetes v1.25.0 and the image is v1.26.0: \
+                       this upgrades it, host by host; Enter confirms";
+        let wrapped = rows(heading, 40);
+        assert!(wrapped.len() > 1 && wrapped.iter().all(|r| r.chars().count() <= 40));
+        assert_eq!(wrapped.join(" "), heading);
+        let command = format!("  [10.0.0.1] {}", "x".repeat(60));
+        assert_eq!(rows(&command, 40), vec![command]);
     }
 }
