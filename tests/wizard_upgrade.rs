@@ -90,6 +90,7 @@ fn an_opened_cluster_with_a_newer_image_reviews_as_an_upgrade_and_enter_upgrades
     });
     // The upgrade line comes first, whole: wrapped inside the 80 columns.
     let text = wizard::flat(&screen);
+    assert!(text.contains("Enter upgrades; s saves"), "{screen}");
     assert!(
         text.contains(
             "# Upgrade: the cluster runs Kubernetes v1.25.0 and the image is v1.26.0: this \
@@ -127,7 +128,8 @@ fn an_opened_cluster_with_a_newer_image_reviews_as_an_upgrade_and_enter_upgrades
     fixture::release_layers(&hosts[1]);
     fixture::unhold_layers(&hosts[1]);
     let screen = term.wait_for("the upgrade to end", wizard::ended);
-    assert!(screen.contains(" cluster ready "), "{screen}");
+    assert!(screen.contains(" cluster upgraded "), "{screen}");
+    assert!(screen.contains("Every host runs v1.26.0."), "{screen}");
     assert!(
         warned(&screen),
         "the done screen keeps the warning:\n{screen}"

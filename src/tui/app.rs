@@ -131,6 +131,9 @@ impl App {
                     Some((Doing::Reset, name)) => format!(
                         "cluster {name} is reset: every host is clean and its Clusterfile is archived"
                     ),
+                    Some((Doing::Upgrade(to), _)) => format!(
+                        "cluster upgraded to {to}; kubeconfig: {path}\ntry: kubectl --kubeconfig {path} get nodes"
+                    ),
                     _ => format!(
                         "cluster ready; kubeconfig: {path}\ntry: kubectl --kubeconfig {path} get nodes"
                     ),
@@ -279,7 +282,7 @@ impl App {
     fn back_to_hosts(&mut self) -> Vec<Effect> {
         if let Some(mut w) = self.edit.take() {
             // A teardown started from the clusters screen goes back there.
-            w.step = if self.doing() == Doing::Install {
+            w.step = if !self.doing().tears_down() {
                 wizard::Step::Hosts
             } else {
                 w.clusters.takedown = None;

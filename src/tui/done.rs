@@ -152,7 +152,7 @@ impl Done {
 
     fn ending(&self, theme: &Theme) -> (String, ratatui::style::Style, Vec<Line<'_>>) {
         match &self.outcome {
-            RunOutcome::Done(_) if self.doing != Doing::Install => self.torn_down(theme),
+            RunOutcome::Done(_) if self.doing.tears_down() => self.torn_down(theme),
             RunOutcome::Done(_) => {
                 let hint = if self.demo {
                     "demo: the hosts and this kubeconfig are simulated; no cluster exists"
@@ -163,11 +163,15 @@ impl Done {
                         self.kubeconfig.display()
                     )
                 };
+                let (title, done) = match &self.doing {
+                    Doing::Upgrade(to) => (" cluster upgraded ", format!("Every host runs {to}.")),
+                    _ => (" cluster ready ", "Every host is installed.".to_string()),
+                };
                 (
-                    " cluster ready ".to_string(),
+                    title.to_string(),
                     theme.ok(),
                     vec![
-                        Line::styled("Every host is installed.", theme.ok()),
+                        Line::styled(done, theme.ok()),
                         Line::from(format!("kubeconfig: {}", self.kubeconfig.display())),
                         Line::styled(hint, theme.dim()),
                     ],
@@ -192,10 +196,12 @@ impl Done {
                     .map(|l| Line::styled(l, theme.error()))
                     .chain([Line::from(match (self.editable, &self.doing) {
                         (false, _) => "r tries again.",
-                        (true, Doing::Install) => {
+                        (true, d) if d.tears_down() => {
+                            "r tries again; e goes back to the list of clusters."
+                        }
+                        (true, _) => {
                             "r tries again; e goes back to the hosts and SSH screens to fix them."
                         }
-                        (true, _) => "r tries again; e goes back to the list of clusters.",
                     })])
                     .collect(),
             ),
@@ -221,7 +227,7 @@ impl Done {
                         theme.dim(),
                     ));
                 }
-                lines.push(Line::from(if self.doing == Doing::Install {
+                lines.push(Line::from(if !self.doing.tears_down() {
                     "r retries: a re-apply that skips every step that finished."
                 } else {
                     "r retries: every host's teardown runs again; a host already clean stays clean."

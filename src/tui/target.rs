@@ -28,9 +28,11 @@ pub struct Target {
 /// What a run does to its cluster, as the titles say it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Doing {
-    /// Installs it (or resumes, adds hosts, upgrades).
+    /// Installs it (or resumes, adds hosts).
     #[default]
     Install,
+    /// Upgrades it to this Kubernetes version.
+    Upgrade(String),
     /// Takes these hosts out (as shown: addresses joined by commas).
     Remove(String),
     /// Takes the whole cluster down.
@@ -42,6 +44,7 @@ impl Doing {
     pub fn running(&self, t: &Target) -> String {
         match self {
             Doing::Install => format!("installing cluster {} ({})", t.cluster, t.image),
+            Doing::Upgrade(to) => format!("upgrading cluster {} to {to} ({})", t.cluster, t.image),
             Doing::Remove(hosts) => format!("removing {hosts} from cluster {}", t.cluster),
             Doing::Reset => format!("resetting cluster {}", t.cluster),
         }
@@ -51,15 +54,23 @@ impl Doing {
     pub fn ended(&self, t: &Target) -> String {
         match self {
             Doing::Install => format!("install of cluster {} ({})", t.cluster, t.image),
+            Doing::Upgrade(to) => format!("upgrade of cluster {} to {to}", t.cluster),
             Doing::Remove(hosts) => format!("removal of {hosts} from cluster {}", t.cluster),
             Doing::Reset => format!("reset of cluster {}", t.cluster),
         }
+    }
+
+    /// Whether it takes hosts or the cluster down (started from the list
+    /// of clusters, not from the wizard's screens).
+    pub fn tears_down(&self) -> bool {
+        matches!(self, Doing::Remove(_) | Doing::Reset)
     }
 
     /// The run in one word, for what did not run.
     pub fn noun(&self) -> &'static str {
         match self {
             Doing::Install => "install",
+            Doing::Upgrade(_) => "upgrade",
             Doing::Remove(_) => "removal",
             Doing::Reset => "reset",
         }

@@ -59,7 +59,9 @@ pub fn name_and_key(term: &Tmux, name: &str, hosts: &Hosts) {
 /// Whether the screen shows how an install from the wizard ended.
 pub fn ended(screen: &str) -> bool {
     screen.contains(" cluster ready ")
+        || screen.contains(" cluster upgraded ")
         || screen.contains(" install failed ")
+        || screen.contains(" upgrade failed ")
         || screen.contains(" did not run ")
 }
 

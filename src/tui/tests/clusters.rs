@@ -12,7 +12,7 @@ use crate::cluster::model::Ssh;
 use crate::engine::plan::Plan;
 use crate::tui::action::{Action, Effect, RunOutcome};
 use crate::tui::app::{App, Screen};
-use crate::tui::target::Target;
+use crate::tui::target::{Doing, Target};
 use crate::tui::testkit::{ctrl, press, typed, wizard};
 use crate::tui::theme::Theme;
 use crate::tui::wizard::{Job, Opened, Planned, Reply, Step, Wizard};
@@ -271,4 +271,29 @@ fn the_empty_store_points_to_the_demo_too() {
     ] {
         assert!(flat.contains(want), "{want}: {screen}");
     }
+}
+
+#[test]
+fn an_upgrade_reviews_as_one_runs_under_its_title_and_ends_upgraded() {
+    let mut app = store_wizard();
+    at_review(&mut app);
+    let mut t = target();
+    t.doing = Doing::Upgrade("v1.29.4".into());
+    app.update(Action::Wizard(Reply::Planned(Ok(Planned {
+        target: t,
+        lines: vec![
+            "# Upgrade: the cluster runs Kubernetes v1.28.9 and the image is v1.29.4".into(),
+        ],
+    }))));
+    let note = wizard(&app).review.note.clone().unwrap();
+    assert!(note.starts_with("Enter upgrades; "), "{note}");
+    snap("review_upgrade", &app);
+    assert_eq!(press(&mut app, KeyCode::Enter), [Effect::StartRun]);
+    app.update(Action::RunDone(RunOutcome::Done(Default::default())));
+    snap("done_upgraded", &app);
+    let text = app.farewell().unwrap();
+    assert!(
+        text.starts_with("cluster upgraded to v1.29.4; kubeconfig: "),
+        "{text}"
+    );
 }

@@ -129,7 +129,10 @@ fn plan(
         plan: session.plan.clone(),
         roles: spec.role_names(),
         kubeconfig: state.admin_conf(),
-        doing: Doing::Install,
+        doing: session
+            .upgrade
+            .as_ref()
+            .map_or(Doing::Install, |up| Doing::Upgrade(up.to.clone())),
     };
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.into());
     Ok(Planned { target, lines })

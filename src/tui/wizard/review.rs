@@ -6,6 +6,7 @@
 
 use super::scroll::Scroll;
 use super::{Ask, Draft, Flow, Job, Keys, Page, Replied, Reply};
+use crate::tui::target::Doing;
 use crate::tui::theme::Theme;
 use crate::tui::wrap::wrap;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -114,8 +115,12 @@ impl Page for Review {
                 } else {
                     "p skips the preflight checks"
                 };
+                let verb = match p.target.doing {
+                    Doing::Upgrade(_) => "upgrades",
+                    _ => "installs",
+                };
                 self.note = Some(format!(
-                    "Enter installs; s saves the Clusterfile only; {checks}"
+                    "Enter {verb}; s saves the Clusterfile only; {checks}"
                 ));
                 out.target = Some(p.target.clone());
             }
