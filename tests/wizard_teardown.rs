@@ -3,7 +3,9 @@
 //! on the clusters screen `d` marks a node and shows the plan of its
 //! removal, Enter drains and deletes it on master0 and resets it, and the
 //! Clusterfile forgets it; `r` shows the reset's plan, Enter cleans every
-//! host and archives the Clusterfile. Nothing runs before Enter on a plan.
+//! host and archives the Clusterfile. A host taken off an opened cluster's
+//! list is drained and reset before the edited cluster applies. Nothing
+//! runs before Enter on a plan.
 
 mod support;
 
@@ -137,4 +139,72 @@ fn the_wizard_removes_a_node_then_resets_the_cluster() {
         "{screen}"
     );
     assert!(!term.alternate());
+}
+
+#[test]
+fn a_host_removed_from_an_opened_cluster_is_drained_and_reset_before_the_rest_applies() {
+    let home = Tug::new();
+    let hosts = Hosts::start(3);
+    let args = fixture::run_args(&home, &hosts, &[]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    home.run(&argv).ok();
+    hosts[0].exec(&format!(
+        "printf '%s %s\\n' node2 {} > {NODES}",
+        hosts[1].ip
+    ));
+    let term = Tmux::start(home.home());
+    term.resize(80, 24);
+    clusters_screen(&term);
+    // Opened, the cluster loses its node and gains hosts[2] in one go.
+    term.keys(&["Up", "Enter"]);
+    let screen = term.wait_for("its hosts", |s| s.contains("wizard: cluster default"));
+    assert!(row(&screen, &hosts[1].ip).contains("node"), "{screen}");
+    term.keys(&["Down", "d", "n"]);
+    term.type_line(&hosts[2].ip);
+    term.wait_for("the new node", |s| {
+        row(s, &hosts[2].ip).contains("node") && row(s, &hosts[1].ip).is_empty()
+    });
+    term.keys(&["Enter"]);
+    term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
+    term.keys(&["C-t"]);
+    term.wait_for("the new key", |s| {
+        wizard::flat(s).contains("new host key ssh-")
+    });
+    term.keys(&["C-y"]);
+    term.wait_for("tested hosts", |s| {
+        !s.contains("testing…") && !s.contains("new host key") && s.contains("  ok  ")
+    });
+    term.keys(&["Enter"]);
+    term.wait_for("the configuration", |s| s.contains("4 configuration"));
+    term.keys(&["C-n"]);
+    let screen = term.wait_for("the review", |s| {
+        s.contains("5 review") && !s.contains("planning…")
+    });
+    let text = wizard::flat(&screen);
+    assert!(
+        text.contains(&format!("# {}: each drained and deleted", hosts[1].ip))
+            && text.contains("left the host list."),
+        "{screen}"
+    );
+    assert!(
+        text.contains("Enter takes the hosts out, then applies the rest"),
+        "{screen}"
+    );
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("the run to end", |s| {
+        s.contains(" hosts removed ") || s.contains(" failed ") || s.contains(" did not run ")
+    });
+    assert!(screen.contains(" hosts removed "), "{screen}");
+    let m0 = calls(&journal(&hosts, 0));
+    assert_eq!(calls_of(&m0, "kubectl", "drain node2 ").len(), 1, "{m0:?}");
+    let gone = calls(&journal(&hosts, 1));
+    assert_eq!(calls_of(&gone, "kubeadm", "reset").len(), 1, "{gone:?}");
+    let added = calls(&journal(&hosts, 2));
+    assert_eq!(calls_of(&added, "kubeadm", "join").len(), 1, "{added:?}");
+    let saved =
+        std::fs::read_to_string(home.home().join("state/clusters/default/Clusterfile")).unwrap();
+    assert!(!saved.contains(&hosts[1].ip), "{saved}");
+    assert!(saved.contains(&hosts[2].ip), "{saved}");
+    term.keys(&["q"]);
+    term.wait_for("the shell", |s| s.contains("TUG-EXIT=0"));
 }

@@ -66,24 +66,39 @@ impl Teardown {
         purpose: Purpose,
         notify: Notify<'_>,
     ) -> anyhow::Result<Teardown> {
-        if gone.is_empty() {
-            anyhow::bail!("nothing to delete: give --masters or --nodes");
-        }
         let state = ClusterState::new(&ctx.paths, name)?;
-        let saved = state.load_existing()?;
-        let spec = spec_of_purpose(ctx, &saved, &state, purpose, notify).await?;
-        let ids: Vec<HostId> = gone.iter().map(|ip| HostId::new(ip.to_string())).collect();
-        let plan = plan_delete(&spec, &ids, InstallOptions::default().parallel)?;
-        let rest = without(&saved, gone);
-        let rest_spec = spec_of_purpose(ctx, &rest, &state, purpose, notify).await?;
+        let rest = without(&state.load_existing()?, gone);
         // The remaining hosts follow the new master set (IPVS rules,
         // lvscare); they passed their checks when they were installed.
         let how = How {
             skip_checks: true,
             ..How::default()
         };
-        let hosts = Hosts::ssh(ctx, &rest_spec, Unreachable::Refuse);
-        let reapply = Session::apply(ctx, rest, &rest_spec, how, hosts)?;
+        Teardown::delete_then(ctx, gone, rest, how, purpose, notify).await
+    }
+
+    /// Plan removing `gone` from the cluster `next` names, then applying
+    /// `next` (the saved Clusterfile as the wizard changed it: hosts
+    /// removed, maybe others added) as `how` says.
+    pub async fn delete_then(
+        ctx: &Context,
+        gone: &[IpAddr],
+        next: Clusterfile,
+        how: How,
+        purpose: Purpose,
+        notify: Notify<'_>,
+    ) -> anyhow::Result<Teardown> {
+        if gone.is_empty() {
+            anyhow::bail!("nothing to delete: give --masters or --nodes");
+        }
+        let state = ClusterState::new(&ctx.paths, next.cluster.name())?;
+        let saved = state.load_existing()?;
+        let spec = spec_of_purpose(ctx, &saved, &state, purpose, notify).await?;
+        let ids: Vec<HostId> = gone.iter().map(|ip| HostId::new(ip.to_string())).collect();
+        let plan = plan_delete(&spec, &ids, InstallOptions::default().parallel)?;
+        let next_spec = spec_of_purpose(ctx, &next, &state, purpose, notify).await?;
+        let hosts = Hosts::ssh(ctx, &next_spec, Unreachable::Refuse);
+        let reapply = Session::apply(ctx, next, &next_spec, how, hosts)?;
         Ok(Teardown {
             session: Session::teardown(ctx, &spec, plan, &state),
             state,

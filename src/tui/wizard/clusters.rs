@@ -1,11 +1,11 @@
 //! The screen before all others when this machine has installed (or
 //! saved) clusters: each with its image, hosts and how its last apply
-//! ended. Enter on one opens its Clusterfile in the wizard (to add hosts,
-//! or retry); `d` takes hosts out of it and `r` resets it (each shown as a
-//! plan first, see [`super::takedown`]); `n` starts a new cluster under a
-//! name none holds; `o` opens a Clusterfile from a path. Nothing here
-//! replaces an installed cluster: the other screens refuse a name another
-//! cluster holds.
+//! ended. Enter on one opens its Clusterfile in the wizard (to add or
+//! remove hosts, or retry); `d` takes hosts out of it and `r` resets it
+//! (each shown as a plan first, see [`super::takedown`]); `n` starts a new
+//! cluster under a name none holds; `o` opens a Clusterfile from a path.
+//! Nothing here replaces an installed cluster: the other screens refuse a
+//! name another cluster holds.
 
 use super::field::Field;
 use super::takedown::TakedownPanel;
@@ -87,7 +87,10 @@ impl Page for ClustersScreen {
         }
         &[
             ("↑/↓", "select a cluster"),
-            ("Enter", "open it (add hosts, retry) or start the new one"),
+            (
+                "Enter",
+                "open it (add or remove hosts, retry) or start the new one",
+            ),
             ("n", "new: a cluster under a name no cluster holds"),
             ("d", "delete: take hosts out of it (drained, reset)"),
             ("r", "reset: take it down on every host"),
@@ -247,7 +250,8 @@ impl Page for ClustersScreen {
         } else {
             let hint = match self.installed.get(self.selected) {
                 Some(c) => format!(
-                    "Enter opens {} to add hosts or retry; d takes hosts out of it, r resets it",
+                    "Enter opens {} to add or remove hosts, or retry; d takes hosts out of it, \
+                     r resets it",
                     c.name
                 ),
                 None => "an installed cluster is never replaced: \

@@ -22,6 +22,7 @@ pub mod review;
 pub mod scroll;
 pub mod ssh;
 pub mod takedown;
+mod teardown_job;
 #[cfg(test)]
 mod tests;
 

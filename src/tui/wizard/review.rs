@@ -117,6 +117,7 @@ impl Page for Review {
                 };
                 let verb = match p.target.doing {
                     Doing::Upgrade(_) => "upgrades",
+                    Doing::Remove(_) => "takes the hosts out, then applies the rest",
                     _ => "installs",
                 };
                 self.note = Some(format!(
