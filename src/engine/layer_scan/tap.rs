@@ -16,7 +16,7 @@ use tokio_util::bytes::{Buf, Bytes};
 
 /// Chunks queued between the download and a layer's scanner: when the scan
 /// is slower, the download waits, and memory stays a few chunks.
-const QUEUE: usize = 16;
+const QUEUE: usize = 8;
 
 /// Scans the layers of cluster images during a pull into the scan cache.
 pub struct ScanTap {
