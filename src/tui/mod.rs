@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
-use wizard::jobs::LaunchSlot;
+use wizard::planning::LaunchSlot;
 
 /// How often the screen refreshes without input (elapsed time, rates).
 const TICK: Duration = Duration::from_millis(250);

@@ -8,6 +8,7 @@
 //! Each answers with an action.
 
 use super::config::job::{Previewed, preview};
+use super::planning::{LaunchSlot, masked, shown};
 use super::ssh::Tested;
 use super::teardown_job::{plan_removal, plan_teardown, removed};
 use super::{Ask, Job, Opened, Planned, Reply};
@@ -17,21 +18,13 @@ use crate::app::probe::test_all;
 use crate::app::reach::Reach;
 use crate::app::session::{How, Session};
 use crate::app::spec::spec_as_written;
-use crate::app::work::Work;
 use crate::app::{AppError, Context};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::state::ClusterState;
-use crate::engine::install::shell::is_secret_key;
-use crate::engine::spec::{ImageKind, ImageSpec};
-use crate::secret::Secret;
 use crate::tui::action::Action;
 use crate::tui::target::{Doing, Target};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
-
-/// Where a planned run waits for Enter to start it.
-pub type LaunchSlot = Arc<Mutex<Option<Work>>>;
 
 /// Start `job` over hosts reached as `reach` says; its reply arrives on `tx`.
 pub fn spawn(
@@ -136,54 +129,6 @@ fn plan(
     };
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.into());
     Ok(Planned { target, lines })
-}
-
-/// The images as the install's title names them: the first (the rootfs)
-/// in full, then how many patches and applications follow it
-/// (`REF + 1 patch + 2 apps`).
-pub(super) fn shown(images: &[ImageSpec]) -> String {
-    let Some((first, rest)) = images.split_first() else {
-        return String::new();
-    };
-    let patches = rest.iter().filter(|i| i.kind == ImageKind::Patch).count();
-    let apps = rest.len() - patches;
-    let mut out = first.reference.clone();
-    for (n, one, many) in [(patches, "patch", "patches"), (apps, "app", "apps")] {
-        match n {
-            0 => {}
-            1 => out.push_str(&format!(" + 1 {one}")),
-            n => out.push_str(&format!(" + {n} {many}")),
-        }
-    }
-    out
-}
-
-/// The Clusterfile as YAML with every secret (SSH, env passwords) masked.
-pub(super) fn masked(cf: &Clusterfile) -> anyhow::Result<String> {
-    let mut cf = cf.clone();
-    let hide = |s: &mut Option<Secret>| {
-        if s.is_some() {
-            *s = Some(Secret::new("******"));
-        }
-    };
-    let spec = &mut cf.cluster.spec;
-    for ssh in spec
-        .ssh
-        .iter_mut()
-        .chain(spec.hosts.iter_mut().filter_map(|h| h.ssh.as_mut()))
-    {
-        hide(&mut ssh.passwd);
-        hide(&mut ssh.pk_passwd);
-        hide(&mut ssh.pk_data);
-    }
-    for kv in &mut spec.env {
-        if let Some((k, _)) = kv.split_once('=')
-            && is_secret_key(k)
-        {
-            *kv = format!("{k}=******");
-        }
-    }
-    Ok(cf.to_yaml()?)
 }
 
 /// Read the Clusterfile at `path` to open it in the wizard.

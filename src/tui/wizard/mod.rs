@@ -17,6 +17,7 @@ pub mod image;
 pub mod jobs;
 pub mod open;
 pub mod page;
+pub mod planning;
 pub mod prefs;
 pub mod review;
 pub mod scroll;

@@ -5,7 +5,7 @@
 //! as edited (other hosts maybe added) is applied. Each plan waits in the
 //! launch slot for Enter on its review.
 
-use super::jobs::{LaunchSlot, masked, shown};
+use super::planning::{LaunchSlot, masked, shown};
 use super::takedown::Takedown;
 use super::{Ask, Planned};
 use crate::app::clusters::claim;
