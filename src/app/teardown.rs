@@ -11,6 +11,7 @@ use super::spec::{spec_for_run, spec_of};
 use super::{Context, Notice, Notify};
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::hosts::Address;
+use crate::cluster::model::Phase;
 use crate::cluster::state::ClusterState;
 use crate::engine::event::Event;
 use crate::engine::install::InstallOptions;
@@ -224,6 +225,31 @@ impl Teardown {
         let _ = std::fs::remove_file(self.state.dir().join(INSTALL_JOURNAL));
         Ok(())
     }
+}
+
+/// The hosts of the installed cluster `cf` names that `cf` no longer
+/// lists: applying it must take them out first (drained, deleted, reset).
+/// None when the cluster's install never finished: a re-apply is how it
+/// gets its first finish, and hosts may leave its list freely until then.
+pub fn hosts_removed(ctx: &Context, cf: &Clusterfile) -> anyhow::Result<Vec<IpAddr>> {
+    let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
+    let Some(saved) = state.load()? else {
+        return Ok(Vec::new());
+    };
+    if saved.cluster.status.as_ref().and_then(|s| s.phase) != Some(Phase::ClusterSuccess) {
+        return Ok(Vec::new());
+    }
+    let ips = |cf: &Clusterfile| -> Vec<IpAddr> {
+        cf.cluster
+            .machines()
+            .map(|ms| ms.iter().map(|m| m.ip()).collect())
+            .unwrap_or_default()
+    };
+    let kept = ips(cf);
+    Ok(ips(&saved)
+        .into_iter()
+        .filter(|ip| !kept.contains(ip))
+        .collect())
 }
 
 /// The spec of `cf` as `purpose` needs it: hosts that cannot be reached

@@ -12,11 +12,9 @@ use crate::app::clusters::claim;
 use crate::app::notice::ignore;
 use crate::app::session::How;
 use crate::app::spec::spec_as_written;
-use crate::app::teardown::{Purpose, Teardown};
+use crate::app::teardown::{Purpose, Teardown, hosts_removed};
 use crate::app::{AppError, Context};
 use crate::cluster::clusterfile::Clusterfile;
-use crate::cluster::model::Phase;
-use crate::cluster::state::ClusterState;
 use crate::tui::target::{Doing, Target};
 use std::net::IpAddr;
 
@@ -64,31 +62,13 @@ pub async fn plan_teardown(
 }
 
 /// The hosts an installed cluster opened in the wizard (`ask.opened`)
-/// lost in `cf`: they must be drained and reset before the rest is
-/// applied. None for a new cluster or one whose install never finished
-/// (a re-apply is how it gets its first finish).
+/// lost in `cf`: they are drained and reset before the rest is applied.
+/// None for a new cluster.
 pub fn removed(ctx: &Context, cf: &Clusterfile, ask: &Ask) -> Result<Vec<IpAddr>, AppError> {
     if ask.opened.is_none() {
         return Ok(Vec::new());
     }
-    let state = ClusterState::new(&ctx.paths, cf.cluster.name()).map_err(anyhow::Error::new)?;
-    let Some(saved) = state.load().map_err(anyhow::Error::new)? else {
-        return Ok(Vec::new());
-    };
-    if saved.cluster.status.as_ref().and_then(|s| s.phase) != Some(Phase::ClusterSuccess) {
-        return Ok(Vec::new());
-    }
-    let ips = |cf: &Clusterfile| -> Vec<IpAddr> {
-        cf.cluster
-            .machines()
-            .map(|ms| ms.iter().map(|m| m.ip()).collect())
-            .unwrap_or_default()
-    };
-    let kept = ips(cf);
-    Ok(ips(&saved)
-        .into_iter()
-        .filter(|ip| !kept.contains(ip))
-        .collect())
+    Ok(hosts_removed(ctx, cf)?)
 }
 
 /// Plan taking `gone` out of the opened cluster, then applying `cf`.
