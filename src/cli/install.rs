@@ -20,6 +20,7 @@ use crate::app::images;
 use crate::app::lock::ClusterLock;
 use crate::app::session::{Hosts, How, Session};
 use crate::app::spec::{spec_for_run, spec_of};
+use crate::app::teardown::hosts_removed;
 use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::create::generate;
 use crate::cluster::hosts::parse_ip_list;
@@ -34,7 +35,7 @@ pub(super) use execute::execute;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use teardown::{Asked, delete, reset};
+use teardown::{Asked, apply_without, delete, reset};
 
 /// Install, resume and tear down clusters.
 #[derive(Debug, Subcommand)]
@@ -58,6 +59,10 @@ pub enum InstallCommand {
         /// certificates too (by default they are kept).
         #[arg(long)]
         renew_certs: bool,
+        /// Hosts of the installed cluster gone from the hosts: delete them
+        /// (drained, reset) without asking (needed without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
         /// How long to wait for every node to be Ready.
         #[command(flatten)]
         wait: WaitArgs,
@@ -84,6 +89,10 @@ pub enum InstallCommand {
         /// certificates too (by default they are kept).
         #[arg(long)]
         renew_certs: bool,
+        /// Hosts of the installed cluster gone from the hosts: delete them
+        /// (drained, reset) without asking (needed without a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
         /// How long to wait for every node to be Ready.
         #[command(flatten)]
         wait: WaitArgs,
@@ -148,6 +157,7 @@ impl InstallCommand {
                 skip_checks,
                 until,
                 renew_certs,
+                yes,
                 wait,
             } => {
                 let cf = Clusterfile::load(&clusterfile)?;
@@ -160,7 +170,8 @@ impl InstallCommand {
                     renew_certs,
                     wait: wait.wait(),
                 };
-                apply(ctx, cf, how, dry_run, "tug apply").await
+                let asked = Asked::of(dry_run, yes);
+                apply(ctx, cf, how, asked, "tug apply").await
             }
             InstallCommand::Run {
                 images,
@@ -169,6 +180,7 @@ impl InstallCommand {
                 skip_checks,
                 until,
                 renew_certs,
+                yes,
                 wait,
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -179,7 +191,7 @@ impl InstallCommand {
                     renew_certs,
                     wait: wait.wait(),
                 };
-                apply(ctx, cf, how, dry_run, "tug run").await
+                apply(ctx, cf, how, Asked::of(dry_run, yes), "tug run").await
             }
             InstallCommand::Add {
                 cluster,
@@ -195,7 +207,7 @@ impl InstallCommand {
                     wait: wait.wait(),
                     ..How::default()
                 };
-                apply(ctx, cf, how, dry_run, "tug add").await
+                apply(ctx, cf, how, Asked::of(dry_run, false), "tug add").await
             }
             InstallCommand::Delete {
                 cluster,
@@ -204,14 +216,8 @@ impl InstallCommand {
                 dry_run,
                 yes,
             } => {
-                let how = if dry_run {
-                    Asked::DryRun
-                } else if yes {
-                    Asked::Yes
-                } else {
-                    Asked::Ask
-                };
-                delete(ctx, &cluster, masters.as_deref(), nodes.as_deref(), how).await
+                let asked = Asked::of(dry_run, yes);
+                delete(ctx, &cluster, masters.as_deref(), nodes.as_deref(), asked).await
             }
             InstallCommand::Reset { cluster, force } => reset(ctx, &cluster, force).await,
         }
@@ -267,16 +273,22 @@ fn add_hosts(
 }
 
 /// Install (or resume, or change) `cf`'s cluster as `command`, holding
-/// the cluster's lock unless it is a dry run.
+/// the cluster's lock unless it is a dry run. Hosts of the installed
+/// cluster gone from `cf` are taken out first, as `tug delete` does
+/// (asked as `asked` says).
 async fn apply(
     ctx: &Context,
     cf: Clusterfile,
     how: How,
-    dry_run: bool,
+    asked: Asked,
     command: &str,
 ) -> anyhow::Result<()> {
+    let gone = hosts_removed(ctx, &cf)?;
+    if !gone.is_empty() {
+        return apply_without(ctx, cf, &gone, how, asked, command).await;
+    }
     let state = ClusterState::new(&ctx.paths, cf.cluster.name())?;
-    if dry_run {
+    if asked == Asked::DryRun {
         return apply_locked(ctx, cf, how, true).await;
     }
     let _lock = ClusterLock::take(state.dir(), state.name(), command)?;

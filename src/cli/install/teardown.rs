@@ -4,8 +4,10 @@
 
 use super::execute;
 use crate::app::lock::ClusterLock;
+use crate::app::session::How;
 use crate::app::teardown::{Purpose, Teardown};
 use crate::cli::{Context, notices};
+use crate::cluster::clusterfile::Clusterfile;
 use crate::cluster::hosts::parse_ip_list;
 use crate::cluster::state::ClusterState;
 use anyhow::Context as _;
@@ -26,15 +28,27 @@ pub(super) enum Asked {
     Ask,
 }
 
-/// Ask on the terminal whether to drain and reset `hosts` of cluster
-/// `name`; without a terminal, say that `--yes` is needed.
-fn confirm_delete(name: &str, hosts: &[IpAddr]) -> anyhow::Result<()> {
+impl Asked {
+    /// As `--dry-run` and `--yes` say.
+    pub(super) fn of(dry_run: bool, yes: bool) -> Self {
+        match (dry_run, yes) {
+            (true, _) => Asked::DryRun,
+            (false, true) => Asked::Yes,
+            (false, false) => Asked::Ask,
+        }
+    }
+}
+
+/// Ask on the terminal whether `command` may drain and reset `hosts` of
+/// cluster `name` (`why`, when it was not asked for by name); without a
+/// terminal, say that `--yes` is needed.
+fn confirm_delete(command: &str, why: &str, name: &str, hosts: &[IpAddr]) -> anyhow::Result<()> {
     use std::io::{BufRead, IsTerminal, Write};
     let list: Vec<String> = hosts.iter().map(ToString::to_string).collect();
     let list = list.join(", ");
     if !std::io::stdin().is_terminal() {
         anyhow::bail!(
-            "tug delete drains, deletes and resets {list}: add --yes to do it without a terminal to ask on"
+            "{command} drains, deletes and resets {list}{why}: add --yes to do it without a terminal to ask on"
         );
     }
     eprint!(
@@ -82,11 +96,49 @@ pub(super) async fn delete(
         anyhow::bail!("nothing to delete: give --masters or --nodes");
     }
     if asked == Asked::Ask {
-        confirm_delete(name, &gone)?;
+        confirm_delete("tug delete", "", name, &gone)?;
     }
     let _lock = ClusterLock::take(state.dir(), name, "tug delete")?;
     let teardown = Teardown::delete(ctx, name, &gone, Purpose::Run, notify.as_ref()).await?;
     execute(ctx, &teardown.into()).await?;
+    let list: Vec<String> = gone.iter().map(ToString::to_string).collect();
+    eprintln!(
+        "{} deleted from cluster {name}, which is ready; kubeconfig: {}",
+        list.join(", "),
+        state.admin_conf().display()
+    );
+    Ok(())
+}
+
+/// Apply `cf` of an installed cluster whose hosts no longer list `gone`:
+/// they are drained, deleted and reset first (asked, as `tug delete`
+/// asks), then `cf` applies to the hosts it lists.
+pub(super) async fn apply_without(
+    ctx: &Context,
+    cf: Clusterfile,
+    gone: &[IpAddr],
+    how: How,
+    asked: Asked,
+    command: &str,
+) -> anyhow::Result<()> {
+    let name = cf.cluster.name().to_string();
+    let notify = notices();
+    if asked == Asked::DryRun {
+        let t = Teardown::delete_then(ctx, gone, cf, how, Purpose::Show, notify.as_ref()).await?;
+        crate::cli::plan::print_plan(t.plan(), None)?;
+        eprintln!("{REAPPLY}");
+        return Ok(());
+    }
+    if asked == Asked::Ask {
+        let why = " (no longer among the Clusterfile's hosts)";
+        confirm_delete(command, why, &name, gone)?;
+    }
+    let state = ClusterState::new(&ctx.paths, &name)?;
+    let _lock = ClusterLock::take(state.dir(), &name, command)?;
+    let mut cf = cf;
+    super::bring_images(ctx, &mut cf).await?;
+    let t = Teardown::delete_then(ctx, gone, cf, how, Purpose::Run, notify.as_ref()).await?;
+    execute(ctx, &t.into()).await?;
     let list: Vec<String> = gone.iter().map(ToString::to_string).collect();
     eprintln!(
         "{} deleted from cluster {name}, which is ready; kubeconfig: {}",
