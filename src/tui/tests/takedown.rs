@@ -12,7 +12,7 @@ use crate::engine::plan::Plan;
 use crate::tui::action::{Action, Effect, RunOutcome};
 use crate::tui::app::{App, Screen};
 use crate::tui::target::{Doing, Target};
-use crate::tui::testkit::{press, wizard};
+use crate::tui::testkit::{draw, press, wizard};
 use crate::tui::wizard::takedown::Takedown;
 use crate::tui::wizard::{Job, Planned, Reply, Step};
 use crossterm::event::KeyCode;
@@ -141,4 +141,28 @@ fn a_reset_that_did_not_run_goes_back_to_the_clusters_and_esc_cancels_a_plan() {
     assert_eq!(w.step, Step::Clusters);
     assert!(w.clusters.takedown.is_none());
     assert_eq!(app.farewell(), None);
+}
+
+#[test]
+fn every_takedown_screen_draws_down_to_60x15_keeping_the_footer_help() {
+    let mut marking = on_default();
+    press(&mut marking, KeyCode::Char('d'));
+    press(&mut marking, KeyCode::Down);
+    press(&mut marking, KeyCode::Char(' '));
+    let mut confirming = marking.clone();
+    press(&mut confirming, KeyCode::Enter);
+    confirming.update(planned(
+        Doing::Remove("192.168.100.202".into()),
+        "# 192.168.100.202: each drained and deleted from Kubernetes (kubectl on master0)",
+    ));
+    let mut removed = confirming.clone();
+    press(&mut removed, KeyCode::Enter);
+    removed.update(Action::RunDone(RunOutcome::Done(Default::default())));
+    for app in [marking, confirming, removed] {
+        for (w, h) in [(60, 15), (61, 17)] {
+            let screen = draw(&app, w, h);
+            let footer = screen.lines().last().unwrap();
+            assert!(footer.trim_end().ends_with("? help"), "{w}x{h}: {screen}");
+        }
+    }
 }
