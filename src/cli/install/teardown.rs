@@ -86,9 +86,7 @@ pub(super) async fn delete(
     let notify = notices();
     if asked == Asked::DryRun {
         let teardown = Teardown::delete(ctx, name, &gone, Purpose::Show, notify.as_ref()).await?;
-        crate::cli::plan::print_plan(teardown.plan(), None)?;
-        eprintln!("{REAPPLY}");
-        return Ok(());
+        return show(&teardown);
     }
     let state = ClusterState::new(&ctx.paths, name)?;
     state.load_existing()?;
@@ -101,12 +99,7 @@ pub(super) async fn delete(
     let _lock = ClusterLock::take(state.dir(), name, "tug delete")?;
     let teardown = Teardown::delete(ctx, name, &gone, Purpose::Run, notify.as_ref()).await?;
     execute(ctx, &teardown.into()).await?;
-    let list: Vec<String> = gone.iter().map(ToString::to_string).collect();
-    eprintln!(
-        "{} deleted from cluster {name}, which is ready; kubeconfig: {}",
-        list.join(", "),
-        state.admin_conf().display()
-    );
+    deleted(&gone, &state);
     Ok(())
 }
 
@@ -125,9 +118,7 @@ pub(super) async fn apply_without(
     let notify = notices();
     if asked == Asked::DryRun {
         let t = Teardown::delete_then(ctx, gone, cf, how, Purpose::Show, notify.as_ref()).await?;
-        crate::cli::plan::print_plan(t.plan(), None)?;
-        eprintln!("{REAPPLY}");
-        return Ok(());
+        return show(&t);
     }
     if asked == Asked::Ask {
         let why = " (no longer among the Clusterfile's hosts)";
@@ -139,13 +130,27 @@ pub(super) async fn apply_without(
     super::bring_images(ctx, &mut cf).await?;
     let t = Teardown::delete_then(ctx, gone, cf, how, Purpose::Run, notify.as_ref()).await?;
     execute(ctx, &t.into()).await?;
+    deleted(gone, &state);
+    Ok(())
+}
+
+/// Print what a delete would do: its own steps, then that the rest is
+/// re-applied.
+fn show(teardown: &Teardown) -> anyhow::Result<()> {
+    crate::cli::plan::print_plan(teardown.plan(), None)?;
+    eprintln!("{REAPPLY}");
+    Ok(())
+}
+
+/// Say that `gone` left the cluster of `state`, and where its kubeconfig is.
+fn deleted(gone: &[IpAddr], state: &ClusterState) {
     let list: Vec<String> = gone.iter().map(ToString::to_string).collect();
     eprintln!(
-        "{} deleted from cluster {name}, which is ready; kubeconfig: {}",
+        "{} deleted from cluster {}, which is ready; kubeconfig: {}",
         list.join(", "),
+        state.name(),
         state.admin_conf().display()
     );
-    Ok(())
 }
 
 pub(super) async fn reset(ctx: &Context, name: &str, force: bool) -> anyhow::Result<()> {
