@@ -54,27 +54,6 @@ fn listed(home: &Tug, cluster: &str) -> String {
     .unwrap()
 }
 
-/// On the SSH screen: test the hosts (trusting new keys when `new` of
-/// them are new), then through the configuration to the plan.
-fn test_to_review(term: &Tmux, new: usize) -> String {
-    term.keys(&["C-t"]);
-    if new > 0 {
-        term.wait_for("new keys", |s| {
-            wizard::flat(s).matches("new host key ssh-").count() == new
-        });
-        term.keys(&["C-y"]);
-    }
-    term.wait_for("tested hosts", |s| {
-        !s.contains("testing…") && !s.contains("new host key") && s.contains("  ok  ")
-    });
-    term.keys(&["Enter"]);
-    term.wait_for("the configuration", |s| s.contains("4 configuration"));
-    term.keys(&["C-n"]);
-    term.wait_for("the review", |s| {
-        s.contains("5 review") && !s.contains("planning…")
-    })
-}
-
 #[test]
 fn an_installed_cluster_is_offered_first_and_never_replaced_by_a_new_one() {
     let home = Tug::new();
@@ -86,7 +65,7 @@ fn an_installed_cluster_is_offered_first_and_never_replaced_by_a_new_one() {
     wizard::master_and_node(&term, &hosts);
     term.keys(&["Tab"]);
     term.text(&hosts.key.display().to_string());
-    let screen = test_to_review(&term, 2);
+    let screen = wizard::test_to_review(&term, 2);
     assert!(screen.contains("Enter installs"), "{screen}");
     term.keys(&["Enter"]);
     let screen = term.wait_for("the install to end", wizard::ended);
@@ -129,7 +108,7 @@ fn an_installed_cluster_is_offered_first_and_never_replaced_by_a_new_one() {
     });
     // The key path is remembered from the first run.
     assert!(term.screen().contains("id_ed25519"), "{}", term.screen());
-    let screen = test_to_review(&term, 1);
+    let screen = wizard::test_to_review(&term, 1);
     let text = wizard::flat(&screen);
     assert!(
         text.contains("a cluster named default is already installed here: open it from the list"),
@@ -191,7 +170,7 @@ fn an_installed_cluster_is_offered_first_and_never_replaced_by_a_new_one() {
     term.wait_for("the third host", |s| row(s, &hosts[2].ip).contains("node"));
     term.keys(&["Enter"]);
     term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
-    let screen = test_to_review(&term, 0);
+    let screen = wizard::test_to_review(&term, 0);
     assert!(screen.contains("Enter installs"), "{screen}");
     term.keys(&["Enter"]);
     let screen = term.wait_for("the install to end", wizard::ended);

@@ -166,20 +166,7 @@ fn a_host_removed_from_an_opened_cluster_is_drained_and_reset_before_the_rest_ap
     });
     term.keys(&["Enter"]);
     term.wait_for("the SSH screen", |s| s.contains("3 ssh"));
-    term.keys(&["C-t"]);
-    term.wait_for("the new key", |s| {
-        wizard::flat(s).contains("new host key ssh-")
-    });
-    term.keys(&["C-y"]);
-    term.wait_for("tested hosts", |s| {
-        !s.contains("testing…") && !s.contains("new host key") && s.contains("  ok  ")
-    });
-    term.keys(&["Enter"]);
-    term.wait_for("the configuration", |s| s.contains("4 configuration"));
-    term.keys(&["C-n"]);
-    let screen = term.wait_for("the review", |s| {
-        s.contains("5 review") && !s.contains("planning…")
-    });
+    let screen = wizard::test_to_review(&term, 1);
     let text = wizard::flat(&screen);
     assert!(
         text.contains(&format!("# {}: each drained and deleted", hosts[1].ip))

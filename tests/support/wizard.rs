@@ -44,6 +44,28 @@ pub fn trust_to_plan(term: &Tmux) -> String {
     term.wait_for("the plan", |s| s.contains("Enter installs"))
 }
 
+/// On the SSH screen: test the hosts (trusting new keys when `new` of
+/// them are new), then through the configuration to the review, whose
+/// screen is returned once its plan is made.
+pub fn test_to_review(term: &Tmux, new: usize) -> String {
+    term.keys(&["C-t"]);
+    if new > 0 {
+        term.wait_for("new keys", |s| {
+            flat(s).matches("new host key ssh-").count() == new
+        });
+        term.keys(&["C-y"]);
+    }
+    term.wait_for("tested hosts", |s| {
+        !s.contains("testing…") && !s.contains("new host key") && s.contains("  ok  ")
+    });
+    term.keys(&["Enter"]);
+    term.wait_for("the configuration", |s| s.contains("4 configuration"));
+    term.keys(&["C-n"]);
+    term.wait_for("the review", |s| {
+        s.contains("5 review") && !s.contains("planning…")
+    })
+}
+
 /// On the SSH screen: replace the cluster's name "default" with `name`
 /// and type the key path.
 pub fn name_and_key(term: &Tmux, name: &str, hosts: &Hosts) {
