@@ -6,8 +6,9 @@
 //! - `/etc` is a private tmpfs copy of the machine's `/etc` (so `/etc/hosts`,
 //!   `/etc/passwd`, `/etc/sudoers.d`, `/etc/systemd`… are per host), with empty
 //!   tmpfs over `/etc/kubernetes` and `/etc/registry`;
-//! - `/var/lib`, `/opt`, `/usr/local/bin`, `/var/tmp`, `/root`, `/home` are
-//!   empty private tmpfs;
+//! - `/var/lib`, `/opt`, `/usr/local/bin`, `/usr/local/sbin`, `/var/tmp`,
+//!   `/root`, `/home` are empty private tmpfs (both `/usr/local` dirs are on
+//!   root's PATH: what a test puts there stays on its host);
 //! - `/tmp` stays shared (the host's sshd config, keys and log live there);
 //! - the hostname is `node<k>` (k = 1-based index in the set).
 //!
@@ -46,6 +47,7 @@ const PRIVATE_DIRS: &[(&str, &str)] = &[
     ("/var/lib", "0755"),
     ("/opt", "0755"),
     ("/usr/local/bin", "0755"),
+    ("/usr/local/sbin", "0755"),
     ("/var/tmp", "1777"),
     ("/root", "0700"),
     ("/home", "0755"),
