@@ -10,8 +10,9 @@ use std::io;
 use std::path::Path;
 
 /// Remove every scan in `scans` and derived layer in `derived` whose layer
-/// is not in `live` (the store's reachable blobs), and files that name no
-/// layer. Returns how many files went and how many bytes they held.
+/// is not in `live` (the store's reachable blobs), files that name no
+/// layer, and temporary files whose maker is gone. Returns how many files
+/// went and how many bytes they held.
 pub fn prune(scans: &Path, derived: &Path, live: &BTreeSet<Digest>) -> io::Result<(usize, u64)> {
     let mut gone = (0, 0);
     for (dir, named) in [
@@ -26,11 +27,14 @@ pub fn prune(scans: &Path, derived: &Path, live: &BTreeSet<Digest>) -> io::Resul
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            // A file being made (`.NAME.PID.tmp`) belongs to a running apply.
-            if name.starts_with('.') {
-                continue;
-            }
-            if named(&name).is_some_and(|d| live.contains(&d)) {
+            let keep = if name.starts_with('.') {
+                // A file being made (`.NAME.PID.tmp`) is kept while the
+                // process making it runs.
+                maker_running(&name)
+            } else {
+                named(&name).is_some_and(|d| live.contains(&d))
+            };
+            if keep {
                 continue;
             }
             let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
@@ -40,6 +44,16 @@ pub fn prune(scans: &Path, derived: &Path, live: &BTreeSet<Digest>) -> io::Resul
         }
     }
     Ok(gone)
+}
+
+/// Whether the process a temporary file `.NAME.PID.tmp` names still runs
+/// (a name of another shape is treated as running: it is left alone).
+fn maker_running(name: &str) -> bool {
+    let pid = name
+        .strip_suffix(".tmp")
+        .and_then(|n| n.rsplit('.').next())
+        .and_then(|p| p.parse::<u32>().ok());
+    pid.is_none_or(|p| Path::new(&format!("/proc/{p}")).exists())
 }
 
 #[cfg(test)]
@@ -61,9 +75,12 @@ mod tests {
             std::fs::write(derived.join(derived_name(&d.to_string())), "xx").unwrap();
         }
         std::fs::write(scans.join("v1-old.json"), "{}").unwrap();
-        std::fs::write(derived.join(".x.no-registry.tar.gz.7.tmp"), "x").unwrap();
+        let making = format!(".x.no-registry.tar.gz.{}.tmp", std::process::id());
+        std::fs::write(derived.join(&making), "x").unwrap();
+        // No process has a pid above the kernel's limit (2^22).
+        std::fs::write(derived.join(".y.no-registry.tar.gz.4294967295.tmp"), "y").unwrap();
         let keep = BTreeSet::from([live.clone()]);
-        assert_eq!(prune(&scans, &derived, &keep).unwrap(), (3, 6));
+        assert_eq!(prune(&scans, &derived, &keep).unwrap(), (4, 7));
         let left = |d: &Path| {
             let mut names: Vec<String> = std::fs::read_dir(d)
                 .unwrap()
@@ -73,13 +90,7 @@ mod tests {
             names
         };
         assert_eq!(left(&scans), [format!("v2-sha256-{}.json", live.hex())]);
-        assert_eq!(
-            left(&derived),
-            [
-                ".x.no-registry.tar.gz.7.tmp".to_string(),
-                derived_name(&live.to_string())
-            ]
-        );
+        assert_eq!(left(&derived), [making, derived_name(&live.to_string())]);
         assert_eq!(prune(&scans.join("none"), &derived, &keep).unwrap(), (0, 0));
     }
 }
