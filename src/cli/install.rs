@@ -45,27 +45,9 @@ pub enum InstallCommand {
         /// The Clusterfile; its images must be in the local store.
         #[arg(short = 'f', long = "clusterfile", value_name = "FILE")]
         clusterfile: PathBuf,
-        /// Print every stage, host and command (secrets masked); change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Skip the preflight checks.
-        #[arg(long)]
-        skip_checks: bool,
-        /// Stop after this phase (e.g. `distribute` to stage the image on
-        /// every host before a maintenance window); a later apply finishes.
-        #[arg(long, value_name = "PHASE", value_parser = Phase::install_named)]
-        until: Option<Phase>,
-        /// When the image upgrades the cluster: renew the control-plane
-        /// certificates too (by default they are kept).
-        #[arg(long)]
-        renew_certs: bool,
-        /// Hosts of the installed cluster gone from the hosts: delete them
-        /// (drained, reset) without asking (needed without a terminal).
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// How long to wait for every node to be Ready.
+        /// How to apply it.
         #[command(flatten)]
-        wait: WaitArgs,
+        args: ApplyArgs,
     },
     /// Write a Clusterfile from flags (as `gen`) and apply it.
     Run {
@@ -75,27 +57,9 @@ pub enum InstallCommand {
         /// Hosts, SSH and env.
         #[command(flatten)]
         cluster: Box<ClusterArgs>,
-        /// Print the plan; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Skip the preflight checks.
-        #[arg(long)]
-        skip_checks: bool,
-        /// Stop after this phase (e.g. `distribute` to stage the image on
-        /// every host before a maintenance window); a later apply finishes.
-        #[arg(long, value_name = "PHASE", value_parser = Phase::install_named)]
-        until: Option<Phase>,
-        /// When the image upgrades the cluster: renew the control-plane
-        /// certificates too (by default they are kept).
-        #[arg(long)]
-        renew_certs: bool,
-        /// Hosts of the installed cluster gone from the hosts: delete them
-        /// (drained, reset) without asking (needed without a terminal).
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// How long to wait for every node to be Ready.
+        /// How to apply it.
         #[command(flatten)]
-        wait: WaitArgs,
+        args: ApplyArgs,
     },
     /// Add masters or nodes to an installed cluster (a re-apply with more
     /// hosts: the existing ones receive and run nothing again).
@@ -151,47 +115,21 @@ impl InstallCommand {
     /// Run the command.
     pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
         match self {
-            InstallCommand::Apply {
-                clusterfile,
-                dry_run,
-                skip_checks,
-                until,
-                renew_certs,
-                yes,
-                wait,
-            } => {
+            InstallCommand::Apply { clusterfile, args } => {
                 let cf = Clusterfile::load(&clusterfile)?;
                 for p in cf.warnings() {
                     eprintln!("warning: {p}");
                 }
-                let how = How {
-                    skip_checks,
-                    until,
-                    renew_certs,
-                    wait: wait.wait(),
-                };
-                let asked = Asked::of(dry_run, yes);
-                apply(ctx, cf, how, asked, "tug apply").await
+                apply(ctx, cf, args.how(), args.asked(), "tug apply").await
             }
             InstallCommand::Run {
                 images,
                 cluster,
-                dry_run,
-                skip_checks,
-                until,
-                renew_certs,
-                yes,
-                wait,
+                args,
             } => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
                 let cf = generate(cluster.new_cluster(ctx, images, home.as_deref())?)?;
-                let how = How {
-                    skip_checks,
-                    until,
-                    renew_certs,
-                    wait: wait.wait(),
-                };
-                apply(ctx, cf, how, Asked::of(dry_run, yes), "tug run").await
+                apply(ctx, cf, args.how(), args.asked(), "tug run").await
             }
             InstallCommand::Add {
                 cluster,
@@ -221,6 +159,49 @@ impl InstallCommand {
             }
             InstallCommand::Reset { cluster, force } => reset(ctx, &cluster, force).await,
         }
+    }
+}
+
+/// The flags `apply` and `run` share: how the Clusterfile is applied.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Print every stage, host and command (secrets masked); change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Skip the preflight checks.
+    #[arg(long)]
+    skip_checks: bool,
+    /// Stop after this phase (e.g. `distribute` to stage the image on
+    /// every host before a maintenance window); a later apply finishes.
+    #[arg(long, value_name = "PHASE", value_parser = Phase::install_named)]
+    until: Option<Phase>,
+    /// When the image upgrades the cluster: renew the control-plane
+    /// certificates too (by default they are kept).
+    #[arg(long)]
+    renew_certs: bool,
+    /// When hosts of the installed cluster are no longer listed: delete
+    /// them (drained, reset) without asking (needed without a terminal).
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// How long to wait for every node to be Ready.
+    #[command(flatten)]
+    wait: WaitArgs,
+}
+
+impl ApplyArgs {
+    /// How the run goes.
+    fn how(&self) -> How {
+        How {
+            skip_checks: self.skip_checks,
+            until: self.until,
+            renew_certs: self.renew_certs,
+            wait: self.wait.wait(),
+        }
+    }
+
+    /// Whether it runs, and whether deleting hosts was agreed to already.
+    fn asked(&self) -> Asked {
+        Asked::of(self.dry_run, self.yes)
     }
 }
 
